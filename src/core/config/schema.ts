@@ -1,0 +1,284 @@
+/**
+ * The rollback policy and environments, as a zod schema. This is the single source of truth for the
+ * config file: the loader validates against it, `config schema` turns it into JSON Schema, and every
+ * other module takes the inferred types. Objects are strict so a typo'd key is an error (the loader
+ * turns it into "did you mean ...").
+ *
+ * Durations carry their unit in the key name (`_seconds`, `_minutes`) and accept fractions, so tests
+ * and the demo can run policies in sub-second time.
+ */
+import { z } from 'zod';
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+const posInt = z.number().int().positive();
+
+// ---------------------------------------------------------------------------------------------------
+// rollback_policy (seed 001's block loads unchanged; the extra keys are ours)
+
+export const MonitoringSchema = z
+  .strictObject({
+    check_interval_seconds: positive.default(60).describe('How often the monitor takes a sample.'),
+    baseline_window_minutes: positive
+      .default(5)
+      .describe('How long a new live release is observed before its baseline is recorded.'),
+    consecutive_error_limit: posInt
+      .default(5)
+      .describe('Inconclusive samples in a row before the "monitor blind" alert.'),
+  })
+  .describe('Sampling of the live release.');
+
+const triggerBase = {
+  enabled: z.boolean().default(true),
+  window_minutes: positive.describe('The window a condition must hold over.'),
+};
+
+export const TriggersSchema = z
+  .strictObject({
+    error_rate: z
+      .strictObject({
+        ...triggerBase,
+        multiplier: positive.default(2).describe('Breached when the mean error rate exceeds baseline x multiplier.'),
+        window_minutes: positive.default(5),
+        min_errors_per_minute: nonNegative
+          .default(1)
+          .describe('Floor for the threshold, so a zero baseline does not make one error a breach.'),
+      })
+      .optional(),
+    latency: z
+      .strictObject({
+        ...triggerBase,
+        metric: z.enum(['p50', 'p95', 'p99']).default('p95'),
+        multiplier: positive.default(1.5),
+        window_minutes: positive.default(5),
+      })
+      .optional(),
+    memory: z
+      .strictObject({
+        ...triggerBase,
+        threshold_percent: z.number().min(0).max(100).default(90),
+        window_minutes: positive.default(10),
+      })
+      .optional(),
+    health_check: z
+      .strictObject({
+        ...triggerBase,
+        failure_count: posInt.default(3),
+        window_minutes: positive.default(5),
+      })
+      .optional(),
+    database: z
+      .strictObject({
+        ...triggerBase,
+        threshold: nonNegative.default(10).describe('db_connection_errors over the window above this is a breach.'),
+        window_minutes: positive.default(2),
+      })
+      .optional(),
+    log_errors: z
+      .strictObject({
+        ...triggerBase,
+        patterns: z.array(z.string().min(1)).min(1).describe('Regular expressions matched against log lines.'),
+        threshold: posInt.default(1).describe('Matching lines within the window that make a breach.'),
+        window_minutes: positive.default(5),
+      })
+      .optional(),
+  })
+  .describe('Conditions that make the monitor roll back.');
+
+export const RollbackSettingsSchema = z.strictObject({
+  max_rollback_attempts: posInt.default(3),
+  health_check_timeout_seconds: positive.default(120),
+  stability_seconds: nonNegative
+    .default(10)
+    .describe('After the checks pass, they must keep passing this long (a crash shortly after start fails).'),
+  grace_seconds: nonNegative.default(0).describe('Countdown before an automatic rollback, cancellable by an operator.'),
+  stale_lock_minutes: positive.default(30).describe('A lock not refreshed for this long may be broken.'),
+  break_stale_locks: z
+    .boolean()
+    .default(false)
+    .describe('Let the monitor break a stale lock by itself (the break is recorded in history).'),
+  poll_interval_seconds: positive.default(0.25).describe('How often verification polls the health checks.'),
+});
+
+export const NotificationsSchema = z.strictObject({
+  ceo_alert: z.boolean().default(false).describe('Mark auto-rollback notifications as critical alerts.'),
+  slack_webhook: z.string().optional().describe('Slack-compatible incoming webhook URL (a secret).'),
+  email: z.string().optional().describe('Recipient; sent with `sendmail -t` when it is on PATH.'),
+  command: z.string().optional().describe('Run with the event as JSON on stdin (paging tools, mail).'),
+  timeout_seconds: positive.default(5),
+  retries: z.number().int().nonnegative().default(2),
+});
+
+export const PolicySchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: monitor and alert, never roll back automatically.'),
+  monitoring: MonitoringSchema.prefault({}),
+  triggers: TriggersSchema.prefault({}),
+  rollback: RollbackSettingsSchema.prefault({}),
+  notifications: NotificationsSchema.prefault({}),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// environments
+
+export const LocalExecutorSchema = z.strictObject({ type: z.literal('local') });
+
+export const SshExecutorSchema = z.strictObject({
+  type: z.literal('ssh'),
+  host: z
+    .string()
+    .min(1)
+    .refine((h) => !h.startsWith('-'), 'a host must not start with "-"')
+    .describe('Host name or ~/.ssh/config alias.'),
+  user: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  identity_file: z.string().optional(),
+  ssh_config: z.string().optional().describe('An ssh_config file passed as -F.'),
+  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  connect_timeout_seconds: positive.default(10),
+});
+
+export const ExecutorSchema = z.discriminatedUnion('type', [LocalExecutorSchema, SshExecutorSchema]);
+
+const commonTarget = {
+  backups_dir: z.string().min(1),
+  keep: posInt.optional().describe('Retention: keep at most this many backups (never the live or known-good one).'),
+  validate: z.array(z.string()).optional().describe('Commands run before a switch; {backup} is given as $ROLLBACK_TARGET.'),
+};
+
+export const SymlinkTargetSchema = z.strictObject({
+  strategy: z.literal('symlink'),
+  ...commonTarget,
+  current: z.string().min(1).describe('The symlink that points at the live release.'),
+  pattern: z.string().default('backup_*').describe('Glob of backup directory names.'),
+  config_link: z
+    .strictObject({
+      source: z.string().min(1).describe('e.g. /opt/app/config-prod.json'),
+      name: z.string().min(1).default('config.json'),
+    })
+    .optional(),
+});
+
+export const GitTargetSchema = z.strictObject({
+  strategy: z.literal('git'),
+  repo: z.string().min(1),
+  backups_dir: z.string().min(1).optional().describe('Where deployed commits are recorded; default <repo>/.rollback.'),
+  keep: posInt.optional(),
+  validate: z.array(z.string()).optional(),
+  build: z.array(z.string()).default([]).describe('Run in the repo after checkout (install, build).'),
+});
+
+export const FilesTargetSchema = z.strictObject({
+  strategy: z.literal('files'),
+  ...commonTarget,
+  files: z.array(z.string().min(1)).min(1).describe('Configuration files to version.'),
+});
+
+export const TargetSchema = z.discriminatedUnion('strategy', [SymlinkTargetSchema, GitTargetSchema, FilesTargetSchema]);
+
+const via = z.enum(['local', 'target']).optional().describe('Where the check runs: local (default) or on the target.');
+
+export const HttpCheckSchema = z.strictObject({
+  http: z.strictObject({
+    url: z.string().url(),
+    status: z.number().int().min(100).max(599).default(200),
+    timeout_seconds: positive.default(5),
+    body: z.string().optional().describe('A regular expression the body must match.'),
+    via,
+  }),
+});
+export const TcpCheckSchema = z.strictObject({
+  tcp: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    timeout_seconds: positive.default(5),
+    via,
+  }),
+});
+export const CommandCheckSchema = z.strictObject({
+  command: z.union([
+    z.string().min(1),
+    z.strictObject({ run: z.string().min(1), timeout_seconds: positive.default(30), via }),
+  ]),
+});
+export const HealthCheckSchema = z.union([HttpCheckSchema, TcpCheckSchema, CommandCheckSchema]);
+
+export const MetricsSchema = z.strictObject({
+  source: z.enum(['probe', 'prometheus', 'command']).default('probe'),
+  url: z.string().url().optional().describe('Prometheus base URL (source: prometheus).'),
+  queries: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('PromQL per metric: error_rate, p95_latency_ms, memory_usage_percent, db_connection_errors, ...'),
+  command: z.string().optional().describe('Prints one JSON object of metric values (source: command).'),
+  memory: z.string().optional().describe('A command printing a memory percent, or "meminfo" for /proc/meminfo.'),
+  timeout_seconds: positive.default(5),
+});
+
+export const EnvironmentSchema = z.strictObject({
+  description: z.string().optional(),
+  confirm: z.enum(['type-name', 'yes-no']).default('yes-no'),
+  policy: z.record(z.string(), z.unknown()).optional().describe('Overrides merged deeply over rollback_policy.'),
+  executor: ExecutorSchema.default({ type: 'local' }),
+  target: TargetSchema,
+  service: z
+    .strictObject({
+      stop: z.string().optional(),
+      start: z.string().optional(),
+      timeout_seconds: positive.default(60),
+    })
+    .prefault({}),
+  maintenance: z.strictObject({ on: z.string().min(1), off: z.string().min(1) }).optional(),
+  health: z.array(HealthCheckSchema).default([]),
+  metrics: MetricsSchema.prefault({}),
+  logs: z
+    .strictObject({
+      command: z.string().optional(),
+      file: z.string().optional(),
+      lines: posInt.default(50),
+    })
+    .optional(),
+  state_dir: z.string().optional().describe('History, lock, journal, marks; default <backups_dir>/.rollback.'),
+});
+
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  theme: z.string().optional().describe('Console theme: a name in themes/ or a path to a JSON theme.'),
+  rollback_policy: PolicySchema.prefault({}),
+  environments: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), EnvironmentSchema).default({}),
+});
+
+export type Policy = z.infer<typeof PolicySchema>;
+export type Triggers = z.infer<typeof TriggersSchema>;
+export type TriggerName = keyof Triggers;
+export type RollbackSettings = z.infer<typeof RollbackSettingsSchema>;
+export type Notifications = z.infer<typeof NotificationsSchema>;
+export type ExecutorConfig = z.infer<typeof ExecutorSchema>;
+export type SshExecutorConfig = z.infer<typeof SshExecutorSchema>;
+export type TargetConfig = z.infer<typeof TargetSchema>;
+export type SymlinkTargetConfig = z.infer<typeof SymlinkTargetSchema>;
+export type GitTargetConfig = z.infer<typeof GitTargetSchema>;
+export type FilesTargetConfig = z.infer<typeof FilesTargetSchema>;
+export type HealthCheckConfig = z.infer<typeof HealthCheckSchema>;
+export type MetricsConfig = z.infer<typeof MetricsSchema>;
+export type EnvironmentConfig = z.infer<typeof EnvironmentSchema>;
+export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * An environment as the rest of the tool sees it: its own settings plus the policy with its overrides
+ * already merged (what `config show --env NAME` prints).
+ */
+export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'policy'> {
+  name: string;
+  policy: Policy;
+  /** Absolute state directory (on the target host for ssh environments). */
+  state_dir: string;
+}
+
+/** What the loader returns. */
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from (absolute), or null for built-in defaults. */
+  filepath: string | null;
+  /** Non-fatal problems, e.g. "${SLACK_WEBHOOK_URL} is unset: Slack notifications are disabled". */
+  warnings: string[];
+}

@@ -1,0 +1,94 @@
+/**
+ * The monitor's vocabulary: samples, baselines, trigger states and events. The console renders these
+ * and the `monitor` subcommand prints them; the evaluation itself is pure (evaluateTriggers).
+ */
+import type { RollbackResult } from '../engine/types.js';
+
+/** Known metric names; sources may add custom ones. Values are null when the source had no answer. */
+export interface Sample {
+  /** Epoch ms when taken. */
+  at: number;
+  /** The live release the sample belongs to. */
+  release: string | null;
+  /** true/false from the health checks; null if not measured. */
+  up: boolean | null;
+  /** Failed health checks in this sample (0 when all passed). */
+  health_failures: number;
+  /** Errors per minute (probe: failed probes per minute; prometheus: the query). */
+  error_rate: number | null;
+  p50_latency_ms: number | null;
+  p95_latency_ms: number | null;
+  p99_latency_ms: number | null;
+  memory_usage_percent: number | null;
+  cpu_usage_percent: number | null;
+  request_rate: number | null;
+  db_connection_errors: number | null;
+  log_error_lines: number | null;
+  /** Other metrics from prometheus queries / command sources. */
+  custom: Record<string, number | null>;
+  /** metric -> why it is inconclusive (source error, timeout, empty result). */
+  errors: Record<string, string>;
+}
+
+export interface Baseline {
+  release: string;
+  /** ISO time the baseline was recorded. */
+  timestamp: string;
+  samples: number;
+  healthy: boolean;
+  metrics: {
+    error_rate: number | null;
+    p50_latency_ms: number | null;
+    p95_latency_ms: number | null;
+    p99_latency_ms: number | null;
+    memory_usage_percent: number | null;
+    cpu_usage_percent: number | null;
+    request_rate: number | null;
+  };
+}
+
+export type TriggerStatus = 'ok' | 'warning' | 'breached' | 'inconclusive' | 'collecting' | 'disabled';
+
+export interface TriggerState {
+  name: string;
+  status: TriggerStatus;
+  /** The measured value over the window (mean, percentile, count ...), null if unknown. */
+  value: number | null;
+  threshold: number | null;
+  baseline: number | null;
+  unit: string;
+  samplesInWindow: number;
+  samplesNeeded: number;
+  /** One line: "error rate 5.2/min > 1.0/min (baseline 0.5 x 2)". */
+  explanation: string;
+}
+
+export type MonitorPhase = 'starting' | 'baseline' | 'watching' | 'triggered' | 'grace' | 'rolling_back' | 'escalated' | 'blind' | 'stopped';
+
+export interface MonitorState {
+  env: string;
+  phase: MonitorPhase;
+  live: string | null;
+  baseline: Baseline | null;
+  /** While establishing: how far along (seconds observed / needed). */
+  baselineProgress: { observedSeconds: number; neededSeconds: number } | null;
+  triggers: TriggerState[];
+  /** Automatic rollback: armed (policy enabled and not paused), paused by an operator, or disabled by policy. */
+  automation: 'armed' | 'paused' | 'disabled';
+  /** Grace countdown before an automatic rollback (seconds left), when one is pending. */
+  graceRemainingSeconds: number | null;
+  consecutiveInconclusive: number;
+  lastSample: Sample | null;
+}
+
+export type MonitorEvent =
+  | { type: 'sample'; env: string; sample: Sample }
+  | { type: 'baseline'; env: string; baseline: Baseline }
+  | { type: 'trigger'; env: string; trigger: TriggerState; previous: TriggerState['status'] }
+  | { type: 'state'; env: string; state: MonitorState }
+  | { type: 'alert'; env: string; severity: 'info' | 'warning' | 'critical'; message: string }
+  | { type: 'grace'; env: string; trigger: TriggerState; remainingSeconds: number }
+  | { type: 'rollback'; env: string; phase: 'started'; trigger: TriggerState; target: string | null; attempt: number }
+  | { type: 'rollback'; env: string; phase: 'finished'; result: RollbackResult; attempt: number }
+  | { type: 'escalation'; env: string; message: string }
+  | { type: 'stopped'; env: string; reason: string };

@@ -1,0 +1,55 @@
+/**
+ * Backup stores: where releases (or config snapshots, or deployed git commits) live and which one is
+ * live. All operations go through an Executor so they run the same locally and over SSH.
+ */
+
+/** One entry of `list` (the contract's JSON uses snake_case; see toListJson in the list command). */
+export interface Backup {
+  name: string;
+  /** ISO 8601 creation time (from a `backup_YYYYMMDD_HHMMSS` name, the commit time, or the mtime). */
+  created: string;
+  createdMs: number;
+  /** Null until computed (sizes are lazy: they can be slow). */
+  sizeBytes: number | null;
+  current: boolean;
+  knownGood: boolean;
+  bad: boolean;
+  /** Extra context: the git commit subject, the number of files in a files snapshot. */
+  detail?: string;
+}
+
+export interface StoreCallOptions {
+  signal?: AbortSignal;
+  /** Live output of long steps (git checkout + build commands). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface BackupStore {
+  readonly strategy: 'symlink' | 'git' | 'files';
+  /** Newest first, with current/known-good/bad marks. One round trip over SSH. */
+  list(options?: StoreCallOptions & { sizes?: boolean }): Promise<Backup[]>;
+  /** Name of the live backup, or null when nothing recognisable is live. */
+  live(options?: StoreCallOptions): Promise<string | null>;
+  /**
+   * Check that `name` is a valid switch target: a safe name, exists, right kind, inside backups_dir,
+   * not the live one, and the configured `validate:` commands pass. Throws UserError (exit 1) saying why.
+   * `emergency` relaxes what emergency rollbacks may skip (git: a dirty tree).
+   */
+  validateTarget(name: string, options?: StoreCallOptions & { emergency?: boolean }): Promise<void>;
+  /** Make `name` live. Atomic where the strategy allows (symlink: rename over `current`). */
+  switchTo(name: string, options?: StoreCallOptions & { emergency?: boolean }): Promise<void>;
+  /** Take a backup of what is live now; returns it. */
+  snapshot(options?: StoreCallOptions): Promise<Backup>;
+  /** Retention: remove the oldest beyond `keep`, never the live, a known-good, or the newest older than live. */
+  prune(keep: number, options?: StoreCallOptions): Promise<string[]>;
+  /** The commands a switch to `name` will run, shown in the plan preview. */
+  describeSwitch(name: string): string[];
+  /** What differs between two backups, for the incident report (git log lines, changed files). */
+  changes(from: string, to: string, options?: StoreCallOptions): Promise<string[]>;
+}
+
+/** known_good / bad marks kept in state_dir. */
+export interface Marks {
+  knownGood: string[];
+  bad: string[];
+}
