@@ -281,4 +281,9 @@ export interface LoadedConfig {
   filepath: string | null;
   /** Non-fatal problems, e.g. "${SLACK_WEBHOOK_URL} is unset: Slack notifications are disabled". */
   warnings: string[];
+  /**
+   * Where a key path sits in the file (1-based line and column; `exact: false` when the path is not in
+   * the file and the position is its nearest parent). Absent for configs built in code.
+   */
+  locate?: (path: readonly PropertyKey[]) => { file: string; line: number; col: number; exact: boolean } | undefined;
 }

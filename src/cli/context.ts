@@ -1,0 +1,158 @@
+/**
+ * What every subcommand gets: the writers, whether there is a terminal, colour, the configuration and
+ * the environment (with the `--config`/ROLLBACK_CONFIG and `--env`/ROLLBACK_ENV fallbacks and the
+ * contract's 64/78 errors), and a JSON printer. Registrars in commands/index.ts receive it.
+ */
+import { supportsColor, type ChalkInstance } from 'chalk';
+import { UsageError } from '../core/errors.js';
+import { environmentNames, loadConfig, resolveEnvironment } from '../core/config/load.js';
+import type { LoadedConfig, ResolvedEnvironment } from '../core/config/schema.js';
+import { jsonText, makeColor, type Writer } from './output.js';
+
+/** The global options, as parsed (`--no-color` gives `color: false`). */
+export interface GlobalOptions {
+  config?: string;
+  env?: string;
+  theme?: string;
+  color: boolean;
+}
+
+export interface CliIO {
+  stdout: Writer;
+  stderr: Writer;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** stdin and stdout are both terminals (prompts and the console are possible). */
+  isTTY: boolean;
+}
+
+/** Opens the full-screen console; resolves to the exit code. Registered by the console's registrar. */
+export type OpenConsole = (ctx: CliContext, opts: { env?: string }) => Promise<number>;
+
+export interface CliContext {
+  readonly prog: string;
+  readonly version: string;
+  readonly stdout: Writer;
+  readonly stderr: Writer;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly isTTY: boolean;
+  /** Global options of this run (set before any action runs). */
+  readonly globals: GlobalOptions;
+  /** chalk honouring --no-color / NO_COLOR and the terminal. */
+  readonly color: ChalkInstance;
+  /**
+   * Exit code of the run when an action finishes without throwing (default 0). Actions set it for
+   * results that are not errors, e.g. 2 when a rollback's verification failed; errors are thrown as
+   * UserError (their exit code) instead.
+   */
+  exitCode: number;
+  /** The configuration (loaded once; its warnings are printed to stderr once). ConfigError (78). */
+  loadConfig(): Promise<LoadedConfig>;
+  /** `--env` (the command's own or the global one), else ROLLBACK_ENV, else undefined. */
+  envName(opts?: { env?: string }): string | undefined;
+  /** The named environment, resolved; UsageError (64) when none is named or it is unknown. */
+  resolveEnv(opts?: { env?: string }): Promise<{ loaded: LoadedConfig; env: ResolvedEnvironment }>;
+  /** Prints one JSON document on stdout. */
+  json(value: unknown): void;
+  /** A line on stdout. */
+  out(line: string): void;
+  /** `warning: ...` on stderr. */
+  warn(message: string): void;
+  /** A log/progress line on stderr. */
+  log(line: string): void;
+  /** Filled by the console's registrar; absent in a build without the console. */
+  openConsole?: OpenConsole;
+}
+
+export class Context implements CliContext {
+  readonly prog = 'rollback-tui';
+  readonly stdout: Writer;
+  readonly stderr: Writer;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly isTTY: boolean;
+  exitCode = 0;
+  openConsole?: OpenConsole;
+  private _globals: GlobalOptions = { color: true };
+  private _color: ChalkInstance | undefined;
+  private loaded: Promise<LoadedConfig> | undefined;
+
+  constructor(
+    io: CliIO,
+    readonly version: string,
+  ) {
+    this.stdout = io.stdout;
+    this.stderr = io.stderr;
+    this.env = io.env;
+    this.cwd = io.cwd;
+    this.isTTY = io.isTTY;
+  }
+
+  get globals(): GlobalOptions {
+    return this._globals;
+  }
+
+  setGlobals(g: Partial<GlobalOptions>): void {
+    this._globals = {
+      color: g.color !== false,
+      ...(g.config !== undefined ? { config: g.config } : {}),
+      ...(g.env !== undefined ? { env: g.env } : {}),
+      ...(g.theme !== undefined ? { theme: g.theme } : {}),
+    };
+    this._color = undefined;
+    this.loaded = undefined;
+  }
+
+  get color(): ChalkInstance {
+    this._color ??= makeColor({
+      color: this._globals.color,
+      env: this.env,
+      isTTY: this.isTTY,
+      baseLevel: supportsColor ? supportsColor.level : 0,
+    });
+    return this._color;
+  }
+
+  loadConfig(): Promise<LoadedConfig> {
+    this.loaded ??= loadConfig({ configPath: this._globals.config, cwd: this.cwd, env: this.env }).then((loaded) => {
+      for (const w of loaded.warnings) this.warn(w);
+      return loaded;
+    });
+    return this.loaded;
+  }
+
+  envName(opts: { env?: string } = {}): string | undefined {
+    const name = opts.env ?? this._globals.env ?? this.env.ROLLBACK_ENV;
+    return name === undefined || name === '' ? undefined : name;
+  }
+
+  async resolveEnv(opts: { env?: string } = {}): Promise<{ loaded: LoadedConfig; env: ResolvedEnvironment }> {
+    const loaded = await this.loadConfig();
+    const name = this.envName(opts);
+    if (name === undefined) {
+      const known = environmentNames(loaded);
+      throw new UsageError(
+        `missing --env NAME: this command works on one environment (known: ${known.length > 0 ? known.join(', ') : 'none defined'})`,
+        known.length > 0 ? `add --env ${known[0]}, or export ROLLBACK_ENV=${known[0]}` : 'define one under environments: in the configuration',
+      );
+    }
+    return { loaded, env: resolveEnvironment(loaded, name) };
+  }
+
+  json(value: unknown): void {
+    this.stdout.write(jsonText(value));
+  }
+
+  out(line: string): void {
+    this.stdout.write(`${line}\n`);
+  }
+
+  warn(message: string): void {
+    this.stderr.write(`${this.color.yellow('warning:')} ${message}\n`);
+  }
+
+  log(line: string): void {
+    this.stderr.write(`${line}\n`);
+  }
+}

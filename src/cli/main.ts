@@ -1,0 +1,62 @@
+/**
+ * Entry point: `main(argv)` runs the command line and resolves to the exit code. It never calls
+ * process.exit, so tests can call it in-process; bin/rollback-tui.js sets process.exitCode.
+ * One handler renders every error: UserErrors as message + "try:" hint with their exit code,
+ * anything else as a bug with a short stack and exit code 1.
+ */
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { exitCodeOf, formatError, isUserError } from '../core/errors.js';
+import type { Registrar } from './commands/index.js';
+import { Context, type CliIO } from './context.js';
+import { buildProgram, commanderErrorExit } from './program.js';
+
+let cachedVersion: string | undefined;
+
+/** The version in package.json (dist/cli and src/cli are both two levels below it). */
+export function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    cachedVersion = pkg.version ?? '0.0.0';
+  }
+  return cachedVersion;
+}
+
+export function defaultIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  };
+}
+
+/**
+ * Runs the CLI. `argv` is like process.argv (node, script, ...args). `io` replaces the process's
+ * streams, environment, working directory and terminal detection (tests); `registrars` replaces the
+ * subcommand registry.
+ */
+export async function main(argv: readonly string[] = process.argv, io: Partial<CliIO> = {}, registrars?: readonly Registrar[]): Promise<number> {
+  const ctx = new Context({ ...defaultIO(), ...io }, packageVersion());
+  let built: ReturnType<typeof buildProgram> | undefined;
+  try {
+    built = buildProgram(ctx, registrars);
+    await built.program.parseAsync([...argv]);
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError && built) {
+      const { code, text } = commanderErrorExit(err, built.lastFailure(), built.program);
+      if (text) ctx.stderr.write(text);
+      return code;
+    }
+    const rendered = formatError(err);
+    ctx.stderr.write(`${isUserError(err) ? colorFirst(ctx, rendered) : rendered}\n`);
+    return exitCodeOf(err);
+  }
+}
+
+function colorFirst(ctx: Context, text: string): string {
+  const [first, ...rest] = text.split('\n');
+  return [ctx.color.red(first ?? ''), ...rest].join('\n');
+}

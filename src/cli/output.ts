@@ -1,0 +1,65 @@
+/**
+ * Output helpers shared by the subcommands: `--json` documents go to stdout only; logs, warnings and
+ * progress go to stderr.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { stringify } from 'yaml';
+
+/** Anything with a `write(string)`: process.stdout, a test buffer. */
+export interface Writer {
+  write(chunk: string): unknown;
+}
+
+/** One JSON document, pretty-printed, newline-terminated. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** YAML as `config show` prints it (no line folding, so commands and URLs stay on one line). */
+export function yamlText(value: unknown): string {
+  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** A writer that collects everything written (tests, captured commander output). */
+export class BufferWriter implements Writer {
+  private chunks: string[] = [];
+  write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+  text(): string {
+    return this.chunks.join('');
+  }
+}
+
+/**
+ * A chalk instance honouring `--no-color` and NO_COLOR (https://no-color.org: any non-empty value);
+ * FORCE_COLOR is left to chalk. Without a terminal there is no colour unless forced.
+ */
+export function makeColor(opts: { color: boolean; env: NodeJS.ProcessEnv; isTTY: boolean; baseLevel: 0 | 1 | 2 | 3 }): ChalkInstance {
+  const noColor = !opts.color || (opts.env.NO_COLOR !== undefined && opts.env.NO_COLOR !== '');
+  const forced = opts.env.FORCE_COLOR !== undefined && opts.env.FORCE_COLOR !== '0' && opts.env.FORCE_COLOR !== 'false';
+  let level: 0 | 1 | 2 | 3 = 0;
+  if (!noColor && (opts.isTTY || forced)) level = opts.baseLevel === 0 && forced ? 1 : opts.baseLevel;
+  return new Chalk({ level });
+}
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/** Aligned columns for human-readable lists (no colour codes in the width computation). */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const visible = (s: string) => s.replace(ANSI, '').length;
+  const widths = headers.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(c)))))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The "Examples:" block shown after a command's help. */
+export function examples(...lines: [command: string, what: string][]): string {
+  const width = Math.max(...lines.map(([c]) => c.length));
+  return `\nExamples:\n${lines.map(([c, w]) => `  $ ${c.padEnd(width)}  # ${w}`).join('\n')}\n`;
+}

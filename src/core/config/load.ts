@@ -1,0 +1,408 @@
+/**
+ * Finding, parsing, interpolating and validating the configuration, and resolving one environment.
+ *
+ * Order of the search: `--config FILE`, then `$ROLLBACK_CONFIG`, then cosmiconfig from the working
+ * directory upward (rollback-config.yml, rollback-config.yaml, .rollbackrc, .rollbackrc.yml/.yaml/.json,
+ * package.json#rollback), then `$XDG_CONFIG_HOME/rollback-tui/config.yml` (default ~/.config).
+ * Every problem is reported as one line `file:line:col: key.path: what was expected`.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { cosmiconfig } from 'cosmiconfig';
+import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
+import { ConfigError, UserError, ExitCode } from '../errors.js';
+import { interpolateDocument, type Env, type Removal } from './interpolate.js';
+import { describeIssues, suggest, type Problem } from './issues.js';
+import { deepMerge, isPlainObject } from './merge.js';
+import { formatKeyPath, sameOrUnder, SourceMap, type KeyPath, type Position } from './positions.js';
+import {
+  ConfigSchema,
+  PolicySchema,
+  type Config,
+  type EnvironmentConfig,
+  type LoadedConfig,
+  type Policy,
+  type ResolvedEnvironment,
+} from './schema.js';
+
+export const SEARCH_PLACES = [
+  'rollback-config.yml',
+  'rollback-config.yaml',
+  '.rollbackrc',
+  '.rollbackrc.yml',
+  '.rollbackrc.yaml',
+  '.rollbackrc.json',
+  'package.json',
+] as const;
+
+export interface LoadOptions {
+  /** `--config FILE` (relative to cwd). */
+  configPath?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A configuration error that lists each problem (one line each) for `config check --json`. */
+export class ConfigProblemsError extends ConfigError {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+    readonly warnings: string[],
+    hint: string,
+  ) {
+    super(problems.join('\n'), hint);
+    this.name = 'ConfigProblemsError';
+  }
+}
+
+const HINT_FIX = (file: string) =>
+  `fix the keys named above in ${file}; \`rollback-tui config schema\` lists every key and docs/CONFIG.md explains them`;
+
+// ---------------------------------------------------------------------------------------------------
+// finding the file
+
+interface Found {
+  filepath: string;
+  /** Take the `rollback` property of a package.json. */
+  packageProp: boolean;
+}
+
+function globalConfigPath(env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined;
+  const home = env.HOME || os.homedir();
+  return path.join(xdg ?? path.join(home, '.config'), 'rollback-tui', 'config.yml');
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function explicitFile(p: string, cwd: string, from: string): Promise<Found> {
+  const filepath = path.resolve(cwd, p);
+  if (!(await isFile(filepath))) {
+    throw new ConfigError(`config file ${filepath} (from ${from}) does not exist or is not a file`, `check the path, or run \`rollback-tui config check --config FILE\` with an existing file`);
+  }
+  return { filepath, packageProp: path.basename(filepath) === 'package.json' };
+}
+
+/** Where the configuration comes from, in the documented order; a ConfigError (78) if nowhere. */
+export async function findConfigFile(opts: LoadOptions = {}): Promise<Found> {
+  const env = opts.env ?? process.env;
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  if (opts.configPath) return explicitFile(opts.configPath, cwd, '--config');
+  if (env.ROLLBACK_CONFIG) return explicitFile(env.ROLLBACK_CONFIG, cwd, 'ROLLBACK_CONFIG');
+
+  // cosmiconfig does the upward search; the loaders only say "found" (package.json: "has #rollback"),
+  // the file is read and parsed below with positions kept.
+  const found = (_filepath: string, _content: string) => ({ found: true });
+  const explorer = cosmiconfig('rollback-tui', {
+    searchPlaces: [...SEARCH_PLACES],
+    packageProp: 'rollback',
+    searchStrategy: 'global',
+    stopDir: path.parse(cwd).root,
+    cache: false,
+    loaders: {
+      '.yml': found,
+      '.yaml': found,
+      noExt: found,
+      '.json': (filepath: string, content: string) => {
+        if (path.basename(filepath) !== 'package.json') return { found: true };
+        try {
+          return JSON.parse(content) as unknown;
+        } catch {
+          return null;
+        }
+      },
+    },
+  });
+  let result: { filepath: string; isEmpty?: boolean } | null = null;
+  try {
+    result = await explorer.search(cwd);
+  } catch (err) {
+    throw new ConfigError(`searching for the configuration failed: ${(err as Error).message}`, 'pass the file with --config FILE', err);
+  }
+  // Only a file in the working directory or above counts (not cosmiconfig's own global folder).
+  if (result && !result.isEmpty) {
+    const dir = path.dirname(result.filepath);
+    const rel = path.relative(dir, cwd);
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+      return { filepath: result.filepath, packageProp: path.basename(result.filepath) === 'package.json' };
+    }
+  }
+  const global = globalConfigPath(env);
+  if (await isFile(global)) return { filepath: global, packageProp: false };
+  throw new ConfigError(
+    `no configuration found: looked for ${SEARCH_PLACES.slice(0, 6).join(', ')} and package.json#rollback in ${cwd} and every folder above it, then ${global}`,
+    'pass one with --config FILE (or set ROLLBACK_CONFIG=FILE); the commented example rollback-config.yml in the package shows every key',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// loading
+
+export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const env = opts.env ?? process.env;
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const found = await findConfigFile({ ...opts, env, cwd });
+  let text: string;
+  try {
+    text = await readFile(found.filepath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${found.filepath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the file permissions, or pass another file with --config FILE', err);
+  }
+  return parseConfigText(text, { filepath: found.filepath, env, cwd, packageProp: found.packageProp });
+}
+
+export interface ParseOptions {
+  /** Absolute path of the file the text came from (null: not from a file). */
+  filepath: string | null;
+  env?: Env;
+  /** Paths in messages are shown relative to this when the file is below it. */
+  cwd?: string;
+  /** Take the `rollback` key of a package.json. */
+  packageProp?: boolean;
+}
+
+export function displayPath(filepath: string | null, cwd: string = process.cwd()): string {
+  if (filepath === null) return '<config>';
+  const rel = path.relative(cwd, filepath);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : filepath;
+}
+
+/** Parses, interpolates and validates configuration text. Throws only ConfigError. */
+export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const file = displayPath(opts.filepath, opts.cwd);
+  const warnings: string[] = [];
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+  const posOf = (offset: number | undefined): string => {
+    if (offset === undefined) return file;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  if (doc.errors.length > 0) {
+    // The first syntax error is the cause; the parser's later ones usually follow from it.
+    const [first] = doc.errors;
+    const more = doc.errors.length - 1;
+    const problems = first ? [`${posOf(first.pos[0])}: invalid YAML: ${firstLine(first.message)}${more > 0 ? ` (and ${more} more error${more === 1 ? '' : 's'} after it)` : ''}`] : [];
+    throw new ConfigProblemsError(file, problems, warnings, `fix the YAML at the line shown (indent with spaces, quote values that contain ": " or " #")`);
+  }
+  for (const w of doc.warnings) warnings.push(`${posOf(w.pos[0])}: ${firstLine(w.message)}`);
+
+  let root: Node | null = doc.contents as Node | null;
+  if (opts.packageProp && isMap(root)) root = (root.get('rollback', true) as Node | undefined) ?? null;
+  const rootIsEmpty = root === null || (isScalarNull(root));
+  if (rootIsEmpty) {
+    warnings.push(`${file}: the configuration is empty: built-in defaults, no environments`);
+  } else if (!isMap(root)) {
+    throw new ConfigProblemsError(file, [`${posOf(root?.range?.[0])}: (top level): expected a mapping with rollback_policy: and environments:, got ${describeNode(root)}`], warnings, HINT_FIX(file));
+  }
+  const map = new SourceMap(doc, lineCounter, rootIsEmpty ? null : root);
+
+  const { removals, problems: interpolationProblems } = interpolateDocument(rootIsEmpty ? null : root, env);
+  const problems: string[] = interpolationProblems.map((p) => `${posOf(p.node.range?.[0])}: ${formatKeyPath(p.path)}: ${p.message}`);
+  for (const r of removals) if (!r.silent) warnings.push(`${posOf(r.node.range?.[0])}: ${unsetWarning(r)}`);
+
+  let data: unknown = {};
+  if (!rootIsEmpty && root) {
+    try {
+      data = root.toJS(doc, { maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      problems.push(`${file}: invalid YAML: ${firstLine((err as Error).message)}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigProblemsError(file, problems, warnings, HINT_FIX(file));
+
+  const parsed = ConfigSchema.safeParse(data);
+  const found: LocatedProblem[] = [];
+  if (!parsed.success) {
+    for (const p of describeIssues(parsed.error.issues, ConfigSchema, data)) found.push(locateProblem(p, map, removals, lineCounter));
+  }
+  // Per-environment policy overrides: merged over rollback_policy and validated as a whole policy.
+  if (isPlainObject(data)) {
+    const basePolicy = data.rollback_policy ?? {};
+    const envs = data.environments;
+    if (PolicySchema.safeParse(basePolicy).success && isPlainObject(envs)) {
+      for (const [name, envRaw] of Object.entries(envs)) {
+        if (!isPlainObject(envRaw) || !isPlainObject(envRaw.policy)) continue;
+        for (const p of policyProblems(basePolicy, envRaw.policy, name)) found.push(locateProblem(p, map, removals, lineCounter));
+      }
+    }
+  }
+  if (found.length > 0) {
+    found.sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0));
+    const lines = [...new Set(found.map((f) => `${f.pos ? `${file}:${f.pos.line}:${f.pos.col}` : file}: ${f.text}`))];
+    throw new ConfigProblemsError(file, lines, warnings, HINT_FIX(file));
+  }
+  if (!parsed.success) throw new ConfigProblemsError(file, [`${file}: invalid configuration`], warnings, HINT_FIX(file));
+
+  return {
+    config: parsed.data,
+    filepath: opts.filepath,
+    warnings,
+    locate: (p: KeyPath) => {
+      const loc = map.locate(p);
+      return loc ? { file, line: loc.pos.line, col: loc.pos.col, exact: loc.exact } : undefined;
+    },
+  };
+}
+
+interface LocatedProblem {
+  pos: Position | undefined;
+  text: string;
+}
+
+function locateProblem(p: Problem, map: SourceMap, removals: readonly Removal[], lineCounter: LineCounter): LocatedProblem {
+  let loc = map.locate(p.path, p.at);
+  // An environment policy problem in a key inherited from rollback_policy: point at rollback_policy.
+  if (loc && !loc.exact && p.path[0] === 'environments' && p.path[2] === 'policy') {
+    const inherited = map.locate(['rollback_policy', ...p.path.slice(3)], p.at);
+    if (inherited?.exact) loc = inherited;
+  }
+  let text = `${formatKeyPath(p.path)}: ${p.message}`;
+  const removed = removals.find((r) => sameOrUnder(p.path, r.path));
+  // The key was taken out by interpolation: point at where it was written.
+  const removedAt = removed?.node.range?.[0];
+  if (removed && removedAt !== undefined && !loc?.exact) loc = { pos: lineCounter.linePos(removedAt), exact: true };
+  if (removed?.silent) {
+    text += ` (its value came out empty from an empty default, so ${formatKeyPath(removed.path)} was removed)`;
+  } else if (removed) {
+    const v = removed.variables[0] ?? 'NAME';
+    text += ` (${removed.variables.join(', ')} ${removed.variables.length > 1 ? 'are' : 'is'} unset, so ${formatKeyPath(removed.path)} was removed: set ${v} or give a default, \${${v}:-value})`;
+  }
+  return { pos: loc?.pos, text };
+}
+
+function policyProblems(base: unknown, override: Record<string, unknown>, envName: string): Problem[] {
+  const merged = deepMerge(base, override);
+  const r = PolicySchema.safeParse(merged);
+  if (r.success) return [];
+  return describeIssues(r.error.issues, PolicySchema, merged).map((p) => ({ ...p, path: ['environments', envName, 'policy', ...p.path] }));
+}
+
+const FEATURES: Record<string, string> = {
+  slack_webhook: 'Slack notifications are off',
+  email: 'email notifications are off',
+  command: 'this command is not run',
+  url: 'this URL is not used',
+  identity_file: 'ssh uses its default identity',
+};
+
+function unsetWarning(r: Removal): string {
+  const vars = r.variables.join(', ');
+  const last = r.path[r.path.length - 1];
+  const feature = typeof last === 'string' ? FEATURES[last] : undefined;
+  const v = r.variables[0] ?? 'NAME';
+  return `${vars} ${r.variables.length > 1 ? 'are' : 'is'} unset: ${formatKeyPath(r.path)} disabled${feature ? ` (${feature})` : ''}; set ${v} or write \${${v}:-value} to enable it`;
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n')[0] ?? s).trim();
+}
+
+function isScalarNull(node: Node): boolean {
+  return 'value' in node && (node as { value: unknown }).value === null && !isMap(node);
+}
+
+function describeNode(node: Node | null): string {
+  if (node === null) return 'nothing';
+  if ('items' in node) return 'a list';
+  const v = (node as { value?: unknown }).value;
+  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${typeof v} ${String(v)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// environments
+
+/** Names of the environments, sorted. */
+export function environmentNames(loaded: LoadedConfig): string[] {
+  return Object.keys(loaded.config.environments).sort();
+}
+
+function unknownEnvironment(name: string, known: string[]): UserError {
+  const near = suggest(name, known);
+  const list = known.length > 0 ? known.join(', ') : 'none: the configuration has no environments: section';
+  return new UserError(`unknown environment "${name}"${near ? ` (did you mean "${near}"?)` : ''}; known environments: ${list}`, {
+    exitCode: ExitCode.USAGE,
+    code: 'UNKNOWN_ENV',
+    hint: known.length > 0 ? `--env ${near ?? known[0]}` : 'add the environment under environments: in the configuration',
+  });
+}
+
+/**
+ * One environment with its policy overrides merged over `rollback_policy` (validated as a whole),
+ * local paths made absolute (relative to the config file) and `state_dir` defaulted.
+ */
+export function resolveEnvironment(loaded: LoadedConfig, name: string): ResolvedEnvironment {
+  const envs = loaded.config.environments;
+  const envCfg: EnvironmentConfig | undefined = Object.prototype.hasOwnProperty.call(envs, name) ? envs[name] : undefined;
+  if (!envCfg) throw unknownEnvironment(name, environmentNames(loaded));
+
+  const policy = resolvePolicy(loaded, name, envCfg);
+  const baseDir = loaded.filepath ? path.dirname(loaded.filepath) : process.cwd();
+  const local = envCfg.executor.type === 'local';
+  const p = local ? path : path.posix;
+  const abs = (x: string): string => (local ? resolveLocalPath(x, baseDir) : x);
+
+  const { policy: _ignored, ...rest } = envCfg;
+  const target = { ...envCfg.target };
+  if (target.strategy === 'git') {
+    target.repo = abs(target.repo);
+    if (target.backups_dir) target.backups_dir = abs(target.backups_dir);
+  } else {
+    target.backups_dir = abs(target.backups_dir);
+    if (target.strategy === 'symlink') {
+      target.current = abs(target.current);
+      if (target.config_link) target.config_link = { ...target.config_link, source: abs(target.config_link.source) };
+    } else {
+      target.files = target.files.map(abs);
+    }
+  }
+  const executor =
+    envCfg.executor.type === 'ssh'
+      ? {
+          ...envCfg.executor,
+          ...(envCfg.executor.identity_file ? { identity_file: resolveLocalPath(envCfg.executor.identity_file, baseDir) } : {}),
+          ...(envCfg.executor.ssh_config ? { ssh_config: resolveLocalPath(envCfg.executor.ssh_config, baseDir) } : {}),
+        }
+      : envCfg.executor;
+  let stateDir: string;
+  if (envCfg.state_dir) stateDir = abs(envCfg.state_dir);
+  else if (target.strategy === 'git') stateDir = p.join(target.repo, '.rollback');
+  else stateDir = p.join(target.backups_dir, '.rollback');
+  const logs = envCfg.logs && local && envCfg.logs.file ? { ...envCfg.logs, file: abs(envCfg.logs.file) } : envCfg.logs;
+
+  return { ...rest, name, executor, target, ...(logs ? { logs } : {}), policy, state_dir: stateDir };
+}
+
+function resolveLocalPath(x: string, baseDir: string): string {
+  if (x === '~') return os.homedir();
+  if (x.startsWith('~/')) return path.join(os.homedir(), x.slice(2));
+  return path.resolve(baseDir, x);
+}
+
+function resolvePolicy(loaded: LoadedConfig, name: string, envCfg: EnvironmentConfig): Policy {
+  if (!envCfg.policy) return PolicySchema.parse(loaded.config.rollback_policy);
+  const merged = deepMerge(loaded.config.rollback_policy as unknown, envCfg.policy);
+  const r = PolicySchema.safeParse(merged);
+  if (r.success) return r.data;
+  const file = loaded.filepath ? displayPath(loaded.filepath) : '<config>';
+  const lines = describeIssues(r.error.issues, PolicySchema, merged).map((p) => {
+    const full: KeyPath = ['environments', name, 'policy', ...p.path];
+    let loc = loaded.locate?.(full);
+    if (!loc?.exact) {
+      const inherited = loaded.locate?.(['rollback_policy', ...p.path]);
+      if (inherited?.exact) loc = inherited;
+    }
+    return `${loc ? `${loc.file}:${loc.line}:${loc.col}` : file}: ${formatKeyPath(full)}: ${p.message}`;
+  });
+  throw new ConfigProblemsError(file, lines, loaded.warnings, HINT_FIX(file));
+}
+
+export type { Config };
