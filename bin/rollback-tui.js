@@ -2,6 +2,14 @@
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`).
 import { main } from '../dist/cli/main.js';
 
+// `rollback-tui list | head`: a closed pipe is the reader saying it has enough, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
