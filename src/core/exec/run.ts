@@ -1,0 +1,238 @@
+/**
+ * Spawn one process with execa (argv only, never a shell string), feed it stdin, capture stdout and
+ * stderr up to a cap, report complete lines as they arrive, and enforce a timeout and an AbortSignal.
+ *
+ * The child runs in its own process group (`detached`), so a timeout or cancel kills everything it
+ * started (a build's npm, a health check's curl), not just the `sh` at the top: SIGTERM to the group,
+ * then SIGKILL if it is still there after a grace period.
+ */
+import { execa } from 'execa';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+import type { ExecOptions, ExecResult } from './types.js';
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** Time between SIGTERM and SIGKILL when a call times out or is cancelled. */
+const KILL_GRACE_MS = 2000;
+/** After a killed process exits, how long its pipes may still deliver buffered output. */
+const STREAM_DRAIN_MS = 100;
+
+/** Thrown when a call's AbortSignal fires: the operator (or the engine) cancelled it. */
+export class ExecAbortedError extends UserError {
+  constructor(what: string, cause?: unknown) {
+    super(`cancelled: ${what}`, { code: 'ABORTED', cause });
+    this.name = 'ExecAbortedError';
+  }
+}
+
+export interface RunSpec {
+  file: string;
+  args: readonly string[];
+  /** Exact stdin bytes ('' closes stdin at once). */
+  input: string;
+  /** For messages (what was cancelled). */
+  what: string;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+class Capture {
+  private readonly chunks: string[] = [];
+  private bytes = 0;
+  truncated = false;
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+
+  constructor(
+    private readonly max: number,
+    private readonly stream: 'stdout' | 'stderr',
+    private readonly onLine: ExecOptions['onLine'],
+  ) {}
+
+  push(buf: Buffer): void {
+    if (this.bytes < this.max) {
+      const room = this.max - this.bytes;
+      const kept = buf.length <= room ? buf : buf.subarray(0, room);
+      if (kept.length < buf.length) this.truncated = true;
+      this.bytes += kept.length;
+      this.chunks.push(kept.toString('latin1'));
+    } else if (buf.length > 0) {
+      this.truncated = true;
+    }
+    if (this.onLine) {
+      this.partial += this.decoder.write(buf);
+      let nl = this.partial.indexOf('\n');
+      while (nl >= 0) {
+        this.emit(this.partial.slice(0, nl));
+        this.partial = this.partial.slice(nl + 1);
+        nl = this.partial.indexOf('\n');
+      }
+      // A runaway line without newlines must not grow without bound.
+      if (this.partial.length > this.max) {
+        this.emit(this.partial);
+        this.partial = '';
+      }
+    }
+  }
+
+  private emit(line: string): void {
+    try {
+      this.onLine?.(line.endsWith('\r') ? line.slice(0, -1) : line, this.stream);
+    } catch {
+      // A failing display callback must not break the command it displays.
+    }
+  }
+
+  finish(): string {
+    if (this.onLine) {
+      this.partial += this.decoder.end();
+      if (this.partial.length > 0) this.emit(this.partial);
+      this.partial = '';
+    }
+    // Bytes were kept as latin1 so a cut in the middle of a UTF-8 sequence cannot corrupt the rest.
+    return Buffer.from(this.chunks.join(''), 'latin1').toString('utf8');
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+export async function runProcess(spec: RunSpec, options: ExecOptions = {}): Promise<ExecResult> {
+  const { signal } = options;
+  if (signal?.aborted) throw new ExecAbortedError(spec.what, signal.reason);
+  const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const out = new Capture(max, 'stdout', options.onLine);
+  const err = new Capture(max, 'stderr', options.onLine);
+  const started = performance.now();
+
+  const child = execa(spec.file, [...spec.args], {
+    input: spec.input,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    detached: true,
+    extendEnv: true,
+    env: spec.env,
+    cwd: spec.cwd,
+    stripFinalNewline: false,
+  });
+  (child.stdout as Readable | null)?.on('data', (b: Buffer) => out.push(b));
+  (child.stderr as Readable | null)?.on('data', (b: Buffer) => err.push(b));
+
+  let timedOut = false;
+  let aborted = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = (): void => {
+    killGroup(child.pid, 'SIGTERM');
+    killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    killTimer.unref();
+    // Once the process is gone, stop waiting for its pipes: something it started in another process
+    // group may still hold them (an ssh ControlMaster keeps a multiplexed session's stdio until the
+    // remote command ends). Output already received is kept.
+    child.once('exit', () => {
+      const drain = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, STREAM_DRAIN_MS);
+      drain.unref();
+    });
+  };
+  const timer =
+    options.timeoutMs !== undefined && options.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          terminate();
+        }, options.timeoutMs)
+      : undefined;
+  const onAbort = (): void => {
+    aborted = true;
+    terminate();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    const result = await child;
+    if (aborted) throw new ExecAbortedError(spec.what, signal?.reason);
+    if (result.failed && result.exitCode === undefined && !timedOut && result.signal === undefined) {
+      // Could not be spawned at all (ENOENT, EACCES, bad cwd).
+      const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
+      throw new UserError(`cannot run ${spec.file}: ${cause}`, {
+        hint: `check that ${spec.file} is installed and on PATH`,
+        code: 'SPAWN',
+        cause: result.cause,
+      });
+    }
+    let exitCode = result.exitCode ?? 1;
+    if (result.exitCode === undefined && result.signal !== undefined) exitCode = 128 + signalNumber(result.signal);
+    return {
+      exitCode,
+      stdout: out.finish(),
+      stderr: err.finish(),
+      durationMs: performance.now() - started,
+      timedOut,
+      truncated: out.truncated || err.truncated,
+    };
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (killTimer) clearTimeout(killTimer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
+function signalNumber(sig: string): number {
+  return SIGNALS[sig] ?? 15;
+}
+
+/** Wrap a script so the shell reads all of it before running anything: a command inside that reads
+ * stdin (git, npm, a build tool) can neither eat the rest of the script nor hang waiting for input. */
+export function wrapScript(script: string): string {
+  if (script.includes('\0')) throw new Error('script contains a NUL byte');
+  return `{\n${script}\n} </dev/null\n`;
+}
+
+/**
+ * The fixed one-line program behind `shell()`: `sh -c WRAPPER rollback-shell CWD COMMAND [NAME VALUE]...`.
+ * Values arrive as positional arguments (data), the config command is `eval`ed by a fresh `sh`.
+ */
+export const SHELL_WRAPPER =
+  'd=$1; c=$2; shift 2; while [ $# -ge 2 ]; do export "$1=$2"; shift 2; done; ' +
+  'if [ -n "$d" ]; then cd -- "$d" || exit 1; fi; eval "$c"';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function shellArgs(command: string, options: ExecOptions): string[] {
+  const args = ['-c', SHELL_WRAPPER, 'rollback-shell', options.cwd ?? '', command];
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
+    args.push(k, v);
+  }
+  return args;
+}
+
+/** The full stdin of a `script()` call: exported env values and the `cd` as quoted literals, then the
+ * wrapped script. Same text locally and over SSH. */
+export function scriptInput(script: string, options: ExecOptions, quote: (s: string) => string): string {
+  if (options.stdin !== undefined) {
+    throw new Error('script(): options.stdin is not supported (the script itself is stdin); pass data as args');
+  }
+  let prefix = '';
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
+    prefix += `export ${k}=${quote(v)}\n`;
+  }
+  if (options.cwd !== undefined) prefix += `cd -- ${quote(options.cwd)} || exit 1\n`;
+  return prefix + wrapScript(script);
+}

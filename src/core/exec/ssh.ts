@@ -1,0 +1,154 @@
+/**
+ * Runs on a remote host through the system OpenSSH client, so ~/.ssh/config, aliases, the agent,
+ * ProxyJump, certificates and known_hosts work as the operator expects.
+ *
+ * - The remote command line is always `sh -s -- 'arg' ...` (each argument through shQuote); the script
+ *   itself goes on stdin. `shell()` sends a fixed one-line wrapper plus quoted data (see run.ts).
+ * - One multiplexed connection per process: ControlMaster=auto, ControlPersist, ControlPath in a private
+ *   0700 temp directory. `close()` runs `ssh -O exit` and removes the directory.
+ * - Exit 255 is the ssh client's own failure: a TransportError with the reason from its stderr.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { SshExecutorConfig } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { TransportError } from './errors.js';
+import { shQuote } from './quote.js';
+import { runProcess, scriptInput, shellArgs } from './run.js';
+import type { ExecOptions, ExecResult, Executor } from './types.js';
+
+/** How long an idle master connection outlives its last use (also bounds a leak if we crash). */
+const CONTROL_PERSIST_SECONDS = 120;
+const OPTION_KEY = /^[A-Za-z][A-Za-z0-9]*$/;
+/** ssh exits 255 when the connection (not the remote command) fails. */
+export const SSH_TRANSPORT_EXIT = 255;
+
+export class SshExecutor implements Executor {
+  readonly kind = 'ssh' as const;
+  readonly description: string;
+  private readonly cfg: SshExecutorConfig;
+  private controlDir: string | null = null;
+  private closed = false;
+
+  constructor(cfg: SshExecutorConfig) {
+    if (!cfg.host || cfg.host.startsWith('-')) {
+      throw new UserError(`invalid ssh host ${JSON.stringify(cfg.host)}: a host must not be empty or start with "-"`, {
+        hint: 'set environments.<name>.executor.host to a host name or ssh_config alias',
+        code: 'CONFIG',
+      });
+    }
+    if (cfg.user !== undefined && (cfg.user.startsWith('-') || /[\s@]/.test(cfg.user))) {
+      throw new UserError(`invalid ssh user ${JSON.stringify(cfg.user)}`, { code: 'CONFIG' });
+    }
+    for (const [k, v] of Object.entries(cfg.options ?? {})) {
+      if (!OPTION_KEY.test(k) || /[\r\n\0]/.test(String(v))) {
+        throw new UserError(`invalid ssh option ${JSON.stringify(k)}=${JSON.stringify(v)}`, {
+          hint: 'executor.options is a map of ssh_config keywords to single-line values',
+          code: 'CONFIG',
+        });
+      }
+    }
+    this.cfg = cfg;
+    this.description = `${cfg.user ? `${cfg.user}@` : ''}${cfg.host}${cfg.port !== undefined ? `:${cfg.port}` : ''}`;
+  }
+
+  /** The private control directory (created on first use). */
+  private dir(): string {
+    if (this.closed) throw new Error(`ssh executor for ${this.description} is closed`);
+    this.controlDir ??= mkdtempSync(path.join(os.tmpdir(), 'rtui-ssh-'));
+    return this.controlDir;
+  }
+
+  /** ssh options (everything before `--`). */
+  sshArgs(): string[] {
+    return this.baseArgs(this.dir());
+  }
+
+  private baseArgs(controlDir: string): string[] {
+    const c = this.cfg;
+    const args: string[] = [];
+    if (c.ssh_config) args.push('-F', c.ssh_config);
+    if (c.identity_file) args.push('-i', c.identity_file);
+    if (c.port !== undefined) args.push('-p', String(c.port));
+    if (c.user) args.push('-l', c.user);
+    // ssh uses the first value it sees for an option: the non-negotiable ones come first.
+    args.push(
+      '-T',
+      '-o', 'BatchMode=yes',
+      '-o', 'ControlMaster=auto',
+      '-o', `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
+      '-o', `ControlPath=${path.join(controlDir, '%C')}`,
+    );
+    for (const [k, v] of Object.entries(c.options ?? {})) {
+      args.push('-o', `${k}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
+    }
+    args.push(
+      '-o', `ConnectTimeout=${Math.max(1, Math.ceil(c.connect_timeout_seconds ?? 10))}`,
+      '-o', 'ServerAliveInterval=15',
+      '-o', 'ServerAliveCountMax=3',
+    );
+    return args;
+  }
+
+  /** What to tell the operator to try by hand. */
+  private manualCommand(): string {
+    const parts = ['ssh'];
+    if (this.cfg.ssh_config) parts.push('-F', this.cfg.ssh_config);
+    if (this.cfg.identity_file) parts.push('-i', this.cfg.identity_file);
+    if (this.cfg.port !== undefined) parts.push('-p', String(this.cfg.port));
+    parts.push(this.cfg.user ? `${this.cfg.user}@${this.cfg.host}` : this.cfg.host);
+    return parts.join(' ');
+  }
+
+  private async run(remoteCommand: string, input: string, what: string, options: ExecOptions): Promise<ExecResult> {
+    const args = [...this.sshArgs(), '--', this.cfg.host, remoteCommand];
+    const result = await runProcess({ file: 'ssh', args, input, what: `${what} on ${this.description}` }, options);
+    if (result.exitCode === SSH_TRANSPORT_EXIT && !result.timedOut) {
+      throw new TransportError(this.description, transportReason(result.stderr), this.manualCommand());
+    }
+    return result;
+  }
+
+  script(script: string, args: readonly string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
+    const remote = ['sh', '-s', '--', ...args.map(shQuote)].join(' ');
+    return this.run(remote, scriptInput(script, options, shQuote), 'script', options);
+  }
+
+  shell(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const argv = shellArgs(command, options);
+    // `sh -c WRAPPER rollback-shell CWD COMMAND [NAME VALUE]...`, every word quoted for the login shell.
+    const remote = ['sh', ...argv.map(shQuote)].join(' ');
+    return this.run(remote, options.stdin ?? '', `\`${command}\``, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const dir = this.controlDir;
+    this.closed = true;
+    if (dir === null) return;
+    try {
+      const args = this.baseArgs(dir);
+      await runProcess(
+        { file: 'ssh', args: [...args, '-O', 'exit', '--', this.cfg.host], input: '', what: 'closing ssh' },
+        { timeoutMs: 5000 },
+      );
+    } catch {
+      // Best effort: ControlPersist ends an orphaned master anyway.
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** "ssh: connect to host 10.0.0.1 port 22: Connection refused" -> "Connection refused". */
+export function transportReason(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('Warning: Permanently added'));
+  const line = lines.at(-1) ?? 'ssh exited 255 without a message';
+  const m = /^ssh: connect to host .* port \d+: (.*)$/.exec(line);
+  if (m?.[1]) return m[1];
+  return line.replace(/^ssh: /, '').replace(/\.$/, '');
+}

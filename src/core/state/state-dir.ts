@@ -1,0 +1,178 @@
+/**
+ * The state directory (history, lock, journal, marks, incidents, baselines) on the host that holds the
+ * releases. Every operation is ONE executor round trip (a small POSIX sh script on stdin), so it runs the
+ * same locally and over SSH. Content travels inside the script as a quoted literal (stdin), never on a
+ * command line.
+ *
+ * Names are relative to the state directory: one safe segment (`history.jsonl`, `lock`) or a known
+ * subdirectory plus one segment (`incidents/2024-11-12T15-30-00.md`).
+ */
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { shQuote } from '../exec/quote.js';
+import type { ExecResult, Executor } from '../exec/types.js';
+
+/** Subdirectories a name may live in. */
+export const STATE_SUBDIRS = ['incidents', 'baselines', 'journal', 'locks', 'history', 'runs'] as const;
+
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._@+-]*$/;
+
+export interface StateStat {
+  /** Modification time (ms since epoch, whole seconds) by the host's clock. */
+  mtimeMs: number;
+  sizeBytes: number;
+  isDir: boolean;
+  /** The host's clock when stat ran (compare mtimes against this, not the local clock). */
+  nowMs: number;
+}
+
+/** Shared sh helpers: durable writes where the host's `sync` takes file arguments (GNU coreutils). */
+const PRELUDE = `
+fsync_file() { sync -d -- "$1" 2>/dev/null || :; }
+fsync_dir() { sync -- "$1" 2>/dev/null || :; }
+`;
+
+export class StateDir {
+  readonly root: string;
+  private readonly subdirs: readonly string[];
+
+  constructor(
+    private readonly executor: Executor,
+    root: string,
+    options: { subdirs?: readonly string[] } = {},
+  ) {
+    if (!path.posix.isAbsolute(root)) throw new UserError(`state_dir must be an absolute path, got ${JSON.stringify(root)}`, { code: 'CONFIG' });
+    if (/[\0\n\r]/.test(root)) throw new UserError('state_dir contains control characters', { code: 'CONFIG' });
+    this.root = path.posix.normalize(root).replace(/\/+$/, '') || '/';
+    this.subdirs = options.subdirs ?? STATE_SUBDIRS;
+  }
+
+  /** Validate a name; returns it. Throws on `..`, absolute paths, unknown subdirectories, control chars. */
+  checkName(name: string, allowDir = false): string {
+    const parts = name.split('/');
+    const ok =
+      (parts.length === 1 && SEGMENT.test(name) && name !== '.' && name !== '..') ||
+      (parts.length === 2 && this.subdirs.includes(parts[0] ?? '') && SEGMENT.test(parts[1] ?? '') && !(parts[1] ?? '').startsWith('..')) ||
+      (allowDir && name === '');
+    if (!ok || name.includes('..')) {
+      throw new Error(`invalid state file name ${JSON.stringify(name)} (one safe segment, or ${this.subdirs.join('/|')}/ + one)`);
+    }
+    return name;
+  }
+
+  path(name: string): string {
+    this.checkName(name, true);
+    return name === '' ? this.root : `${this.root}/${name}`;
+  }
+
+  private async run(what: string, script: string, args: string[], okCodes: number[] = [0]): Promise<ExecResult> {
+    const r = await this.executor.script(PRELUDE + script, args, { timeoutMs: 30_000 });
+    if (!okCodes.includes(r.exitCode)) {
+      const detail = r.timedOut ? 'timed out after 30s' : r.stderr.trim().split('\n').at(-1) || `exit ${r.exitCode}`;
+      throw new UserError(`cannot ${what} in state dir ${this.root} (${this.executor.description}): ${detail}`, {
+        hint: `check that ${this.root} exists and is writable by the user rollback-tui runs as`,
+        code: 'STATE_DIR',
+      });
+    }
+    return r;
+  }
+
+  async ensure(): Promise<void> {
+    await this.run('create the directory', 'umask 077\nmkdir -p -- "$1"', [this.root]);
+  }
+
+  /** File content, or null when it does not exist. */
+  async read(name: string): Promise<string | null> {
+    const r = await this.run(
+      `read ${name}`,
+      'if [ -f "$1" ]; then exec cat -- "$1"; elif [ -e "$1" ]; then echo "not a regular file: $1" >&2; exit 1; else exit 10; fi',
+      [this.path(name)],
+      [0, 10],
+    );
+    return r.exitCode === 10 ? null : r.stdout;
+  }
+
+  /** Replace a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
+  async writeAtomic(name: string, content: string): Promise<void> {
+    if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
+    const script = `set -e
+umask 077
+f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
+tmp="$d/.tmp.$(basename -- "$f").$$"
+trap 'rm -f -- "$tmp"' EXIT
+printf '%s' ${shQuote(content)} > "$tmp"
+fsync_file "$tmp"
+mv -f -- "$tmp" "$f"
+fsync_dir "$d"`;
+    await this.run(`write ${name}`, script, [this.path(name)]);
+  }
+
+  /** Append one line (no newline inside) with a single write, then fdatasync. */
+  async appendLine(name: string, line: string): Promise<void> {
+    if (line.includes('\n') || line.includes('\r')) throw new Error('appendLine: a line must not contain a newline');
+    if (line.includes('\0')) throw new Error('appendLine: a line must not contain a NUL byte');
+    // printf into a temp file, then one `cat` (a single write(2) for lines below its 128 KiB buffer) onto
+    // the O_APPEND target, so concurrent appenders cannot interleave within a line.
+    const script = `set -e
+umask 077
+f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
+tmp="$d/.tmp.append.$$"
+trap 'rm -f -- "$tmp"' EXIT
+printf '%s\\n' ${shQuote(line)} > "$tmp"
+cat -- "$tmp" >> "$f"
+fsync_file "$f"`;
+    await this.run(`append to ${name}`, script, [this.path(name)]);
+  }
+
+  /** Atomic mkdir: true if this call created it, false if it already existed. */
+  async mkdirExclusive(name: string): Promise<boolean> {
+    const script = `umask 077
+d=$(dirname -- "$1"); mkdir -p -- "$d" || exit 1
+if mkdir -- "$1" 2>/dev/null; then fsync_dir "$d"; exit 0; fi
+if [ -d "$1" ]; then exit 10; fi
+mkdir -- "$1"`;
+    const r = await this.run(`create ${name}`, script, [this.path(name)], [0, 10]);
+    return r.exitCode === 0;
+  }
+
+  async removeDir(name: string): Promise<void> {
+    this.checkName(name);
+    await this.run(`remove ${name}`, 'rm -rf -- "$1"', [this.path(name)]);
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.run(`remove ${name}`, 'if [ -d "$1" ] && [ ! -L "$1" ]; then rmdir -- "$1"; else rm -f -- "$1"; fi', [this.path(name)]);
+  }
+
+  /** Names in a subdirectory ('' for the root), sorted; temp files are left out. Missing dir -> []. */
+  async list(subdir = ''): Promise<string[]> {
+    if (subdir !== '' && !this.subdirs.includes(subdir)) throw new Error(`unknown state subdirectory ${JSON.stringify(subdir)}`);
+    const dir = subdir === '' ? this.root : `${this.root}/${subdir}`;
+    const script = `[ -d "$1" ] || exit 0
+cd -- "$1" || exit 1
+for f in * .[!.]*; do
+  [ -e "$f" ] || [ -L "$f" ] || continue
+  case $f in .tmp.*) continue ;; esac
+  printf '%s\\0' "$f"
+done`;
+    const r = await this.run(`list ${subdir || '.'}`, script, [dir]);
+    return r.stdout.split('\0').filter((s) => s.length > 0).sort();
+  }
+
+  async stat(name: string): Promise<StateStat | null> {
+    const script = `[ -e "$1" ] || { date +%s; exit 10; }
+date +%s
+stat -c '%Y %s %F' -- "$1" 2>/dev/null || stat -f '%m %z %HT' -- "$1"`;
+    const r = await this.run(`stat ${name}`, script, [this.path(name)], [0, 10]);
+    if (r.exitCode === 10) return null;
+    const [now, info] = r.stdout.split('\n');
+    const m = /^(\d+) (\d+) (.*)$/.exec(info ?? '');
+    if (!m) throw new Error(`unexpected stat output: ${JSON.stringify(r.stdout)}`);
+    return {
+      nowMs: Number(now) * 1000,
+      mtimeMs: Number(m[1]) * 1000,
+      sizeBytes: Number(m[2]),
+      isDir: /directory/i.test(m[3] ?? ''),
+    };
+  }
+}

@@ -1,0 +1,245 @@
+/** Pieces shared by the three stores: running a store script, errors, parsing NUL-separated output. */
+import { UserError } from '../errors.js';
+import type { ExecOptions, ExecResult, Executor } from '../exec/types.js';
+import type { Backup, Marks, StoreCallOptions } from './types.js';
+import { parseBackupTimestamp } from './names.js';
+
+export const LIST_TIMEOUT_MS = 120_000;
+export const SWITCH_TIMEOUT_MS = 300_000;
+export const LONG_TIMEOUT_MS = 3_600_000;
+
+/** sh functions every store script can use. */
+export const SH_PRELUDE = `
+fsync_file() { sync -d -- "$1" 2>/dev/null || :; }
+fsync_dir() { sync -- "$1" 2>/dev/null || :; }
+# Rename a symlink over another path without following it: GNU mv -T, BSD mv -h. Never plain mv.
+replace_link() { if mv --version >/dev/null 2>&1; then mv -T -f -- "$1" "$2"; else mv -f -h -- "$1" "$2"; fi; }
+`;
+
+export interface ScriptFailure {
+  (r: ExecResult): UserError | null;
+}
+
+export async function runStoreScript(
+  executor: Executor,
+  what: string,
+  script: string,
+  args: readonly string[],
+  options: StoreCallOptions & { timeoutMs?: number; env?: Record<string, string> },
+  failures: Record<number, (r: ExecResult) => UserError> = {},
+): Promise<ExecResult> {
+  const execOptions: ExecOptions = {
+    timeoutMs: options.timeoutMs ?? LIST_TIMEOUT_MS,
+    signal: options.signal,
+    onLine: options.onLine,
+    env: options.env,
+  };
+  const r = await executor.script(SH_PRELUDE + script, args, execOptions);
+  if (r.timedOut) {
+    throw new UserError(`${what} timed out after ${Math.round((options.timeoutMs ?? LIST_TIMEOUT_MS) / 1000)}s on ${executor.description}`, {
+      hint: 'check the host is not overloaded and the disk responds',
+      code: 'TIMEOUT',
+    });
+  }
+  if (r.exitCode !== 0) {
+    const mapped = failures[r.exitCode];
+    if (mapped) throw mapped(r);
+    throw new UserError(`${what} failed on ${executor.description}: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`, {
+      code: 'STORE_FAILED',
+    });
+  }
+  return r;
+}
+
+export function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1)?.trim() ?? '';
+}
+
+/** Newest first; ties by name, descending. */
+export function sortNewestFirst(list: Backup[]): Backup[] {
+  return list.sort((a, b) => b.createdMs - a.createdMs || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+}
+
+export function makeBackup(
+  name: string,
+  fallbackMs: number,
+  marks: Marks,
+  live: string | null,
+  extra: { sizeBytes?: number | null; detail?: string; createdMs?: number } = {},
+): Backup {
+  const createdMs = extra.createdMs ?? parseBackupTimestamp(name)?.getTime() ?? fallbackMs;
+  const b: Backup = {
+    name,
+    created: new Date(createdMs).toISOString(),
+    createdMs,
+    sizeBytes: extra.sizeBytes ?? null,
+    current: name === live,
+    knownGood: marks.knownGood.includes(name),
+    bad: marks.bad.includes(name),
+  };
+  if (extra.detail !== undefined) b.detail = extra.detail;
+  return b;
+}
+
+/**
+ * Retention over a list as `list()` returns it (newest first): the newest `keep` stay; of the older ones,
+ * delete all but the live one, known-good ones, the newest one older than live and the newest older one
+ * not marked bad (the default rollback target).
+ */
+export function retentionVictims(list: readonly Backup[], keep: number): string[] {
+  if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep must be a positive integer, got ${keep}`, { code: 'CONFIG' });
+  const liveIndex = list.findIndex((b) => b.current);
+  const protectedNames = new Set<string>();
+  if (liveIndex >= 0) {
+    const older = list.slice(liveIndex + 1);
+    protectedNames.add(list[liveIndex]!.name);
+    if (older[0]) protectedNames.add(older[0].name);
+    const target = older.find((b) => !b.bad);
+    if (target) protectedNames.add(target.name);
+  }
+  for (const b of list) if (b.knownGood) protectedNames.add(b.name);
+  return list.slice(keep).filter((b) => !protectedNames.has(b.name)).map((b) => b.name);
+}
+
+export function notFound(name: string, where: string, envName: string): UserError {
+  return new UserError(`backup ${JSON.stringify(name)} not found in ${where}`, {
+    hint: `run \`rollback-tui list --env ${envName}\` to see the backups`,
+    code: 'BACKUP_NOT_FOUND',
+  });
+}
+
+export function isLive(name: string, envName: string): UserError {
+  return new UserError(`backup ${JSON.stringify(name)} is already live`, {
+    hint: `pick an older one from \`rollback-tui list --env ${envName}\``,
+    code: 'TARGET_IS_LIVE',
+  });
+}
+
+/** Run the target's `validate:` commands with ROLLBACK_TARGET / ROLLBACK_TARGET_PATH; throw on the first failure. */
+export async function runValidateCommands(
+  executor: Executor,
+  commands: readonly string[] | undefined,
+  name: string,
+  targetPath: string,
+  options: StoreCallOptions,
+): Promise<void> {
+  for (const command of commands ?? []) {
+    const r = await executor.shell(command, {
+      env: { ROLLBACK_TARGET: name, ROLLBACK_TARGET_PATH: targetPath },
+      timeoutMs: SWITCH_TIMEOUT_MS,
+      signal: options.signal,
+      onLine: options.onLine,
+    });
+    if (r.exitCode !== 0 || r.timedOut) {
+      const why = r.timedOut ? 'timed out' : `exit ${r.exitCode}`;
+      const detail = lastLine(r.stderr) || lastLine(r.stdout);
+      throw new UserError(`validation of ${JSON.stringify(name)} failed: \`${command}\` (${why})${detail ? `: ${detail}` : ''}`, {
+        hint: 'fix the backup or pick another one; --emergency skips validate commands',
+        code: 'VALIDATION_FAILED',
+      });
+    }
+  }
+}
+
+/** Split NUL-separated output into tokens (a trailing empty token is dropped). */
+export function nulTokens(text: string): string[] {
+  const t = text.split('\0');
+  if (t.at(-1) === '') t.pop();
+  return t;
+}
+
+/**
+ * The listing part of a list script: expects $bd (backups dir), $pat (glob), $sizes (1 for du). Prints
+ * B (physical backups dir), E (mtime, type, name) per entry -- GNU find in one process, else a loop --
+ * and with sizes a Z ... z block of du records. One process tree, one round trip, any number of entries.
+ */
+export const DIR_ENTRIES = `
+cd -- "$bd" 2>/dev/null || { printf 'N\\0'; exit 0; }
+printf 'B\\0%s\\0' "$(pwd -P)"
+if find . -maxdepth 0 -printf '' 2>/dev/null; then
+  find . -mindepth 1 -maxdepth 1 -name "$pat" -printf 'E\\0%T@\\0%Y\\0%f\\0'
+else
+  IFS=
+  for f in $pat; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    if [ -d "$f" ]; then t=d; else t=f; fi
+    m=$(stat -f %m -- "$f" 2>/dev/null || stat -c %Y -- "$f")
+    printf 'E\\0%s\\0%s\\0%s\\0' "$m" "$t" "$f"
+  done
+fi
+if [ "$sizes" = 1 ]; then
+  IFS=
+  printf 'Z\\0'
+  if du -0 -sk -- /dev/null >/dev/null 2>&1; then
+    for f in $pat; do [ -d "$f" ] && printf '%s\\0' "$f"; done | xargs -0 du -0 -sk -- 2>/dev/null
+  else
+    for f in $pat; do
+      [ -d "$f" ] || continue
+      k=$(du -sk -- "$f" 2>/dev/null | cut -f1)
+      printf '%s\\t%s\\0' "$k" "$f"
+    done
+  fi
+  printf 'z\\0'
+fi
+`;
+
+/** Parsed output of the list script. */
+export interface ListOutput {
+  linkText: string | null;
+  physicalCurrent: string;
+  currentIsRealDir: boolean;
+  marksText: string | null;
+  backupsDirMissing: boolean;
+  physicalBackupsDir: string;
+  entries: { name: string; mtimeMs: number; isDir: boolean }[];
+  sizes: Map<string, number>;
+  /** Store-specific single values (tag -> value), e.g. the files store's recorded live name. */
+  extra: Map<string, string>;
+}
+
+const ARITY: Record<string, number> = { L: 1, P: 1, R: 0, M: 1, N: 0, B: 1, E: 3, Z: 0, X: 2 };
+
+export function parseListOutput(stdout: string): ListOutput {
+  const out: ListOutput = {
+    linkText: null,
+    physicalCurrent: '',
+    currentIsRealDir: false,
+    marksText: null,
+    backupsDirMissing: false,
+    physicalBackupsDir: '',
+    entries: [],
+    sizes: new Map(),
+    extra: new Map(),
+  };
+  const t = nulTokens(stdout);
+  let i = 0;
+  while (i < t.length) {
+    const tag = t[i] ?? '';
+    const n = ARITY[tag];
+    if (n === undefined) throw new Error(`unexpected list output near ${JSON.stringify(tag.slice(0, 40))}`);
+    const f = t.slice(i + 1, i + 1 + n);
+    i += 1 + n;
+    switch (tag) {
+      case 'L': out.linkText = f[0] ? f[0] : null; break;
+      case 'P': out.physicalCurrent = f[0] ?? ''; break;
+      case 'R': out.currentIsRealDir = true; break;
+      case 'M': out.marksText = f[0] ?? null; break;
+      case 'N': out.backupsDirMissing = true; break;
+      case 'B': out.physicalBackupsDir = f[0] ?? ''; break;
+      case 'E': out.entries.push({ mtimeMs: Math.round(Number(f[0]) * 1000), isDir: f[1] === 'd', name: f[2] ?? '' }); break;
+      case 'X': out.extra.set(f[0] ?? '', f[1] ?? ''); break;
+      case 'Z':
+        // du records "KB<tab>NAME" until the closing 'z'.
+        while (i < t.length && t[i] !== 'z') {
+          const rec = t[i] ?? '';
+          const tab = rec.indexOf('\t');
+          if (tab > 0) out.sizes.set(rec.slice(tab + 1).replace(/^\.\//, ''), Number(rec.slice(0, tab)) * 1024);
+          i++;
+        }
+        i++;
+        break;
+    }
+  }
+  return out;
+}
+

@@ -1,0 +1,228 @@
+/**
+ * Configuration files (seed 003): `files:` lists absolute paths (appsettings.json, docker-compose.yml).
+ * A snapshot copies them into `<backups_dir>/backup_YYYYMMDD_HHMMSS/` mirroring their absolute paths
+ * (`/etc/app/a.json` -> `<backup>/etc/app/a.json`, so equal basenames cannot collide); names are unique
+ * even within one second (`_1`, `_2`, ...). A switch restores each file atomically (copy with mode to a
+ * temp file beside it, fsync, rename over it); the set of files is restored one file at a time.
+ * The live backup is recorded in `<backups_dir>/.live` and confirmed by comparing the files (`cmp`).
+ */
+import path from 'node:path';
+import type { FilesTargetConfig } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import type { Executor } from '../exec/types.js';
+import type { MarkStore } from '../state/marks.js';
+import { parseMarks } from '../state/marks.js';
+import {
+  DIR_ENTRIES,
+  isLive,
+  lastLine,
+  LIST_TIMEOUT_MS,
+  LONG_TIMEOUT_MS,
+  makeBackup,
+  notFound,
+  nulTokens,
+  parseListOutput,
+  retentionVictims,
+  runStoreScript,
+  runValidateCommands,
+  sortNewestFirst,
+  SWITCH_TIMEOUT_MS,
+} from './common.js';
+import { assertBackupName, isSafeBackupName } from './names.js';
+import type { Backup, BackupStore, StoreCallOptions } from './types.js';
+
+/** Prints X live <name> when the recorded live backup still matches every file. */
+const LIVE_FRAGMENT = `
+live=
+if [ -f "$bd/.live" ]; then
+  live=$(cat -- "$bd/.live")
+  ok=1
+  for f in "$@"; do cmp -s -- "$bd/$live$f" "$f" || { ok=0; break; }; done
+  [ "$ok" = 1 ] || live=
+fi
+printf 'X\\0live\\0%s\\0' "$live"
+`;
+
+const LIST_SCRIPT = `
+bd=$1 marks=$2 sizes=$3 pat='backup_*'; shift 3
+if [ -n "$marks" ] && [ -f "$marks" ]; then printf 'M\\0'; cat -- "$marks"; printf '\\0'; fi
+[ -d "$bd" ] && { ${LIVE_FRAGMENT} }
+${DIR_ENTRIES}
+exit 0
+`;
+
+const CHECK_SCRIPT = `
+bd=$1 name=$2; shift 2
+[ -d "$bd" ] || exit 26
+b="$bd/$name"
+[ -L "$b" ] && exit 22
+[ -d "$b" ] || exit 20
+for f in "$@"; do
+  [ -f "$b$f" ] || { printf '%s\\n' "$f" >&2; exit 21; }
+  [ -d "$f" ] && { printf '%s\\n' "$f" >&2; exit 28; }
+done
+${LIVE_FRAGMENT.replace(/printf 'X.*\n/, '')}
+[ -n "$live" ] && [ "$live" = "$name" ] && exit 24
+:
+`;
+
+const RESTORE_SCRIPT = `${CHECK_SCRIPT}
+for f in "$@"; do
+  d=$(dirname -- "$f"); t="$d/.$(basename -- "$f").rtui-$$"
+  mkdir -p -- "$d" || exit 33
+  cp -p -- "$b$f" "$t" || { rm -f -- "$t"; exit 33; }
+  fsync_file "$t"
+  mv -f -- "$t" "$f" || { rm -f -- "$t"; exit 33; }
+  fsync_dir "$d"
+  echo "restored $f"
+done
+lt="$bd/.live.tmp.$$"
+printf '%s' "$name" > "$lt" && mv -f -- "$lt" "$bd/.live"
+fsync_dir "$bd"
+`;
+
+const SNAPSHOT_SCRIPT = `
+bd=$1; shift
+for f in "$@"; do [ -f "$f" ] || { printf '%s\\n' "$f" >&2; exit 43; }; done
+mkdir -p -- "$bd" || exit 1
+base="backup_$(date -u +%Y%m%d_%H%M%S)"
+n=$base; i=0
+while ! mkdir -- "$bd/$n" 2>/dev/null; do
+  i=$((i + 1)); n="\${base}_$i"
+  [ "$i" -lt 1000 ] || exit 41
+done
+tmp="$bd/.rtui-snap-$$"
+rm -rf -- "$tmp"; mkdir -- "$tmp" || exit 42
+trap 'rm -rf -- "$tmp"' EXIT
+for f in "$@"; do
+  mkdir -p -- "$tmp$(dirname -- "$f")" && cp -p -- "$f" "$tmp$f" || { rmdir -- "$bd/$n"; exit 42; }
+done
+if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$bd/$n"; exit 42; }
+else rmdir -- "$bd/$n" && mv -- "$tmp" "$bd/$n" || exit 42; fi
+lt="$bd/.live.tmp.$$"
+printf '%s' "$n" > "$lt" && mv -f -- "$lt" "$bd/.live"
+fsync_dir "$bd"
+printf '%s\\0%s\\0' "$n" "$(date +%s)"
+`;
+
+const PRUNE_SCRIPT = `
+bd=$1; shift
+for n in "$@"; do rm -rf -- "$bd/$n" || exit 1; printf '%s\\0' "$n"; done
+fsync_dir "$bd"
+`;
+
+const CHANGES_SCRIPT = `
+bd=$1 a=$2 b=$3
+[ -d "$bd/$a" ] && [ -d "$bd/$b" ] || exit 20
+LC_ALL=C diff -ru -- "$bd/$a" "$bd/$b" 2>&1 | head -n 500
+exit 0
+`;
+
+export class ConfigFilesStore implements BackupStore {
+  readonly strategy = 'files' as const;
+  private readonly bd: string;
+  private readonly files: string[];
+
+  constructor(
+    private readonly cfg: FilesTargetConfig,
+    private readonly executor: Executor,
+    private readonly marks: MarkStore | null,
+    private readonly envName = 'default',
+  ) {
+    if (!path.posix.isAbsolute(cfg.backups_dir)) {
+      throw new UserError(`target.backups_dir must be an absolute path, got ${JSON.stringify(cfg.backups_dir)}`, { code: 'CONFIG' });
+    }
+    this.bd = path.posix.normalize(cfg.backups_dir).replace(/(.)\/+$/, '$1');
+    this.files = cfg.files.map((f) => {
+      if (!path.posix.isAbsolute(f) || /[\0\n\r]/.test(f) || f.endsWith('/')) {
+        throw new UserError(`target.files entries must be absolute file paths, got ${JSON.stringify(f)}`, {
+          hint: 'e.g. /opt/app/appsettings.json',
+          code: 'CONFIG',
+        });
+      }
+      return path.posix.normalize(f);
+    });
+  }
+
+  private failures(name: string): Record<number, (r: { stderr: string }) => UserError> {
+    return {
+      20: () => notFound(name, this.bd, this.envName),
+      21: (r) => new UserError(`backup ${JSON.stringify(name)} does not contain ${lastLine(r.stderr)}`, {
+        code: 'BACKUP_INVALID', hint: 'it was taken with a different files: list; pick another backup' }),
+      22: () => new UserError(`backup ${JSON.stringify(name)} in ${this.bd} is a symlink, not a backup directory`, { code: 'BACKUP_INVALID' }),
+      24: () => isLive(name, this.envName),
+      26: () => new UserError(`backups_dir ${this.bd} does not exist on ${this.executor.description}`, { code: 'BACKUP_NOT_FOUND',
+        hint: 'take a snapshot first (rollback-tui snapshot)' }),
+      28: (r) => new UserError(`${lastLine(r.stderr)} is a directory: refusing to replace it with a file`, { code: 'SWITCH_FAILED' }),
+      33: (r) => new UserError(`restoring the files of ${name} failed: ${lastLine(r.stderr)}`, {
+        code: 'SWITCH_FAILED', hint: 'files restored before the failure are already replaced; check permissions and retry' }),
+      41: () => new UserError('could not find a free snapshot name', { code: 'SNAPSHOT_FAILED' }),
+      42: (r) => new UserError(`copying the files into ${this.bd} failed: ${lastLine(r.stderr)}`, { code: 'SNAPSHOT_FAILED',
+        hint: `check free space and permissions in ${this.bd}` }),
+      43: (r) => new UserError(`cannot snapshot: ${lastLine(r.stderr)} does not exist`, { code: 'SNAPSHOT_FAILED',
+        hint: 'check target.files in the config' }),
+    };
+  }
+
+  async list(options: StoreCallOptions & { sizes?: boolean } = {}): Promise<Backup[]> {
+    const r = await runStoreScript(this.executor, `listing ${this.bd}`, LIST_SCRIPT,
+      [this.bd, this.marks?.path ?? '', options.sizes ? '1' : '0', ...this.files],
+      { ...options, timeoutMs: options.sizes ? LONG_TIMEOUT_MS : LIST_TIMEOUT_MS });
+    const out = parseListOutput(r.stdout);
+    const marks = parseMarks(out.marksText);
+    const live = out.extra.get('live') || null;
+    return sortNewestFirst(
+      out.entries
+        .filter((e) => e.isDir && !e.name.startsWith('.'))
+        .map((e) => makeBackup(e.name, e.mtimeMs, marks, live, { sizeBytes: out.sizes.get(e.name) ?? null })),
+    );
+  }
+
+  async live(options: StoreCallOptions = {}): Promise<string | null> {
+    const r = await runStoreScript(this.executor, `reading ${this.bd}/.live`, `bd=$1; shift\n[ -d "$bd" ] || exit 0\n${LIVE_FRAGMENT}`,
+      [this.bd, ...this.files], options);
+    return parseListOutput(r.stdout).extra.get('live') || null;
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+    assertBackupName(name);
+    await runStoreScript(this.executor, `checking ${name}`, CHECK_SCRIPT, [this.bd, name, ...this.files], options, this.failures(name));
+    if (!options.emergency) await runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options);
+  }
+
+  async switchTo(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+    assertBackupName(name);
+    await runStoreScript(this.executor, `restoring ${name}`, RESTORE_SCRIPT, [this.bd, name, ...this.files],
+      { ...options, timeoutMs: SWITCH_TIMEOUT_MS }, this.failures(name));
+  }
+
+  async snapshot(options: StoreCallOptions = {}): Promise<Backup> {
+    const r = await runStoreScript(this.executor, `snapshot of ${this.files.length} files`, SNAPSHOT_SCRIPT,
+      [this.bd, ...this.files], { ...options, timeoutMs: LONG_TIMEOUT_MS }, this.failures(''));
+    const [name = '', now = '0'] = nulTokens(r.stdout);
+    const marks = this.marks ? await this.marks.read() : { knownGood: [], bad: [] };
+    const b = makeBackup(name, Number(now) * 1000, marks, name, { detail: `${this.files.length} files` });
+    if (this.cfg.keep !== undefined) await this.prune(this.cfg.keep, options);
+    return b;
+  }
+
+  async prune(keep: number, options: StoreCallOptions = {}): Promise<string[]> {
+    const victims = retentionVictims(await this.list(options), keep).filter(isSafeBackupName);
+    if (victims.length === 0) return [];
+    const r = await runStoreScript(this.executor, `pruning ${this.bd}`, PRUNE_SCRIPT, [this.bd, ...victims], options);
+    const removed = nulTokens(r.stdout);
+    if (this.marks && removed.length > 0) await this.marks.forget(removed);
+    return removed;
+  }
+
+  describeSwitch(name: string): string[] {
+    return this.files.map((f) => `cp -p ${this.bd}/${name}${f} ${path.posix.dirname(f)}/.${path.posix.basename(f)}.tmp && mv ${path.posix.dirname(f)}/.${path.posix.basename(f)}.tmp ${f}`);
+  }
+
+  async changes(from: string, to: string, options: StoreCallOptions = {}): Promise<string[]> {
+    assertBackupName(from);
+    assertBackupName(to);
+    const r = await runStoreScript(this.executor, `comparing ${from} and ${to}`, CHANGES_SCRIPT, [this.bd, from, to], options, this.failures(`${from}" or "${to}`));
+    return r.stdout.split('\n').filter((l) => l.length > 0);
+  }
+}

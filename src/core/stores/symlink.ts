@@ -1,0 +1,309 @@
+/**
+ * Symlink releases (seed 004): `backups_dir` holds one directory per release, `current` is a symlink to
+ * the live one. Every operation is one POSIX sh script on stdin (same code locally and over SSH); names
+ * travel as positional arguments and are validated before anything runs.
+ *
+ * Switch: optional config_link first (so the release is complete before it goes live), then a symlink
+ * with a unique temporary name beside `current`, renamed over it (GNU `mv -T`, BSD `mv -h`: a rename(2),
+ * never rm + ln), fsync of the directory, and the link read back.
+ */
+import path from 'node:path';
+import type { SymlinkTargetConfig } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import type { Executor } from '../exec/types.js';
+import type { MarkStore } from '../state/marks.js';
+import { parseMarks } from '../state/marks.js';
+import {
+  DIR_ENTRIES,
+  parseListOutput as parseList,
+  isLive,
+  LIST_TIMEOUT_MS,
+  LONG_TIMEOUT_MS,
+  makeBackup,
+  notFound,
+  nulTokens,
+  retentionVictims,
+  runStoreScript,
+  runValidateCommands,
+  sortNewestFirst,
+  SWITCH_TIMEOUT_MS,
+} from './common.js';
+import { assertBackupName, isSafeBackupName } from './names.js';
+import type { Backup, BackupStore, StoreCallOptions } from './types.js';
+
+const LIST_SCRIPT = `
+bd=$1 cur=$2 pat=$3 marks=$4 sizes=$5
+printf 'L\\0'; if [ -L "$cur" ]; then printf '%s' "$(readlink -- "$cur")"; fi; printf '\\0'
+p=; if [ -e "$cur" ]; then p=$(cd -P -- "$cur" 2>/dev/null && pwd -P) || p=; fi
+printf 'P\\0%s\\0' "$p"
+if [ -d "$cur" ] && [ ! -L "$cur" ]; then printf 'R\\0'; fi
+if [ -n "$marks" ] && [ -f "$marks" ]; then printf 'M\\0'; cat -- "$marks"; printf '\\0'; fi
+${DIR_ENTRIES}
+exit 0
+`;
+
+/** Shared checks of a switch target; exit codes are mapped to messages in TS. */
+const CHECK_TARGET = `
+bd=$1 cur=$2 name=$3 cfgsrc=$4 cfgname=$5
+[ -d "$bd" ] || exit 26
+tgt="$bd/$name"
+[ -L "$tgt" ] && exit 22
+[ -e "$tgt" ] || exit 20
+[ -d "$tgt" ] || exit 21
+bdp=$(cd -P -- "$bd" && pwd -P) || exit 26
+tp=$(cd -P -- "$tgt" && pwd -P) || exit 21
+[ "$(dirname -- "$tp")" = "$bdp" ] || exit 23
+if [ -d "$cur" ] && [ ! -L "$cur" ]; then exit 25; fi
+if [ -e "$cur" ] && [ ! -L "$cur" ]; then exit 29; fi
+if [ -e "$cur" ]; then
+  cp_=$(cd -P -- "$cur" 2>/dev/null && pwd -P) || cp_=
+  [ "$cp_" = "$tp" ] && exit 24
+fi
+if [ -n "$cfgsrc" ]; then
+  [ -e "$cfgsrc" ] || exit 27
+  if [ -d "$tgt/$cfgname" ] && [ ! -L "$tgt/$cfgname" ]; then exit 28; fi
+fi
+`;
+
+const SWITCH_SCRIPT = `${CHECK_TARGET}
+if [ -n "$cfgsrc" ]; then
+  l="$tgt/$cfgname"; lt="$tgt/.$cfgname.rtui-$$"
+  rm -f -- "$lt"
+  ln -s -- "$cfgsrc" "$lt" || exit 31
+  replace_link "$lt" "$l" || { rm -f -- "$lt"; exit 31; }
+  fsync_dir "$tgt"
+  [ "$(readlink -- "$l")" = "$cfgsrc" ] || exit 32
+  echo "linked $l -> $cfgsrc"
+fi
+d=$(dirname -- "$cur"); b=$(basename -- "$cur")
+tmp="$d/.$b.rtui-$$-$(date +%s)"
+rm -f -- "$tmp"
+ln -s -- "$tgt" "$tmp" || exit 33
+replace_link "$tmp" "$cur" || { rm -f -- "$tmp"; exit 33; }
+fsync_dir "$d"
+[ "$(readlink -- "$cur")" = "$tgt" ] || exit 34
+echo "switched $cur -> $tgt"
+`;
+
+const LIVE_SCRIPT = `
+bd=$1 cur=$2
+if [ -d "$cur" ] && [ ! -L "$cur" ]; then printf 'R\\0'; fi
+p=; if [ -e "$cur" ]; then p=$(cd -P -- "$cur" 2>/dev/null && pwd -P) || p=; fi
+printf 'P\\0%s\\0' "$p"
+b=$(cd -P -- "$bd" 2>/dev/null && pwd -P) || b=
+printf 'B\\0%s\\0' "$b"
+`;
+
+const SNAPSHOT_SCRIPT = `
+bd=$1 cur=$2 prefix=$3
+[ -e "$cur" ] || exit 40
+src=$(cd -P -- "$cur" && pwd -P) || exit 40
+mkdir -p -- "$bd" || exit 1
+base="$prefix$(date -u +%Y%m%d_%H%M%S)"
+n=$base; i=0
+while ! mkdir -- "$bd/$n" 2>/dev/null; do
+  i=$((i + 1)); n="\${base}_$i"
+  [ "$i" -lt 1000 ] || exit 41
+done
+tmp="$bd/.rtui-snap-$$"
+rm -rf -- "$tmp"
+trap 'rm -rf -- "$tmp"' EXIT
+if ! { cp -a -- "$src/." "$tmp" 2>/dev/null || cp -pR -- "$src/." "$tmp"; }; then rmdir -- "$bd/$n"; exit 42; fi
+if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$bd/$n"; exit 42; }
+else rmdir -- "$bd/$n" && mv -- "$tmp" "$bd/$n" || exit 42; fi
+fsync_dir "$bd"
+printf '%s\\0%s\\0' "$n" "$(date +%s)"
+`;
+
+const PRUNE_SCRIPT = `
+bd=$1; shift
+for n in "$@"; do rm -rf -- "$bd/$n" || exit 1; printf '%s\\0' "$n"; done
+fsync_dir "$bd"
+`;
+
+const CHANGES_SCRIPT = `
+bd=$1 from=$2 to=$3
+[ -d "$bd/$from" ] || exit 20
+[ -d "$bd/$to" ] || exit 20
+LC_ALL=C diff -rq -- "$bd/$from" "$bd/$to" 2>&1 | head -n 500
+exit 0
+`;
+
+function liveName(physicalCurrent: string, physicalBackupsDir: string): string | null {
+  if (!physicalCurrent || !physicalBackupsDir) return null;
+  return path.posix.dirname(physicalCurrent) === physicalBackupsDir ? path.posix.basename(physicalCurrent) : null;
+}
+
+export class SymlinkReleaseStore implements BackupStore {
+  readonly strategy = 'symlink' as const;
+  private readonly bd: string;
+  private readonly cur: string;
+
+  constructor(
+    private readonly cfg: SymlinkTargetConfig,
+    private readonly executor: Executor,
+    private readonly marks: MarkStore | null,
+    private readonly envName = 'default',
+  ) {
+    for (const [key, p] of [['backups_dir', cfg.backups_dir], ['current', cfg.current]] as const) {
+      if (!path.posix.isAbsolute(p) || /[\0\n\r]/.test(p)) {
+        throw new UserError(`target.${key} must be an absolute path, got ${JSON.stringify(p)}`, { code: 'CONFIG' });
+      }
+    }
+    this.bd = path.posix.normalize(cfg.backups_dir).replace(/(.)\/+$/, '$1');
+    this.cur = path.posix.normalize(cfg.current).replace(/(.)\/+$/, '$1');
+  }
+
+  private get pattern(): string {
+    return this.cfg.pattern ?? 'backup_*';
+  }
+
+  private marksPath(): string {
+    return this.marks ? this.marks.path : '';
+  }
+
+  async list(options: StoreCallOptions & { sizes?: boolean } = {}): Promise<Backup[]> {
+    const r = await runStoreScript(
+      this.executor,
+      `listing ${this.bd}`,
+      LIST_SCRIPT,
+      [this.bd, this.cur, this.pattern, this.marksPath(), options.sizes ? '1' : '0'],
+      { ...options, timeoutMs: options.sizes ? LONG_TIMEOUT_MS : LIST_TIMEOUT_MS },
+    );
+    const out = parseList(r.stdout);
+    const marks = parseMarks(out.marksText);
+    const live = liveName(out.physicalCurrent, out.physicalBackupsDir);
+    const list = out.entries
+      .filter((e) => e.isDir && !e.name.startsWith('.'))
+      .map((e) =>
+        makeBackup(e.name, e.mtimeMs, marks, live, {
+          sizeBytes: out.sizes.get(e.name) ?? null,
+          ...(isSafeBackupName(e.name) ? {} : { detail: 'unsafe name: cannot be used as a target' }),
+        }),
+      );
+    return sortNewestFirst(list);
+  }
+
+  async live(options: StoreCallOptions = {}): Promise<string | null> {
+    const r = await runStoreScript(this.executor, `reading ${this.cur}`, LIVE_SCRIPT, [this.bd, this.cur], options);
+    const out = parseList(r.stdout);
+    return liveName(out.physicalCurrent, out.physicalBackupsDir);
+  }
+
+  private checkArgs(name: string): string[] {
+    const cl = this.cfg.config_link;
+    return [this.bd, this.cur, name, cl?.source ?? '', cl?.name ?? 'config.json'];
+  }
+
+  private failures(name: string): Record<number, () => UserError> {
+    const cl = this.cfg.config_link;
+    const e = (msg: string, code: string, hint?: string) => () => new UserError(msg, { code, hint });
+    return {
+      20: () => notFound(name, this.bd, this.envName),
+      21: e(`backup ${JSON.stringify(name)} in ${this.bd} is not a directory`, 'BACKUP_INVALID'),
+      22: e(`backup ${JSON.stringify(name)} in ${this.bd} is a symlink, not a release directory`, 'BACKUP_INVALID',
+        'a backup must be a real directory inside backups_dir'),
+      23: e(`backup ${JSON.stringify(name)} resolves outside ${this.bd}`, 'BACKUP_INVALID'),
+      24: () => isLive(name, this.envName),
+      25: e(`${this.cur} is a real directory, not a symlink: refusing to replace it`, 'CURRENT_NOT_SYMLINK',
+        `move it into ${this.bd} as a release and make ${this.cur} a symlink to it (ln -sn)`),
+      26: e(`backups_dir ${this.bd} does not exist on ${this.executor.description}`, 'BACKUP_NOT_FOUND',
+        'check target.backups_dir in the config'),
+      27: e(`config_link source ${cl?.source ?? ''} does not exist on ${this.executor.description}`, 'CONFIG_LINK',
+        'check target.config_link.source in the config'),
+      28: e(`${this.bd}/${name}/${cl?.name ?? ''} is a real directory: refusing to replace it with the config link`, 'CONFIG_LINK'),
+      29: e(`${this.cur} is a regular file, not a symlink: refusing to replace it`, 'CURRENT_NOT_SYMLINK'),
+      31: e(`could not create the config link in ${this.bd}/${name}`, 'SWITCH_FAILED', 'check permissions on the release directory'),
+      32: e(`the config link in ${this.bd}/${name} does not point at ${cl?.source ?? ''} after the switch`, 'SWITCH_FAILED'),
+      33: e(`could not replace ${this.cur} (rename failed); it still points where it did`, 'SWITCH_FAILED',
+        `check permissions on ${path.posix.dirname(this.cur)}`),
+      34: e(`${this.cur} does not point at ${this.bd}/${name} after the switch (changed concurrently?)`, 'SWITCH_FAILED',
+        `inspect it with \`readlink ${this.cur}\``),
+    };
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+    assertBackupName(name);
+    await runStoreScript(this.executor, `checking ${name}`, `${CHECK_TARGET}\nexit 0`, this.checkArgs(name), options, this.failures(name));
+    if (!options.emergency) {
+      await runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options);
+    }
+  }
+
+  async switchTo(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+    assertBackupName(name);
+    await runStoreScript(
+      this.executor,
+      `switching ${this.cur} to ${name}`,
+      SWITCH_SCRIPT,
+      this.checkArgs(name),
+      { ...options, timeoutMs: SWITCH_TIMEOUT_MS },
+      this.failures(name),
+    );
+  }
+
+  /** The name prefix of new snapshots: the pattern without its trailing `*` (default `backup_`). */
+  private snapshotPrefix(): string {
+    const m = /^([A-Za-z0-9._-]*)\*$/.exec(this.pattern);
+    if (!m) {
+      throw new UserError(`cannot name a snapshot for pattern ${JSON.stringify(this.pattern)}`, {
+        hint: 'snapshots need target.pattern of the form PREFIX* (e.g. backup_*)',
+        code: 'CONFIG',
+      });
+    }
+    return m[1] ?? '';
+  }
+
+  async snapshot(options: StoreCallOptions = {}): Promise<Backup> {
+    const prefix = this.snapshotPrefix();
+    const r = await runStoreScript(
+      this.executor,
+      `snapshot of ${this.cur}`,
+      SNAPSHOT_SCRIPT,
+      [this.bd, this.cur, prefix],
+      { ...options, timeoutMs: LONG_TIMEOUT_MS },
+      {
+        40: () => new UserError(`nothing is live: ${this.cur} does not exist`, { code: 'NOTHING_LIVE', hint: 'deploy a release first' }),
+        41: () => new UserError('could not find a free snapshot name', { code: 'SNAPSHOT_FAILED' }),
+        42: (res) => new UserError(`copying ${this.cur} into ${this.bd} failed: ${res.stderr.trim().split('\n').at(-1) ?? ''}`, {
+          code: 'SNAPSHOT_FAILED',
+          hint: `check free space and permissions in ${this.bd}`,
+        }),
+      },
+    );
+    const [name = '', now = '0'] = nulTokens(r.stdout);
+    const marks = this.marks ? await this.marks.read() : { knownGood: [], bad: [] };
+    const backup = makeBackup(name, Number(now) * 1000, marks, null);
+    if (this.cfg.keep !== undefined) await this.prune(this.cfg.keep, options);
+    return backup;
+  }
+
+  async prune(keep: number, options: StoreCallOptions = {}): Promise<string[]> {
+    const victims = retentionVictims(await this.list(options), keep).filter(isSafeBackupName);
+    if (victims.length === 0) return [];
+    const r = await runStoreScript(this.executor, `pruning ${this.bd}`, PRUNE_SCRIPT, [this.bd, ...victims], { ...options, timeoutMs: LONG_TIMEOUT_MS });
+    const removed = nulTokens(r.stdout);
+    if (this.marks && removed.length > 0) await this.marks.forget(removed);
+    return removed;
+  }
+
+  describeSwitch(name: string): string[] {
+    const steps: string[] = [];
+    const target = `${this.bd}/${name}`;
+    const cl = this.cfg.config_link;
+    if (cl) steps.push(`ln -s ${cl.source} ${target}/.${cl.name}.tmp && mv -T ${target}/.${cl.name}.tmp ${target}/${cl.name}`);
+    const dir = path.posix.dirname(this.cur);
+    const tmp = `${dir}/.${path.posix.basename(this.cur)}.tmp`;
+    steps.push(`ln -s ${target} ${tmp}`, `mv -T ${tmp} ${this.cur}   (atomic rename)`, `sync ${dir}; readlink ${this.cur}`);
+    return steps;
+  }
+
+  async changes(from: string, to: string, options: StoreCallOptions = {}): Promise<string[]> {
+    assertBackupName(from);
+    assertBackupName(to);
+    const r = await runStoreScript(this.executor, `comparing ${from} and ${to}`, CHANGES_SCRIPT, [this.bd, from, to], options, {
+      20: () => notFound(`${from}" or "${to}`, this.bd, this.envName),
+    });
+    return r.stdout.split('\n').filter((l) => l.length > 0).map((l) => l.split(`${this.bd}/`).join(''));
+  }
+}

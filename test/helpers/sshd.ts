@@ -1,0 +1,224 @@
+/**
+ * A real OpenSSH server for tests: `/usr/sbin/sshd` on 127.0.0.1 at a free high port with a throwaway
+ * config, host key and client key in a temp directory. Reusable by any test that needs an SSH target:
+ *
+ *   const sshd = await startSshd();
+ *   const exec = new SshExecutor(sshd.executorConfig());   // or { ...sshd.aliasConfig() }
+ *   ...
+ *   await sshd.stop();
+ *
+ * When sshd is not installed the suites using `describeSsh` are skipped with a loud warning, except under
+ * CI (`CI` set), where that is a failure: CI installs openssh-server.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, existsSync, chmodSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe } from 'vitest';
+import type { SshExecutorConfig } from '../../src/core/config/schema.js';
+
+export const SSHD_PATH = '/usr/sbin/sshd';
+export const sshdAvailable = existsSync(SSHD_PATH);
+
+if (!sshdAvailable) {
+  const msg =
+    `\n!!! ${SSHD_PATH} is not installed: the SSH tests are SKIPPED. ` +
+    'Install it with `apt-get install -y openssh-server`.\n';
+  if (process.env.CI) throw new Error(msg + '(CI must install openssh-server)');
+  console.warn(msg);
+}
+
+/** `describe`, or a loudly skipped describe when sshd is absent (never silently: see above). */
+export const describeSsh: typeof describe = sshdAvailable ? describe : (describe.skip as typeof describe);
+
+export interface Sshd {
+  host: '127.0.0.1';
+  port: number;
+  user: string;
+  identityFile: string;
+  /** A client ssh_config (pass as -F) with `Host <alias>` and host-key checking off for the temp server. */
+  sshConfigPath: string;
+  /** The Host alias defined in sshConfigPath. */
+  alias: string;
+  dir: string;
+  /** Executor config by address: host 127.0.0.1, port, user, identity_file, ssh_config. */
+  executorConfig(extra?: Partial<SshExecutorConfig>): SshExecutorConfig;
+  /** Executor config by alias only: everything else comes from the ssh_config file. */
+  aliasConfig(extra?: Partial<SshExecutorConfig>): SshExecutorConfig;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function keygen(file: string): void {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rollback-tui-test', '-f', file], {
+    stdio: 'ignore',
+  });
+}
+
+async function waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+function canLogin(sshd: { port: number; user: string; identityFile: string; sshConfigPath: string }): boolean {
+  try {
+    execFileSync(
+      'ssh',
+      ['-F', sshd.sshConfigPath, '-i', sshd.identityFile, '-p', String(sshd.port), '-l', sshd.user,
+        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=2', '--', '127.0.0.1', 'true'],
+      { stdio: 'ignore', timeout: 5000 },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface StartSshdOptions {
+  /**
+   * Give sessions HOME=<temp dir> (sshd SetEnv) so the test user's real rc files (a slow ~/.bashrc
+   * running `pyenv init`, say) do not make every session cost seconds. Default true; false measures the
+   * real login environment.
+   */
+  hermeticHome?: boolean;
+}
+
+export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
+  if (!sshdAvailable) throw new Error(`${SSHD_PATH} is not installed (apt-get install -y openssh-server)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-sshd-'));
+  chmodSync(dir, 0o755);
+  const hostKey = path.join(dir, 'host_ed25519');
+  const identityFile = path.join(dir, 'id_ed25519');
+  keygen(hostKey);
+  keygen(identityFile);
+  const authorizedKeys = path.join(dir, 'authorized_keys');
+  writeFileSync(authorizedKeys, readFileSync(`${identityFile}.pub`), { mode: 0o600 });
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const user = os.userInfo().username;
+  const alias = 'rollback-test-host';
+  const sshConfigPath = path.join(dir, 'ssh_config');
+  const logFile = path.join(dir, 'sshd.log');
+  mkdirSync(path.join(dir, 'home'), { mode: 0o700 });
+
+  let lastError = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const configFile = path.join(dir, 'sshd_config');
+    writeFileSync(
+      configFile,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${path.join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${authorizedKeys}`,
+        'StrictModes no',
+        'UsePAM no',
+        'PermitRootLogin yes',
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'MaxStartups 200:30:400',
+        'MaxSessions 200',
+        'PrintMotd no',
+        ...(options.hermeticHome === false ? [] : [`SetEnv HOME=${path.join(dir, 'home')}`]),
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      sshConfigPath,
+      [
+        `Host ${alias}`,
+        '  HostName 127.0.0.1',
+        `  Port ${port}`,
+        `  User ${user}`,
+        `  IdentityFile ${identityFile}`,
+        '  IdentitiesOnly yes',
+        'Host *',
+        '  StrictHostKeyChecking no',
+        `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
+        '  LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    const child: ChildProcess = spawn(SSHD_PATH, ['-D', '-e', '-f', configFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let exited = false;
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      writeFileSync(logFile, stderr);
+    });
+    child.on('exit', () => {
+      exited = true;
+    });
+    const info = { port, user, identityFile, sshConfigPath };
+    try {
+      await waitUntil(() => exited || canLogin(info), `sshd on port ${port}`, 15_000);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
+    if (exited) {
+      lastError = stderr.trim();
+      continue; // port taken between freePort() and bind: try another
+    }
+    const sshd: Sshd = {
+      host: '127.0.0.1',
+      port,
+      user,
+      identityFile,
+      sshConfigPath,
+      alias,
+      dir,
+      executorConfig: (extra = {}) => ({
+        type: 'ssh',
+        host: '127.0.0.1',
+        port,
+        user,
+        identity_file: identityFile,
+        ssh_config: sshConfigPath,
+        connect_timeout_seconds: 5,
+        ...extra,
+      }),
+      aliasConfig: (extra = {}) => ({
+        type: 'ssh',
+        host: alias,
+        ssh_config: sshConfigPath,
+        connect_timeout_seconds: 5,
+        ...extra,
+      }),
+      stop: async () => {
+        if (!exited) {
+          const done = new Promise<void>((r) => child.once('exit', () => r()));
+          child.kill('SIGTERM');
+          await done;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return sshd;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`sshd would not start: ${lastError}`);
+}

@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Executor } from '../../src/core/exec/types.js';
+import { MarkStore } from '../../src/core/state/marks.js';
+import { StateDir } from '../../src/core/state/state-dir.js';
+import { CountingExecutor } from '../helpers/counting-executor.js';
+
+export function stateDirSuite(label: string, getExecutor: () => Executor): void {
+  describe(`state dir (${label})`, () => {
+    const roots: string[] = [];
+    afterEach(() => {
+      for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+    });
+    function setup() {
+      const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'rtui-state-')));
+      roots.push(root);
+      const ex = new CountingExecutor(getExecutor());
+      return { root, ex, state: new StateDir(ex, path.join(root, 'state')) };
+    }
+
+    it('writes atomically, reads, appends lines, one round trip each', async () => {
+      const { root, ex, state } = setup();
+      await state.ensure();
+      expect(statSync(path.join(root, 'state')).mode & 0o777).toBe(0o700);
+      expect(await state.read('missing.json')).toBeNull();
+      const content = `{"quote":"it's","cmd":"$(id)","nl":"a\\nb"}\n` + 'é✓\n';
+      ex.calls = 0;
+      await state.writeAtomic('journal.json', content);
+      expect(ex.calls).toBe(1);
+      expect(await state.read('journal.json')).toBe(content);
+      await state.writeAtomic('journal.json', 'no trailing newline');
+      expect(readFileSync(state.path('journal.json'), 'utf8')).toBe('no trailing newline');
+      await state.appendLine('history.jsonl', '{"id":1}');
+      await state.appendLine('history.jsonl', "{'$(touch pwned)'}");
+      expect(readFileSync(state.path('history.jsonl'), 'utf8')).toBe("{\"id\":1}\n{'$(touch pwned)'}\n");
+      await expect(state.appendLine('history.jsonl', 'a\nb')).rejects.toThrow(/newline/);
+      await state.writeAtomic('incidents/2024-11-12.md', '# incident\n');
+      expect(await state.list('incidents')).toEqual(['2024-11-12.md']);
+      expect((await state.list()).sort()).toEqual(['history.jsonl', 'incidents', 'journal.json']);
+      expect(readdirSync(path.join(root, 'state')).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+      expect(existsSync(path.join(root, 'state', 'pwned'))).toBe(false);
+    });
+
+    it('mkdirExclusive is atomic; stat gives mtime and the host clock; remove/removeDir', async () => {
+      const { state } = setup();
+      const results = await Promise.all([1, 2, 3, 4].map(() => state.mkdirExclusive('lock')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const st = await state.stat('lock');
+      expect(st!.isDir).toBe(true);
+      expect(Math.abs(st!.mtimeMs - st!.nowMs)).toBeLessThan(60_000);
+      expect(await state.stat('nope')).toBeNull();
+      await state.removeDir('lock');
+      expect(await state.mkdirExclusive('lock')).toBe(true);
+      await state.writeAtomic('x', '1');
+      await state.remove('x');
+      expect(await state.read('x')).toBeNull();
+    });
+
+    it('validates names', () => {
+      const { state } = setup();
+      for (const bad of ['../x', 'a/b', '/etc/passwd', 'incidents/../x', 'incidents/a/b', '.', '..', 'a\nb', '-x', '']) {
+        expect(() => state.path(bad || 'x/'), bad).toThrow(/invalid state file name/);
+      }
+      expect(state.path('incidents/a.md')).toBe(`${state.root}/incidents/a.md`);
+    });
+
+    it('marks: marking one way removes the other', async () => {
+      const { state } = setup();
+      const marks = new MarkStore(state);
+      expect(await marks.read()).toEqual({ knownGood: [], bad: [] });
+      await marks.markKnownGood('a');
+      await marks.markBad('b');
+      await marks.markBad('a');
+      expect(await marks.read()).toEqual({ knownGood: [], bad: ['b', 'a'] });
+      await marks.markKnownGood('b');
+      expect(await marks.read()).toEqual({ knownGood: ['b'], bad: ['a'] });
+      expect(JSON.parse(readFileSync(marks.path, 'utf8'))).toEqual({ known_good: ['b'], bad: ['a'] });
+    });
+  });
+}
