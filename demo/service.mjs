@@ -47,9 +47,16 @@ function fail(msg) {
 function isAlive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return e.code === 'EPERM';
+  }
+  // An exited process waiting to be reaped (a zombie) still answers kill(0); in a container whose
+  // PID 1 reaps slowly that would make every stop wait. On Linux, /proc says it is dead already.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -244,7 +251,11 @@ function serve() {
     process.stdout.write(`service ${state.version} (${state.mode}) listening on 127.0.0.1:${addr.port}\n`);
     if (args['port-file']) fs.writeFileSync(args['port-file'], `${addr.port}\n`);
   });
-  const shutdown = () => server.close(() => process.exit(0));
+  // Close keep-alive connections too, or close() waits for clients to hang up (seconds per restart).
+  const shutdown = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }

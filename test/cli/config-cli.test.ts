@@ -88,7 +88,11 @@ describe('rollback-tui config check', () => {
     const r = run(['config', 'check', '--config', 'rollback-config.yml']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok .*rollback-config\.yml \(2 environments: prod, test; 2 warnings\)\n$/);
-    expect(r.stderr).toContain('warning: rollback-config.yml:75:20: SLACK_WEBHOOK_URL is unset');
+    // The warning points at the line and column of the value that uses the variable.
+    const lines = readFileSync(path.join(ROOT, 'rollback-config.yml'), 'utf8').split('\n');
+    const line = lines.findIndex((l) => /^\s*slack_webhook: "\$\{SLACK_WEBHOOK_URL\}"/.test(l));
+    const col = (lines[line] ?? '').indexOf('"') + 1;
+    expect(r.stderr).toContain(`warning: rollback-config.yml:${line + 1}:${col}: SLACK_WEBHOOK_URL is unset`);
   });
 
   it('--json prints {ok, file, warnings, environments} on stdout only', () => {

@@ -12,9 +12,16 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerConfig } from './config.js';
+import { registerRollback } from './rollback.js';
+import { registerHistory } from './history.js';
+import { registerStats } from './stats.js';
+import { registerList } from './list.js';
+import { registerSnapshot } from './snapshot.js';
+import { registerVerify } from './verify.js';
+import { registerMonitor } from './monitor.js';
 
 export type Registrar = (program: Command, ctx: CliContext) => void;
 
-export const registrars: Registrar[] = [registerConfig];
+export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerList, registerSnapshot, registerVerify, registerMonitor];
 
 export { examples } from '../output.js';

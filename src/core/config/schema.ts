@@ -51,6 +51,9 @@ export const TriggersSchema = z
         metric: z.enum(['p50', 'p95', 'p99']).default('p95'),
         multiplier: positive.default(1.5),
         window_minutes: positive.default(5),
+        min_latency_ms: nonNegative
+          .default(25)
+          .describe('Floor for the threshold, so jitter on a fast (few ms) baseline is not a breach.'),
       })
       .optional(),
     memory: z
@@ -175,7 +178,10 @@ export const FilesTargetSchema = z.strictObject({
 
 export const TargetSchema = z.discriminatedUnion('strategy', [SymlinkTargetSchema, GitTargetSchema, FilesTargetSchema]);
 
-const via = z.enum(['local', 'target']).optional().describe('Where the check runs: local (default) or on the target.');
+const via = z
+  .enum(['local', 'target'])
+  .optional()
+  .describe('Where the check runs: http and tcp default to local (where the operator is), command to the target host.');
 
 export const HttpCheckSchema = z.strictObject({
   http: z.strictObject({

@@ -86,6 +86,12 @@ export interface RollbackResult {
   /** Path of the incident report (real rollbacks). */
   incident_report?: string;
   error?: string;
+  /** What to do next, with `error` (not in the contract's JSON). */
+  hint?: string;
+  /** Non-fatal problems seen during the run (not in the contract's JSON). */
+  warnings?: string[];
+  /** The history entry id (real rollbacks). */
+  id?: string;
 }
 
 export type EngineEvent =

@@ -2,7 +2,7 @@
  * The monitor's vocabulary: samples, baselines, trigger states and events. The console renders these
  * and the `monitor` subcommand prints them; the evaluation itself is pure (evaluateTriggers).
  */
-import type { RollbackResult } from '../engine/types.js';
+import type { EngineEvent, RollbackResult } from '../engine/types.js';
 
 /** Known metric names; sources may add custom ones. Values are null when the source had no answer. */
 export interface Sample {
@@ -91,4 +91,6 @@ export type MonitorEvent =
   | { type: 'rollback'; env: string; phase: 'started'; trigger: TriggerState; target: string | null; attempt: number }
   | { type: 'rollback'; env: string; phase: 'finished'; result: RollbackResult; attempt: number }
   | { type: 'escalation'; env: string; message: string }
+  /** Progress of a rollback the monitor started (steps, output lines), for the console. */
+  | { type: 'engine'; env: string; event: EngineEvent }
   | { type: 'stopped'; env: string; reason: string };

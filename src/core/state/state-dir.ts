@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { shQuote } from '../exec/quote.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../exec/run.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 
 /** Subdirectories a name may live in. */
@@ -65,8 +66,8 @@ export class StateDir {
     return name === '' ? this.root : `${this.root}/${name}`;
   }
 
-  private async run(what: string, script: string, args: string[], okCodes: number[] = [0]): Promise<ExecResult> {
-    const r = await this.executor.script(PRELUDE + script, args, { timeoutMs: 30_000 });
+  private async run(what: string, script: string, args: string[], okCodes: number[] = [0], maxOutputBytes?: number): Promise<ExecResult> {
+    const r = await this.executor.script(PRELUDE + script, args, { timeoutMs: 30_000, ...(maxOutputBytes ? { maxOutputBytes } : {}) });
     if (!okCodes.includes(r.exitCode)) {
       const detail = r.timedOut ? 'timed out after 30s' : r.stderr.trim().split('\n').at(-1) || `exit ${r.exitCode}`;
       throw new UserError(`cannot ${what} in state dir ${this.root} (${this.executor.description}): ${detail}`, {
@@ -81,14 +82,24 @@ export class StateDir {
     await this.run('create the directory', 'umask 077\nmkdir -p -- "$1"', [this.root]);
   }
 
-  /** File content, or null when it does not exist. */
-  async read(name: string): Promise<string | null> {
+  /**
+   * File content, or null when it does not exist. `maxBytes` raises the executor's output cap (the
+   * history log grows large); a file larger than the cap is an error, never silently cut short.
+   */
+  async read(name: string, options: { maxBytes?: number } = {}): Promise<string | null> {
     const r = await this.run(
       `read ${name}`,
       'if [ -f "$1" ]; then exec cat -- "$1"; elif [ -e "$1" ]; then echo "not a regular file: $1" >&2; exit 1; else exit 10; fi',
       [this.path(name)],
       [0, 10],
+      options.maxBytes,
     );
+    if (r.truncated) {
+      throw new UserError(`cannot read ${name} in state dir ${this.root}: it is larger than ${options.maxBytes ?? DEFAULT_MAX_OUTPUT_BYTES} bytes`, {
+        hint: `archive it (move ${this.path(name)} aside) and start a new one`,
+        code: 'STATE_DIR',
+      });
+    }
     return r.exitCode === 10 ? null : r.stdout;
   }
 

@@ -1,0 +1,95 @@
+/**
+ * `rollback-tui monitor --env NAME [--once] [--json]`: the monitor loop without the console (systemd,
+ * tmux, CI). One readable line per event on stderr, or with --json one JSON object per line per event
+ * on stdout. SIGTERM/SIGINT stop it cleanly: a rollback in progress finishes its current step and is
+ * then safely abandoned by the engine (recorded in history, lock released).
+ */
+import os from 'node:os';
+import type { Command } from 'commander';
+import { openEnvironment } from '../../core/environment.js';
+import { reportInterrupted } from '../../core/engine/index.js';
+import { RollbackEngine } from '../../core/engine/engine.js';
+import { Notifier } from '../../core/engine/notify.js';
+import { formatEvent, Monitor, type MonitorEvent } from '../../core/monitor/index.js';
+import type { CliContext } from '../context.js';
+import { examples } from '../output.js';
+
+interface MonitorOptions {
+  env?: string;
+  once?: boolean;
+  json?: boolean;
+}
+
+export function registerMonitor(program: Command, ctx: CliContext): void {
+  program
+    .command('monitor')
+    .description('watch the live release against its baseline and roll back automatically per the policy')
+    .option('--env <name>', 'environment to monitor')
+    .option('--once', 'take one sample, evaluate the triggers against the stored baseline, and exit (0: nothing breached, 1: a trigger is breached; nothing is rolled back)')
+    .option('--json', 'one JSON object per line per event on stdout (sample, baseline, trigger, alert, grace, rollback, escalation, stopped)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 stopped cleanly (or --once: no trigger breached); 1 --once found a breached trigger, or the
+monitor could not start. SIGTERM/SIGINT stop it; a rollback in progress finishes its step first.
+The policy (rollback_policy and the environment's policy overrides) sets the interval, windows and triggers;
+with enabled: false it only alerts.
+${examples(
+  ['rollback-tui monitor --env prod', 'run headless, readable events on stderr'],
+  ['rollback-tui monitor --env prod --json | jq -c .', 'events as JSON lines for a log pipeline'],
+  ['rollback-tui monitor --env prod --once', 'one check (cron, CI): exit 1 when a trigger is breached'],
+)}`,
+    )
+    .action(async (opts: MonitorOptions) => {
+      await runMonitorCommand(ctx, opts);
+    });
+}
+
+export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): Promise<void> {
+  const { env } = await ctx.resolveEnv(opts);
+  const handle = openEnvironment(env);
+  await reportInterrupted(handle, (m) => ctx.warn(m));
+  const notifier = new Notifier(env.policy.notifications, { onWarning: (m) => ctx.warn(m) });
+  const engine = new RollbackEngine(handle, { version: ctx.version, notifier });
+  const controller = new AbortController();
+  const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}` });
+  const print = (e: MonitorEvent): void => {
+    if (opts.json) {
+      if (e.type !== 'state') ctx.stdout.write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    const line = formatEvent(e);
+    if (line !== null) ctx.log(line);
+  };
+  monitor.on(print);
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) ctx.warn(`${sig} received: stopping the monitor (a rollback in progress finishes its current step first)`);
+    else ctx.warn(`${sig} again: still stopping safely`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (opts.once) {
+      const states = await monitor.tick();
+      const state = monitor.getState();
+      if (opts.json) ctx.stdout.write(`${JSON.stringify({ type: 'state', env: env.name, state })}\n`);
+      else for (const t of states) ctx.log(`${t.name.padEnd(12)} ${t.status.padEnd(12)} ${t.explanation}`);
+      const breached = states.filter((t) => t.status === 'breached');
+      if (breached.length > 0) {
+        ctx.warn(`${breached.map((t) => t.name).join(', ')} breached on ${env.name} (--once never rolls back)`);
+        ctx.exitCode = 1;
+      }
+      return;
+    }
+    await monitor.start();
+    const left = await notifier.drain(env.policy.notifications.timeout_seconds * 1000);
+    if (left > 0) ctx.warn(`${left} notification(s) were still pending and were given up`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await handle.close();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * `rollback-tui snapshot --env NAME [--json]`: take a backup of what is live now (symlink: copy the live
+ * release; git: record HEAD as deployed; files: copy the configured files), then apply `keep:`.
+ */
+import type { Command } from 'commander';
+import { openEnvironment } from '../../core/environment.js';
+import { reportInterrupted } from '../../core/engine/index.js';
+import type { CliContext } from '../context.js';
+import { examples } from '../output.js';
+import { displayName, toListJson } from './list.js';
+
+export function registerSnapshot(program: Command, ctx: CliContext): void {
+  program
+    .command('snapshot')
+    .description('take a backup of what is live now')
+    .option('--env <name>', 'the environment')
+    .option('--json', 'print the new backup as a JSON object (the list entry shape)')
+    .addHelpText(
+      'after',
+      examples(
+        ['rollback-tui snapshot --env prod', 'back up the live release before a deploy'],
+        ['rollback-tui snapshot --env prod --json', 'the new backup, for scripts'],
+      ),
+    )
+    .action(async (opts: { env?: string; json?: boolean }) => {
+      const { env } = await ctx.resolveEnv(opts);
+      const handle = openEnvironment(env);
+      await reportInterrupted(handle, (m) => ctx.warn(m));
+      try {
+        if (!opts.json) ctx.log(`taking a snapshot of ${env.name} (${env.target.strategy}, ${handle.executor.description})...`);
+        const backup = await handle.store.snapshot({ onLine: (line) => ctx.log(`  ${line}`) });
+        if (opts.json) ctx.json(toListJson(backup));
+        else ctx.out(`snapshot ${displayName(backup.name)} created ${backup.created}${backup.detail ? ` (${displayName(backup.detail)})` : ''}`);
+      } finally {
+        await handle.close();
+      }
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * `rollback-tui verify --env NAME [--json]` (seed 004's --verify-only): can this environment be rolled
+ * back right now? Exit 0 naming the default target (the newest backup older than the live one, not marked
+ * bad, that passes validation), or 1 with the reason.
+ */
+import type { Command } from 'commander';
+import { pickDefaultTarget, reportInterrupted } from '../../core/engine/index.js';
+import { openEnvironment } from '../../core/environment.js';
+import { ExitCode, isUserError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+import { examples } from '../output.js';
+import { displayName } from './list.js';
+
+export interface VerifyResult {
+  ok: boolean;
+  env: string;
+  target: string | null;
+  reason: string | null;
+  live: string | null;
+}
+
+export function registerVerify(program: Command, ctx: CliContext): void {
+  program
+    .command('verify')
+    .description('can this environment be rolled back right now? (exit 0 yes, 1 no, with the reason)')
+    .option('--env <name>', 'the environment')
+    .option('--json', 'print {ok, env, target, reason, live} on stdout')
+    .addHelpText(
+      'after',
+      examples(
+        ['rollback-tui verify --env prod', 'is there a valid backup to roll back to?'],
+        ['rollback-tui verify --env prod --json && deploy.sh', 'gate a deploy on a working rollback path'],
+      ),
+    )
+    .action(async (opts: { env?: string; json?: boolean }) => {
+      const { env } = await ctx.resolveEnv(opts);
+      const handle = openEnvironment(env);
+      await reportInterrupted(handle, (m) => ctx.warn(m));
+      const result: VerifyResult = { ok: false, env: env.name, target: null, reason: null, live: null };
+      try {
+        const backups = await handle.store.list();
+        result.live = backups.find((b) => b.current)?.name ?? null;
+        const target = pickDefaultTarget(backups, result.live);
+        if (backups.length === 0) {
+          result.reason = `no backups for ${env.name} in ${'backups_dir' in env.target && env.target.backups_dir ? env.target.backups_dir : env.target.strategy} (${handle.executor.description})`;
+        } else if (!target) {
+          result.reason = result.live
+            ? `no backup older than the live one (${displayName(result.live)}) that is not marked bad`
+            : 'no backup that is not marked bad';
+        } else {
+          result.target = target.name;
+          try {
+            await handle.store.validateTarget(target.name);
+            result.ok = true;
+          } catch (err) {
+            if (!isUserError(err) || err.code === 'TRANSPORT') throw err;
+            result.reason = err.message;
+          }
+        }
+      } finally {
+        await handle.close();
+      }
+      if (opts.json) ctx.json(result);
+      else if (result.ok) {
+        ctx.out(`✓ ${env.name} can be rolled back: ${result.live ? `${displayName(result.live)} -> ` : ''}${displayName(result.target ?? '')}`);
+      } else {
+        ctx.stderr.write(`✗ ${env.name} cannot be rolled back: ${result.reason ?? 'unknown'}\n`);
+      }
+      if (!result.ok) ctx.exitCode = ExitCode.FAILED;
+    });
+}

@@ -1,0 +1,220 @@
+/**
+ * The per-environment lock: `state_dir/lock/` taken atomically with mkdir (on the target host, through
+ * the executor, so operators on different machines exclude each other), holding `owner.json`
+ * {user, host, pid, operation_id, operation, started_at, refreshed_at, version}. While held, the owner
+ * file is refreshed on an interval; a lock whose refreshed_at is older than
+ * `policy.rollback.stale_lock_minutes` is stale and may be broken, but only on request (`--break-lock`,
+ * or the monitor with `break_stale_locks`). The caller records the break in history with the
+ * previous owner.
+ */
+import os from 'node:os';
+import { ExitCode, UserError } from '../errors.js';
+import { formatAgo } from './time.js';
+
+export interface LockState {
+  read(name: string): Promise<string | null>;
+  writeAtomic(name: string, content: string): Promise<void>;
+  mkdirExclusive(name: string): Promise<boolean>;
+  removeDir(name: string): Promise<void>;
+  remove(name: string): Promise<void>;
+}
+
+/** The lock directory (mkdir is the atomic test-and-set) and its owner file, per environment. */
+export const lockDir = (env: string): string => `locks/${env}`;
+export const lockOwnerFile = (env: string): string => `locks/${env}.owner.json`;
+
+export interface LockOwner {
+  user: string;
+  host: string;
+  pid: number;
+  operation_id: string;
+  /** "rollback", "deploy", "snapshot" ... */
+  operation: string;
+  env: string;
+  started_at: string;
+  refreshed_at: string;
+  version: string;
+  /** user@host (+ ssh client) of who started it. */
+  initiated_by?: string;
+}
+
+export interface AcquireOptions {
+  env: string;
+  operationId: string;
+  operation?: string;
+  user: string;
+  initiatedBy?: string;
+  version: string;
+  staleMinutes: number;
+  breakLock?: boolean;
+  /** How often the owner file is refreshed; default min(30 s, stale/4). */
+  refreshMs?: number;
+  /** Called if a refresh finds the lock taken over (broken by someone else) or a refresh fails. */
+  onWarning?: (message: string) => void;
+  now?: () => number;
+}
+
+/** Is a process with this pid alive on this machine? */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function parseOwner(text: string | null): LockOwner | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as LockOwner;
+    return typeof v === 'object' && v !== null && typeof v.pid === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface LockStatus {
+  owner: LockOwner | null;
+  /** Older than the stale threshold (by refreshed_at). */
+  stale: boolean;
+  /** The owner ran on this host and its pid is gone (it certainly is not running). */
+  deadOnThisHost: boolean;
+  ageMs: number;
+}
+
+export function lockStatus(owner: LockOwner | null, staleMinutes: number, now = Date.now()): LockStatus {
+  if (!owner) return { owner, stale: false, deadOnThisHost: false, ageMs: 0 };
+  const refreshed = Date.parse(owner.refreshed_at || owner.started_at);
+  const ageMs = Number.isFinite(refreshed) ? now - refreshed : Infinity;
+  return {
+    owner,
+    stale: ageMs > staleMinutes * 60_000,
+    deadOnThisHost: owner.host === os.hostname() && !pidAlive(owner.pid),
+    ageMs,
+  };
+}
+
+/** "prod is locked by alice@bastion (pid 123, rollback op rb-…) since 10:02:11Z (4 min ago)". */
+export function describeOwner(env: string, owner: LockOwner | null, now = Date.now()): string {
+  if (!owner) return `${env} is locked (the owner file is missing or unreadable: a lock is being taken, or a process died while taking it)`;
+  const since = owner.started_at.replace(/^.*T/, '').replace(/\.\d+Z$/, 'Z');
+  const who = owner.initiated_by ?? `${owner.user}@${owner.host}`;
+  return `${env} is locked by ${who} (pid ${owner.pid}, ${owner.operation} op ${owner.operation_id}) since ${since} (${formatAgo(Date.parse(owner.started_at), now)})`;
+}
+
+export class EnvLock {
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+  /** Set when a refresh found someone else's owner file: the lock was broken under us. */
+  lost = false;
+
+  private constructor(
+    private readonly state: LockState,
+    readonly owner: LockOwner,
+    /** The owner of the lock that was broken to take this one, if any. */
+    readonly brokenOwner: LockOwner | null,
+    readonly brokeLock: boolean,
+    private readonly onWarning: (m: string) => void,
+  ) {}
+
+  /** Read the current owner without taking the lock. */
+  static async owner(state: LockState, env: string): Promise<LockOwner | null> {
+    return parseOwner(await state.read(lockOwnerFile(env)).catch(() => null));
+  }
+
+  static async acquire(state: LockState, o: AcquireOptions): Promise<EnvLock> {
+    const now = o.now ?? Date.now;
+    const nowIso = new Date(now()).toISOString();
+    const owner: LockOwner = {
+      user: o.user,
+      host: os.hostname(),
+      pid: process.pid,
+      operation_id: o.operationId,
+      operation: o.operation ?? 'rollback',
+      env: o.env,
+      started_at: nowIso,
+      refreshed_at: nowIso,
+      version: o.version,
+      ...(o.initiatedBy ? { initiated_by: o.initiatedBy } : {}),
+    };
+    const warn = o.onWarning ?? (() => {});
+    let broken: LockOwner | null = null;
+    let brokeLock = false;
+    if (!(await state.mkdirExclusive(lockDir(o.env)))) {
+      const prev = await EnvLock.owner(state, o.env);
+      const st = lockStatus(prev, o.staleMinutes, now());
+      if (!o.breakLock) {
+        const staleNote = st.stale
+          ? `; it is stale (not refreshed for ${formatAgo(now() - st.ageMs, now()).replace(' ago', '')}, threshold ${o.staleMinutes} min)`
+          : st.deadOnThisHost
+            ? '; that process is no longer running on this host'
+            : '';
+        const hint =
+          st.stale || st.deadOnThisHost || !prev
+            ? 'if no rollback or deploy is really running, pass --break-lock (the break is recorded in history)'
+            : `wait for it to finish, or ask ${prev.initiated_by ?? `${prev.user}@${prev.host}`}; --break-lock only breaks a lock older than ${o.staleMinutes} min`;
+        throw new UserError(`${describeOwner(o.env, prev, now())}${staleNote}`, { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD', hint });
+      }
+      // --break-lock: only a stale lock, a dead local owner, or one with no owner file.
+      if (prev && !st.stale && !st.deadOnThisHost) {
+        throw new UserError(
+          `${describeOwner(o.env, prev, now())}; refusing to break it: it was refreshed ${formatAgo(now() - st.ageMs, now())}, the stale threshold is ${o.staleMinutes} min`,
+          { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD', hint: 'a live rollback holds it; wait for it to finish' },
+        );
+      }
+      await state.remove(lockOwnerFile(o.env));
+      await state.removeDir(lockDir(o.env));
+      if (!(await state.mkdirExclusive(lockDir(o.env)))) {
+        const again = await EnvLock.owner(state, o.env);
+        throw new UserError(`${describeOwner(o.env, again, now())} (taken while breaking the stale lock)`, {
+          exitCode: ExitCode.LOCKED,
+          code: 'LOCK_HELD',
+        });
+      }
+      broken = prev;
+      brokeLock = true;
+    }
+    try {
+      await state.writeAtomic(lockOwnerFile(o.env), `${JSON.stringify(owner)}\n`);
+    } catch (err) {
+      await state.removeDir(lockDir(o.env)).catch(() => undefined);
+      throw err;
+    }
+    const lock = new EnvLock(state, owner, broken, brokeLock, warn);
+    const refreshMs = o.refreshMs ?? Math.max(1000, Math.min(30_000, (o.staleMinutes * 60_000) / 4));
+    lock.timer = setInterval(() => void lock.refresh(), refreshMs);
+    lock.timer.unref();
+    return lock;
+  }
+
+  /** Rewrite refreshed_at (if the lock is still ours). */
+  async refresh(): Promise<void> {
+    if (this.released || this.lost) return;
+    try {
+      const cur = await EnvLock.owner(this.state, this.owner.env);
+      if (cur && cur.operation_id !== this.owner.operation_id) {
+        this.lost = true;
+        this.onWarning(`the lock was broken by ${cur.user}@${cur.host} (op ${cur.operation_id}) while this rollback held it`);
+        return;
+      }
+      if (this.released) return;
+      this.owner.refreshed_at = new Date().toISOString();
+      await this.state.writeAtomic(lockOwnerFile(this.owner.env), `${JSON.stringify(this.owner)}\n`);
+    } catch (err) {
+      this.onWarning(`could not refresh the lock: ${(err as Error).message}`);
+    }
+  }
+
+  /** Stop refreshing and remove the lock if it is still ours. Idempotent. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+    const cur = await EnvLock.owner(this.state, this.owner.env).catch(() => null);
+    if (cur && cur.operation_id !== this.owner.operation_id) return;
+    await this.state.remove(lockOwnerFile(this.owner.env));
+    await this.state.removeDir(lockDir(this.owner.env));
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Building a rollback plan: pick (or check) the target, and list each step with what it will run and
+ * why it might be skipped. Pure apart from reading the store; the dry run prints exactly this.
+ *
+ * Default target (the contract's rule): the newest backup OLDER than the live one that is not marked
+ * bad. So after 3 -> 2, the next rollback goes to 1, never back to 3 (3 is newer than 2, and marked bad).
+ * `--to` may name a bad backup: the plan carries a warning, and with confirmation it is done.
+ */
+import type { ResolvedEnvironment } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { checkName } from '../health/checks.js';
+import type { Backup, BackupStore } from '../stores/types.js';
+import { backupNameProblem } from '../stores/names.js';
+import { journalFile } from './journal.js';
+import { lockDir } from './lock.js';
+import type { PlannedStep, RollbackKind, RollbackPlan, RollbackRequest, StepName } from './types.js';
+
+/** The newest backup older than the live one, not marked bad (null: nothing to roll back to). */
+export function pickDefaultTarget(backups: readonly Backup[], live: string | null): Backup | null {
+  const sorted = [...backups].sort((a, b) => b.createdMs - a.createdMs);
+  const liveB = live ? sorted.find((b) => b.name === live) : undefined;
+  if (!liveB) {
+    // Nothing recognisable is live: the newest good one.
+    return sorted.find((b) => !b.bad && !b.current) ?? null;
+  }
+  return sorted.find((b) => b.name !== liveB.name && !b.current && !b.bad && b.createdMs < liveB.createdMs) ?? null;
+}
+
+export const STEP_ORDER: readonly StepName[] = [
+  'lock',
+  'journal',
+  'validate',
+  'maintenance_on',
+  'stop',
+  'switch',
+  'start',
+  'verify',
+  'maintenance_off',
+  'mark',
+  'record',
+  'notify',
+  'unlock',
+];
+
+const TITLES: Record<StepName, string> = {
+  lock: 'take the environment lock',
+  journal: 'write the rollback journal',
+  validate: 'pre-validate the target',
+  maintenance_on: 'maintenance mode on',
+  stop: 'stop the service',
+  switch: 'switch the live release',
+  start: 'start the service',
+  verify: 'verify health',
+  maintenance_off: 'maintenance mode off',
+  mark: 'mark releases',
+  record: 'record history and incident report',
+  notify: 'notify',
+  unlock: 'release the lock',
+};
+
+export interface PlanContext {
+  env: ResolvedEnvironment;
+  store: BackupStore;
+  /** Names of notification channels (for the preview), no secrets. */
+  notifyChannels?: string[];
+  signal?: AbortSignal;
+}
+
+export interface BuiltPlan extends RollbackPlan {
+  backups: Backup[];
+  target: Backup | null;
+}
+
+export function kindOf(req: Pick<RollbackRequest, 'kind' | 'to'>): RollbackKind {
+  if (req.kind === 'emergency') return 'emergency';
+  return req.to ? 'targeted' : req.kind;
+}
+
+/**
+ * Build the plan. Problems that make it invalid (no target, unknown backup, unsafe name, target is live,
+ * validation failure in a dry run) are in `problems`; the caller decides (dry run: exit 1; real run: a
+ * UserError from `assertRunnable`).
+ */
+export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options: { validate?: boolean } = {}): Promise<BuiltPlan> {
+  const { env, store } = ctx;
+  const kind = kindOf(req);
+  const emergency = kind === 'emergency';
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const backups = await store.list({ signal: ctx.signal });
+  const liveB = backups.find((b) => b.current) ?? null;
+  const live = liveB?.name ?? (await store.live({ signal: ctx.signal }).catch(() => null));
+  let target: Backup | null = null;
+
+  if (req.to !== undefined) {
+    const bad = backupNameProblem(req.to);
+    if (bad) problems.push(`invalid backup name ${JSON.stringify(req.to)}: ${bad}`);
+    else {
+      target = backups.find((b) => b.name === req.to) ?? null;
+      if (!target) problems.push(`backup ${JSON.stringify(req.to)} not found in ${backupsDirOf(env)}`);
+    }
+  } else {
+    target = pickDefaultTarget(backups, live);
+    if (!target) {
+      const older = liveB ? backups.filter((b) => b.createdMs < liveB.createdMs) : backups;
+      problems.push(
+        backups.length === 0
+          ? `no backups in ${backupsDirOf(env)}: nothing to roll back to`
+          : older.length > 0
+            ? `every backup older than the live one (${live}) is marked bad: nothing to roll back to without --to`
+            : `no backup older than the live one (${live ?? 'none'}): nothing to roll back to`,
+      );
+    }
+  }
+  if (target) {
+    if (target.name === live || target.current) problems.push(`${target.name} is already live`);
+    if (target.bad) warnings.push(`${target.name} is marked bad (a release was rolled back away from it)`);
+    if (liveB && target.createdMs > liveB.createdMs) warnings.push(`${target.name} is newer than the live ${liveB.name}: this rolls forward`);
+  }
+  if (!live) warnings.push('nothing recognisable is live now');
+  if (emergency) warnings.push('EMERGENCY: pre-validation, maintenance and health verification will be skipped');
+  else if (env.health.length === 0) warnings.push('no health checks are configured: verification will be skipped');
+
+  if (target && problems.length === 0 && options.validate && !emergency) {
+    try {
+      await store.validateTarget(target.name, { signal: ctx.signal });
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  const to = target?.name ?? req.to ?? '(none)';
+  const steps = planSteps(env, kind, live, to, ctx.notifyChannels ?? [], store);
+  return {
+    env: env.name,
+    kind,
+    from: live,
+    to: {
+      name: to,
+      created: target?.created ?? '',
+      knownGood: target?.knownGood ?? false,
+      bad: target?.bad ?? false,
+    },
+    steps,
+    warnings,
+    problems,
+    backups,
+    target,
+  };
+}
+
+function backupsDirOf(env: ResolvedEnvironment): string {
+  return env.target.backups_dir ?? env.state_dir;
+}
+
+function planSteps(
+  env: ResolvedEnvironment,
+  kind: RollbackKind,
+  from: string | null,
+  to: string,
+  channels: string[],
+  store: BackupStore,
+): PlannedStep[] {
+  const emergency = kind === 'emergency';
+  const sd = env.state_dir;
+  const step = (name: StepName, commands: string[], skipped?: string): PlannedStep =>
+    skipped === undefined ? { name, title: TITLES[name], commands } : { name, title: TITLES[name], commands, skipped };
+  let switchCommands: string[];
+  try {
+    switchCommands = store.describeSwitch(to);
+  } catch {
+    switchCommands = [`make ${to} live`];
+  }
+  const validateCommands = ['check the target exists, is a valid backup inside backups_dir and is not live', ...(env.target.validate ?? [])];
+  const m = env.maintenance;
+  const stop = env.service.stop;
+  const start = env.service.start;
+  return [
+    step('lock', [`mkdir ${sd}/${lockDir(env.name)}`]),
+    step('journal', [`write ${sd}/${journalFile(env.name)}`]),
+    step('validate', validateCommands, emergency ? 'emergency: pre-validation skipped' : undefined),
+    step('maintenance_on', m ? [m.on] : [], emergency ? 'emergency: no maintenance mode' : m ? undefined : 'no maintenance commands configured'),
+    step('stop', stop ? [stop] : [], stop ? undefined : 'no service.stop configured'),
+    step('switch', switchCommands),
+    step('start', start ? [start] : [], start ? undefined : 'no service.start configured'),
+    step(
+      'verify',
+      env.health.map(checkName),
+      emergency ? 'emergency: verification skipped' : env.health.length === 0 ? 'no health checks configured' : undefined,
+    ),
+    step('maintenance_off', m ? [m.off] : [], emergency ? 'emergency: no maintenance mode' : m ? undefined : 'no maintenance commands configured'),
+    step('mark', emergency ? [`mark ${from ?? '(none)'} bad`] : [`mark ${to} known-good (if verified)`, `mark ${from ?? '(none)'} bad`]),
+    step('record', [`append ${sd}/history.jsonl`, `write ${sd}/incidents/<time>-${env.name}.md`]),
+    step('notify', channels, channels.length ? undefined : 'no notification channels configured'),
+    step('unlock', [`remove ${sd}/${lockDir(env.name)}`]),
+  ];
+}
+
+/** Throw the plan's first problem as a UserError (exit 1) with a hint. */
+export function assertRunnable(plan: RollbackPlan): void {
+  if (plan.problems.length === 0) return;
+  throw new UserError(`cannot roll back ${plan.env}: ${plan.problems.join('; ')}`, {
+    hint: `run \`rollback-tui list --env ${plan.env}\` to see the backups and their marks`,
+    code: plan.problems[0]?.includes('not found') ? 'BACKUP_NOT_FOUND' : plan.problems[0]?.startsWith('invalid backup name') ? 'INVALID_BACKUP_NAME' : 'NO_TARGET',
+  });
+}
+
+/** The text preview (dry run and confirmation). */
+export function formatPlan(plan: RollbackPlan, now = Date.now()): string {
+  const lines: string[] = [];
+  const age = plan.to.created ? ` (created ${plan.to.created}, ${ageOf(plan.to.created, now)})` : '';
+  const marks = [plan.to.knownGood ? 'known-good' : '', plan.to.bad ? 'MARKED BAD' : ''].filter(Boolean).join(', ');
+  lines.push(`${plan.kind} rollback of ${plan.env}: ${plan.from ?? '(nothing live)'} -> ${plan.to.name}${age}${marks ? ` [${marks}]` : ''}`);
+  for (const w of plan.warnings) lines.push(`  warning: ${w}`);
+  for (const p of plan.problems) lines.push(`  problem: ${p}`);
+  lines.push('  steps:');
+  plan.steps.forEach((s, i) => {
+    const n = String(i + 1).padStart(2);
+    lines.push(`  ${n}. ${s.name.padEnd(16)}${s.skipped ? `skipped: ${s.skipped}` : s.title}`);
+    if (!s.skipped) for (const c of s.commands) lines.push(`        $ ${c}`);
+  });
+  return lines.join('\n');
+}
+
+function ageOf(iso: string, now: number): string {
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms)) return 'age unknown';
+  const h = ms / 3_600_000;
+  if (h < 1) return `${Math.max(0, Math.round(ms / 60_000))} min old`;
+  if (h < 48) return `${Math.round(h)} h old`;
+  return `${Math.round(h / 24)} days old`;
+}

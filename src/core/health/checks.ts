@@ -1,0 +1,260 @@
+/**
+ * Health checks (the environment's `health:` list): http, tcp and command. Used by the engine's
+ * verification after a rollback and by the monitor's probes, so they are pure (no global state), fast,
+ * never throw for an unhealthy service (the result says why), and honour an AbortSignal.
+ *
+ * Where a check runs (`via`):
+ * - http and tcp default to `local`: they probe from the operator's machine, as the operator (and the
+ *   users) reach the service. `via: target` runs them on the target host through the executor
+ *   (curl/wget for http, nc or bash's /dev/tcp for tcp).
+ * - command checks default to `target`: a verify script (seed 004's verify_deployment.py) lives beside
+ *   the release. `via: local` runs it on the operator's machine. For a local environment both are the
+ *   same machine.
+ */
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import type { HealthCheckConfig } from '../config/schema.js';
+import type { Executor, ExecResult } from '../exec/types.js';
+
+export interface HealthCheckResult {
+  ok: boolean;
+  /** "http http://127.0.0.1:8080/health", "tcp 127.0.0.1:8080", "command ./verify.sh". */
+  name: string;
+  latencyMs: number;
+  error?: string;
+  /** HTTP status, when an HTTP answer arrived. */
+  status?: number;
+}
+
+export interface HealthCheckContext {
+  /** The environment's executor: `via: target` checks run through it. */
+  executor: Executor;
+  signal?: AbortSignal;
+}
+
+type Via = 'local' | 'target';
+
+/** Hide credentials in URLs (user:password@, query strings may hold tokens). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = u.username ? '***' : '';
+      u.password = u.password ? '***' : '';
+    }
+    if (u.search) u.search = '?***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, '//***@');
+  }
+}
+
+/** A short display name for a check (no secrets). */
+export function checkName(check: HealthCheckConfig): string {
+  if ('http' in check) return `http ${redactUrl(check.http.url)}`;
+  if ('tcp' in check) return `tcp ${check.tcp.host}:${check.tcp.port}`;
+  const run = typeof check.command === 'string' ? check.command : check.command.run;
+  return `command ${run.length > 60 ? `${run.slice(0, 57)}...` : run}`;
+}
+
+function shortError(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    if (err.name === 'TimeoutError') return 'timed out';
+    if (err.name === 'AbortError') return 'aborted';
+    if (cause instanceof Error) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      return code ? `${code}: ${cause.message}` : cause.message;
+    }
+    return err.message;
+  }
+  return String(err);
+}
+
+function tail(text: string, max = 200): string {
+  const t = text.trim().split('\n').slice(-3).join(' | ');
+  return t.length > max ? `...${t.slice(-max)}` : t;
+}
+
+async function httpLocal(
+  c: { url: string; status?: number; timeout_seconds?: number; body?: string },
+  signal: AbortSignal | undefined,
+): Promise<Omit<HealthCheckResult, 'name' | 'latencyMs'>> {
+  const timeoutMs = (c.timeout_seconds ?? 5) * 1000;
+  const signals = [AbortSignal.timeout(timeoutMs)];
+  if (signal) signals.push(signal);
+  const expected = c.status ?? 200;
+  try {
+    const res = await fetch(c.url, { signal: AbortSignal.any(signals), redirect: 'manual' });
+    const body = c.body !== undefined ? await res.text() : (await res.body?.cancel(), '');
+    if (res.status !== expected) return { ok: false, status: res.status, error: `HTTP ${res.status}, expected ${expected}` };
+    if (c.body !== undefined && !new RegExp(c.body).test(body)) {
+      return { ok: false, status: res.status, error: `body does not match /${c.body}/` };
+    }
+    return { ok: true, status: res.status };
+  } catch (err) {
+    return { ok: false, error: shortError(err) };
+  }
+}
+
+function tcpLocal(
+  c: { host: string; port: number; timeout_seconds?: number },
+  signal: AbortSignal | undefined,
+): Promise<Omit<HealthCheckResult, 'name' | 'latencyMs'>> {
+  const timeoutMs = (c.timeout_seconds ?? 5) * 1000;
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve({ ok: false, error: 'aborted' });
+    const socket = net.connect({ host: c.host, port: c.port });
+    let done = false;
+    const finish = (r: Omit<HealthCheckResult, 'name' | 'latencyMs'>) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(r);
+    };
+    const onAbort = () => finish({ ok: false, error: 'aborted' });
+    const timer = setTimeout(() => finish({ ok: false, error: `timed out after ${timeoutMs} ms` }), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => finish({ ok: true }));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, error: err.code ?? err.message }));
+  });
+}
+
+/** Run a trusted command line locally with `sh -c`, with a timeout. */
+export function runLocalShell(
+  command: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    let timedOut = false;
+    const keep = (b: Buffer) => {
+      output += b.toString('utf8');
+      if (output.length > 16_384) output = output.slice(-8192);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs);
+    const onAbort = () => kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (err) => {
+      output += err.message;
+    });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ exitCode: code ?? (sig ? 128 : 1), output, timedOut });
+    });
+  });
+}
+
+const HTTP_VIA_TARGET = `
+url="$1"; t="$2"
+if command -v curl >/dev/null 2>&1; then
+  curl -sS -w '\\n%{http_code}' --max-time "$t" "$url" || exit 90
+elif command -v wget >/dev/null 2>&1; then
+  body=$(wget -q -S -O - -T "$t" "$url" 2>/tmp/.rbtui_wget.$$); code=$(awk '/HTTP\\//{c=$2} END{print c}' /tmp/.rbtui_wget.$$); rm -f /tmp/.rbtui_wget.$$
+  printf '%s\\n%s' "$body" "\${code:-0}"
+else
+  echo "neither curl nor wget on the target" >&2; exit 91
+fi
+`;
+
+const TCP_VIA_TARGET = `
+h="$1"; p="$2"; t="$3"
+if command -v nc >/dev/null 2>&1; then exec nc -z -w "$t" "$h" "$p"; fi
+if command -v bash >/dev/null 2>&1; then exec timeout "$t" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi
+echo "neither nc nor bash on the target" >&2; exit 91
+`;
+
+async function viaTarget(
+  executor: Executor,
+  script: string,
+  args: string[],
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<ExecResult | { error: string }> {
+  try {
+    return await executor.script(script, args, { timeoutMs, signal });
+  } catch (err) {
+    return { error: shortError(err) };
+  }
+}
+
+/** Run one check. Never throws: an unhealthy service, a timeout or a transport problem is `ok: false`. */
+export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckContext): Promise<HealthCheckResult> {
+  const name = checkName(check);
+  const started = performance.now();
+  const done = (r: Omit<HealthCheckResult, 'name' | 'latencyMs'>): HealthCheckResult => ({
+    name,
+    latencyMs: Math.round(performance.now() - started),
+    ...r,
+  });
+  if (ctx.signal?.aborted) return done({ ok: false, error: 'aborted' });
+
+  if ('http' in check) {
+    const c = check.http;
+    const via: Via = c.via ?? 'local';
+    if (via === 'local') return done(await httpLocal(c, ctx.signal));
+    const t = c.timeout_seconds ?? 5;
+    const r = await viaTarget(ctx.executor, HTTP_VIA_TARGET, [c.url, String(t)], t * 1000 + 5000, ctx.signal);
+    if ('error' in r) return done({ ok: false, error: r.error });
+    if (r.exitCode !== 0) return done({ ok: false, error: tail(r.stderr) || `exit ${r.exitCode}` });
+    const nl = r.stdout.lastIndexOf('\n');
+    const status = Number(r.stdout.slice(nl + 1).trim());
+    const body = nl >= 0 ? r.stdout.slice(0, nl) : '';
+    const expected = c.status ?? 200;
+    if (status !== expected) return done({ ok: false, status, error: `HTTP ${status}, expected ${expected}` });
+    if (c.body !== undefined && !new RegExp(c.body).test(body)) {
+      return done({ ok: false, status, error: `body does not match /${c.body}/` });
+    }
+    return done({ ok: true, status });
+  }
+
+  if ('tcp' in check) {
+    const c = check.tcp;
+    const via: Via = c.via ?? 'local';
+    if (via === 'local') return done(await tcpLocal(c, ctx.signal));
+    const t = c.timeout_seconds ?? 5;
+    const r = await viaTarget(ctx.executor, TCP_VIA_TARGET, [c.host, String(c.port), String(Math.ceil(t))], t * 1000 + 5000, ctx.signal);
+    if ('error' in r) return done({ ok: false, error: r.error });
+    return done(r.exitCode === 0 ? { ok: true } : { ok: false, error: tail(r.stderr) || `connection refused (exit ${r.exitCode})` });
+  }
+
+  const c = typeof check.command === 'string' ? { run: check.command, timeout_seconds: 30, via: undefined } : check.command;
+  const via: Via = c.via ?? 'target';
+  const timeoutMs = (c.timeout_seconds ?? 30) * 1000;
+  if (via === 'local' || ctx.executor.kind === 'local') {
+    const r = await runLocalShell(c.run, timeoutMs, ctx.signal);
+    if (r.timedOut) return done({ ok: false, error: `timed out after ${timeoutMs} ms` });
+    if (ctx.signal?.aborted) return done({ ok: false, error: 'aborted' });
+    return done(r.exitCode === 0 ? { ok: true } : { ok: false, error: `exit ${r.exitCode}${r.output.trim() ? `: ${tail(r.output)}` : ''}` });
+  }
+  try {
+    const r = await ctx.executor.shell(c.run, { timeoutMs, signal: ctx.signal });
+    if (r.timedOut) return done({ ok: false, error: `timed out after ${timeoutMs} ms` });
+    const out = tail(`${r.stdout}\n${r.stderr}`);
+    return done(r.exitCode === 0 ? { ok: true } : { ok: false, error: `exit ${r.exitCode}${out ? `: ${out}` : ''}` });
+  } catch (err) {
+    return done({ ok: false, error: shortError(err) });
+  }
+}
+
+/** Run all checks concurrently; results in the configured order. */
+export function runHealthChecks(checks: readonly HealthCheckConfig[], ctx: HealthCheckContext): Promise<HealthCheckResult[]> {
+  return Promise.all(checks.map((c) => runHealthCheck(c, ctx)));
+}

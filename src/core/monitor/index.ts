@@ -1,0 +1,24 @@
+/** The monitor's public API (the `monitor` subcommand and the console import from here). */
+export type { Sample, Baseline, TriggerStatus, TriggerState, MonitorPhase, MonitorState, MonitorEvent } from './types.js';
+export { Monitor, realClock } from './monitor.js';
+export type { MonitorClock, MonitorEngine, MonitorEnvironment, MonitorListener, MonitorNotifier, MonitorOptions } from './monitor.js';
+export {
+  evaluateTriggers,
+  firstBreached,
+  inWindow,
+  longestWindowMs,
+  samplesNeeded,
+  TRIGGER_NAMES,
+  WARNING_FRACTION,
+  WINDOW_SLACK,
+} from './triggers.js';
+export type { MonitorTriggerName } from './triggers.js';
+export { BaselineStore, baselineFile, computeBaseline, parseBaseline } from './baseline.js';
+export { RingBuffer, ringCapacity } from './ring.js';
+export { formatEvent } from './format.js';
+export { fmt, fmtWindow, percentile, mean, counterIncrease } from './stats.js';
+export { emptySample, overlayMetrics, METRIC_KEYS } from './sources/sample.js';
+export { probeSample, parseMeminfo, parsePercent } from './sources/probe.js';
+export { prometheusSample, queryPrometheus, interpretQueryResponse } from './sources/prometheus.js';
+export { CommandSource, parseMetricsJson } from './sources/command.js';
+export { LogTail, newLines } from './sources/logs.js';

@@ -1,0 +1,93 @@
+/**
+ * The `probe` metrics source: the environment's health checks themselves. Each tick runs every check
+ * once: up/down, failed checks, latency (the slowest check; p50/p95/p99 come from the window of these
+ * per-probe latencies), and the error rate as failed probes per minute (failures this tick scaled by
+ * the interval, so the window mean is failures per minute over the window). Memory comes from
+ * `metrics.memory`: a command printing a percent, or `meminfo` for the host's /proc/meminfo, both
+ * through the executor (so over SSH it is the target's memory).
+ */
+import type { MetricsConfig, ResolvedEnvironment } from '../../config/schema.js';
+import type { Executor } from '../../exec/types.js';
+import { runHealthChecks, type HealthCheckResult } from '../../health/checks.js';
+import type { Sample } from '../types.js';
+import { emptySample, errorText, setError } from './sample.js';
+
+export interface ProbeContext {
+  executor: Executor;
+  at: number;
+  release: string | null;
+  intervalMs: number;
+  signal?: AbortSignal;
+}
+
+export interface ProbeSample extends Sample {
+  /** The individual check results of this tick (for the console's detail view). */
+  checks?: HealthCheckResult[];
+}
+
+const MEMINFO_SCRIPT = 'cat /proc/meminfo';
+
+/** Parse /proc/meminfo into a used-memory percent (MemTotal - MemAvailable). */
+export function parseMeminfo(text: string): number {
+  const field = (name: string): number | null => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const total = field('MemTotal');
+  let available = field('MemAvailable');
+  if (available === null) {
+    const free = field('MemFree');
+    const buffers = field('Buffers') ?? 0;
+    const cached = field('Cached') ?? 0;
+    available = free === null ? null : free + buffers + cached;
+  }
+  if (!total || available === null) throw new Error('/proc/meminfo has no MemTotal/MemAvailable');
+  return ((total - available) / total) * 100;
+}
+
+/** Parse a command's output as a percent: the first number, "87.5" or "87.5%". */
+export function parsePercent(text: string): number {
+  const m = /-?\d+(?:\.\d+)?/.exec(text);
+  if (!m) throw new Error(`printed no number: ${JSON.stringify(text.trim().slice(0, 60))}`);
+  const v = Number(m[0]);
+  if (v < 0 || v > 100) throw new Error(`printed ${v}, not a percent`);
+  return v;
+}
+
+export async function readMemory(metrics: MetricsConfig, executor: Executor, signal?: AbortSignal): Promise<number> {
+  const spec = metrics.memory;
+  if (!spec) throw new Error('metrics.memory is not set');
+  const timeoutMs = metrics.timeout_seconds * 1000;
+  const r = spec === 'meminfo' ? await executor.script(MEMINFO_SCRIPT, [], { timeoutMs, signal }) : await executor.shell(spec, { timeoutMs, signal });
+  if (r.timedOut) throw new Error(`timed out after ${timeoutMs} ms`);
+  if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`);
+  return spec === 'meminfo' ? parseMeminfo(r.stdout) : parsePercent(r.stdout);
+}
+
+export async function probeSample(env: Pick<ResolvedEnvironment, 'health' | 'metrics'>, ctx: ProbeContext): Promise<ProbeSample> {
+  const sample: ProbeSample = emptySample(ctx.at, ctx.release);
+  const memory = env.metrics.memory
+    ? readMemory(env.metrics, ctx.executor, ctx.signal).then(
+        (v) => ({ ok: true as const, v }),
+        (err: unknown) => ({ ok: false as const, err: errorText(err) }),
+      )
+    : null;
+  if (env.health.length > 0) {
+    const results = await runHealthChecks(env.health, { executor: ctx.executor, signal: ctx.signal });
+    const failures = results.filter((r) => !r.ok).length;
+    const latency = Math.max(...results.map((r) => r.latencyMs));
+    sample.checks = results;
+    sample.up = failures === 0;
+    sample.health_failures = failures;
+    sample.error_rate = failures * (60_000 / ctx.intervalMs);
+    sample.p50_latency_ms = latency;
+    sample.p95_latency_ms = latency;
+    sample.p99_latency_ms = latency;
+  }
+  if (memory) {
+    const m = await memory;
+    if (m.ok) sample.memory_usage_percent = m.v;
+    else setError(sample, 'memory_usage_percent', `metrics.memory: ${m.err}`);
+  }
+  return sample;
+}

@@ -1,0 +1,206 @@
+/**
+ * Engine test fixture: a temp symlink store with N releases (each with its own demo/service.mjs
+ * behaviour in release.json), the real demo service started/stopped by the environment's service
+ * commands on a free port, a config file for the built CLI, and helpers to run the CLI.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, writeFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { makeReleaseLayout, type ReleaseLayout } from '../helpers/releases.js';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const bin = path.join(repo, 'bin/rollback-tui.js');
+export const serviceJs = path.join(repo, 'demo/service.mjs');
+
+/** Poll `fn` every 20 ms until it is truthy (or throw after timeoutMs). */
+export async function pollUntil<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export type ReleaseSpec = Record<string, unknown>;
+
+export interface FixtureOptions {
+  /** release.json of each release, oldest first (default: 3 healthy). The newest is live. */
+  releases?: ReleaseSpec[];
+  /** Policy overrides (rollback_policy), merged over fast test defaults. */
+  policy?: Record<string, unknown>;
+  /** Extra environment keys (health, maintenance, executor, logs ...). */
+  env?: Record<string, unknown>;
+  envName?: string;
+  /** Slow service commands: sleep this many seconds in stop/start (for signal tests). */
+  serviceDelaySeconds?: number;
+  /** Do not start the service for the live release in setup. */
+  noStart?: boolean;
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Fixture {
+  layout: ReleaseLayout;
+  port: number;
+  configFile: string;
+  envName: string;
+  pidFile: string;
+  logFile: string;
+  /** Names oldest first. */
+  names: string[];
+  live(): string;
+  startService(): Promise<void>;
+  stopService(): Promise<void>;
+  serviceVersion(): Promise<string | null>;
+  cli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<CliRun>;
+  spawnCli(args: string[], opts?: { env?: Record<string, string> }): ChildProcess & { out: () => CliRun };
+  history(): Array<Record<string, unknown>>;
+  marks(): { known_good: string[]; bad: string[] };
+  writeConfig(envExtra?: Record<string, unknown>, policy?: Record<string, unknown>): void;
+  cleanup(): Promise<void>;
+}
+
+export function sh(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
+  const specs = o.releases ?? [{}, {}, {}];
+  const envName = o.envName ?? 'test';
+  const layout = makeReleaseLayout({
+    count: specs.length,
+    content: (name, dir, i) => {
+      writeFileSync(path.join(dir, 'VERSION'), `${name}\n`);
+      writeFileSync(path.join(dir, 'release.json'), JSON.stringify({ version: name, ...specs[i] }));
+      writeFileSync(path.join(dir, `file-${i}.txt`), `only in ${name}\n`);
+    },
+  });
+  const port = await freePort();
+  const pidFile = path.join(layout.root, 'service.pid');
+  const logFile = path.join(layout.root, 'service.log');
+  const delay = o.serviceDelaySeconds ? `sleep ${o.serviceDelaySeconds}; ` : '';
+  const start = `${delay}${sh(process.execPath)} ${sh(serviceJs)} --daemon --port ${port} --release-dir ${sh(layout.current)} --pid-file ${sh(pidFile)} --log-file ${sh(logFile)}`;
+  const stop = `${delay}${sh(process.execPath)} ${sh(serviceJs)} --stop --pid-file ${sh(pidFile)}`;
+  const configFile = path.join(layout.root, 'rollback-config.yml');
+  const baseEnv = {
+    target: layout.symlinkTarget(),
+    service: { start, stop, timeout_seconds: 30 },
+    health: [{ http: { url: `http://127.0.0.1:${port}/health`, timeout_seconds: 1 } }],
+    logs: { file: logFile, lines: 20 },
+    state_dir: layout.stateDir,
+  };
+  const writeConfig = (envExtra: Record<string, unknown> = {}, policy: Record<string, unknown> = {}) => {
+    const pol = {
+      rollback: { health_check_timeout_seconds: 5, stability_seconds: 0.3, poll_interval_seconds: 0.05, ...(policy.rollback as object) },
+      notifications: { timeout_seconds: 1, retries: 1, ...(policy.notifications as object) },
+    };
+    writeFileSync(
+      configFile,
+      stringify({ rollback_policy: pol, environments: { [envName]: { ...baseEnv, ...o.env, ...envExtra } } }, { lineWidth: 0 }),
+    );
+  };
+  writeConfig({}, o.policy ?? {});
+
+  const run = (cmd: string) =>
+    new Promise<void>((resolve, reject) => {
+      const c = spawn('sh', ['-c', cmd], { stdio: 'ignore' });
+      c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+    });
+
+  const serviceVersion = async (): Promise<string | null> => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+      return ((await res.json()) as { version: string }).version;
+    } catch {
+      return null;
+    }
+  };
+
+  const fx: Fixture = {
+    layout,
+    port,
+    configFile,
+    envName,
+    pidFile,
+    logFile,
+    names: layout.names,
+    live: () => path.basename(readlinkSync(layout.current)),
+    startService: async () => {
+      await run(start);
+      await pollUntil(async () => (await serviceVersion()) !== null, 10_000, 'the service to listen');
+    },
+    stopService: () => run(stop),
+    serviceVersion,
+    cli: (args, opts = {}) =>
+      new Promise<CliRun>((resolve) => {
+        const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {
+          env: { ...process.env, NO_COLOR: '1', ROLLBACK_ENV: '', ...opts.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+        c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        c.stdin.end(opts.input ?? '');
+        c.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      }),
+    spawnCli: (args, opts = {}) => {
+      const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {
+        env: { ...process.env, NO_COLOR: '1', ROLLBACK_ENV: '', ...opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }) as ChildProcess & { out: () => CliRun };
+      let stdout = '';
+      let stderr = '';
+      c.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+      c.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      c.out = () => ({ code: c.exitCode, signal: c.signalCode as NodeJS.Signals | null, stdout, stderr });
+      return c;
+    },
+    history: () => {
+      const f = path.join(layout.stateDir, 'history.jsonl');
+      if (!existsSync(f)) return [];
+      return readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    marks: () => {
+      const f = path.join(layout.stateDir, 'marks.json');
+      return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { known_good: string[]; bad: string[] }) : { known_good: [], bad: [] };
+    },
+    writeConfig,
+    cleanup: async () => {
+      await run(`${sh(process.execPath)} ${sh(serviceJs)} --stop --pid-file ${sh(pidFile)}`).catch(() => undefined);
+      layout.cleanup();
+    },
+  };
+  if (!o.noStart) await fx.startService();
+  return fx;
+}
+
+/** Files in the state dir (for "changes nothing" assertions). */
+export function stateFiles(fx: Fixture): string[] {
+  const walk = (d: string, pre = ''): string[] =>
+    existsSync(d)
+      ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [`${pre}${e.name}/`, ...walk(path.join(d, e.name), `${pre}${e.name}/`)] : [`${pre}${e.name}`]))
+      : [];
+  return walk(fx.layout.stateDir);
+}

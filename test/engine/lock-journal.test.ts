@@ -1,0 +1,144 @@
+/**
+ * Lock contention between two processes, stale locks and --break-lock, SIGTERM during a rollback, and
+ * kill -9 at every step (with the test-only pause hook ROLLBACK_TUI_TEST_PAUSE_AT/_FILE), each followed
+ * by checks that `current` resolves to the old or the new release and the next command reports it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeFixture, pollUntil, type Fixture } from './fixture.js';
+
+const fixtures: Fixture[] = [];
+afterEach(async () => {
+  await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
+});
+async function fixture(...a: Parameters<typeof makeFixture>): Promise<Fixture> {
+  const f = await makeFixture(...a);
+  fixtures.push(f);
+  return f;
+}
+
+function pauseEnv(fx: Fixture, step: string): { env: Record<string, string>; file: string } {
+  const file = path.join(fx.layout.root, `pause-${step}`);
+  return { env: { ROLLBACK_TUI_TEST_PAUSE_AT: step, ROLLBACK_TUI_TEST_PAUSE_FILE: file }, file };
+}
+
+describe('lock', () => {
+  it('a second rollback while one runs: exit 3 naming the owner; the first then finishes', async () => {
+    const fx = await fixture();
+    const p = pauseEnv(fx, 'stop');
+    const first = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'first', '--yes'], { env: p.env });
+    const done = new Promise<number | null>((r) => first.on('close', (code) => r(code)));
+    await pollUntil(() => existsSync(`${p.file}.reached`), 20_000, 'the first rollback to hold the lock');
+    const second = await fx.cli(['rollback', '--env', 'test', '--reason', 'second', '--yes']);
+    expect(second.code).toBe(3);
+    expect(second.stderr).toMatch(new RegExp(`test is locked by \\S+@${os.hostname()} \\(pid ${first.pid}, rollback op rb-[^)]+\\) since \\d\\d:\\d\\d:\\d\\dZ \\(\\d+ s ago\\)`));
+    expect(second.stderr).toContain('try:');
+    // a fresh lock is not broken even with --break-lock
+    const breaker = await fx.cli(['rollback', '--env', 'test', '--reason', 'second', '--yes', '--break-lock']);
+    expect(breaker.code).toBe(3);
+    expect(breaker.stderr).toContain('refusing to break it');
+    writeFileSync(p.file, '');
+    expect(await done).toBe(0);
+    expect(fx.history().map((h) => h.reason)).toEqual(['first']);
+  });
+
+  it('a stale lock of another host: exit 3 suggesting --break-lock; --break-lock breaks it and records lock_broken with the previous owner', async () => {
+    const fx = await fixture();
+    mkdirSync(path.join(fx.layout.stateDir, 'locks', 'test'), { recursive: true });
+    const old = new Date(Date.now() - 2 * 3600_000).toISOString();
+    writeFileSync(
+      path.join(fx.layout.stateDir, 'locks', 'test.owner.json'),
+      JSON.stringify({ user: 'alice', host: 'bastion', pid: 4242, operation_id: 'rb-old', operation: 'rollback', env: 'test', started_at: old, refreshed_at: old, version: '0.1.0', initiated_by: 'alice@bastion' }),
+    );
+    const a = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
+    expect(a.code).toBe(3);
+    expect(a.stderr).toMatch(/test is locked by alice@bastion \(pid 4242, rollback op rb-old\) since \d\d:\d\d:\d\dZ \(2 h ago\); it is stale/);
+    expect(a.stderr).toContain('--break-lock');
+    const b = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--break-lock', '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toContain('broke the lock');
+    const hist = fx.history();
+    expect(hist[0]).toMatchObject({ kind: 'lock_broken' });
+    expect(String(hist[0]!.explanation)).toContain('alice@bastion');
+    expect(hist[1]).toMatchObject({ kind: 'standard', success: true });
+  });
+});
+
+describe('signals and crashes', () => {
+  it('SIGTERM during the rollback finishes the step safely, records the outcome, releases the lock, exits non-zero', async () => {
+    const fx = await fixture();
+    const [, r2] = fx.names as [string, string, string];
+    const p = pauseEnv(fx, 'start');
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'sig', '--yes', '--json'], { env: p.env });
+    const done = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${p.file}.reached`), 20_000, 'the pause at start');
+    c.kill('SIGTERM');
+    await pollUntil(() => c.out().stderr.includes('SIGTERM received'), 5000, 'the signal to be seen');
+    writeFileSync(p.file, '');
+    await done;
+    const out = c.out();
+    expect(out.code).toBe(1);
+    // switched already: the service was started on the new release, never left down
+    expect(fx.live()).toBe(r2);
+    expect(await fx.serviceVersion()).toBe(r2);
+    expect(JSON.parse(out.stdout)).toMatchObject({ ok: false, exit_code: 1 });
+    expect(fx.history()[0]).toMatchObject({ success: false });
+    expect(String(fx.history()[0]!.error)).toContain('interrupted');
+    expect(readdirSync(path.join(fx.layout.stateDir, 'locks'))).toEqual([]);
+  });
+
+  const steps = ['lock', 'journal', 'validate', 'stop', 'switch', 'start', 'verify', 'mark', 'record', 'notify', 'unlock'];
+  it(`kill -9 at every step (${steps.join(', ')}): current resolves to old or new, the next command reports the interruption`, async () => {
+    const one = async (step: string) => {
+      const fx = await fixture();
+      const [, r2, r3] = fx.names as [string, string, string];
+      const p = pauseEnv(fx, step);
+      const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', `kill at ${step}`, '--yes'], { env: p.env });
+      const closed = new Promise<void>((r) => c.on('close', () => r()));
+      await pollUntil(() => existsSync(`${p.file}.reached`), 30_000, `the pause at ${step}`);
+      c.kill('SIGKILL');
+      await closed;
+      const live = fx.live();
+      const next = await fx.cli(['history', '--env', 'test']);
+      const retry = await fx.cli(['rollback', '--env', 'test', '--reason', 'after crash', '--yes']);
+      if (step !== 'start') await fx.cleanup();
+      return { step, live, r2, r3, next, retry, fx };
+    };
+    // A few at a time: each runs a real service and several CLI processes.
+    const results: Awaited<ReturnType<typeof one>>[] = [];
+    for (let i = 0; i < steps.length; i += 3) results.push(...(await Promise.all(steps.slice(i, i + 3).map(one))));
+    for (const { step, live, r2, r3, next, retry } of results) {
+      expect([r2, r3], step).toContain(live);
+      const before = steps.indexOf(step) <= steps.indexOf('switch');
+      if (before) expect(live, step).toBe(r3);
+      else expect(live, step).toBe(r2);
+      const journalled = steps.indexOf(step) > steps.indexOf('journal') && steps.indexOf(step) <= steps.indexOf('record');
+      if (journalled) {
+        expect(next.stderr, step).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step ${step}`);
+        expect(next.stderr, step).toContain(`live is now ${live}`);
+        expect(next.stderr, step).toContain('what to do:');
+      } else {
+        expect(next.stderr, step).not.toContain('interrupted');
+      }
+      if (step === 'lock') {
+        expect(retry.code, `${step}: ${retry.stderr}`).toBe(0);
+      } else {
+        // the dead process's lock: exit 3, it says the process is gone and how to break it
+        expect(retry.code, `${step}: ${retry.stderr}`).toBe(3);
+        expect(retry.stderr, step).toContain('no longer running');
+        expect(retry.stderr, step).toContain('--break-lock');
+      }
+    }
+    // recovery with --break-lock after a kill at `start`: the interrupted rollback is recorded too
+    const atStart = results.find((r) => r.step === 'start')!;
+    const rec = await atStart.fx.cli(['rollback', '--env', 'test', '--reason', 'recover', '--yes', '--break-lock', '--json']);
+    expect(rec.code, rec.stderr).toBe(0);
+    expect(rec.stderr).toContain('interrupted standard rollback');
+    const kinds = atStart.fx.history().map((h) => `${h.kind}:${h.success}`);
+    expect(kinds).toEqual(['standard:false', 'lock_broken:true', 'standard:true']);
+    // it went further back: r3 was the interrupted rollback's source and is now bad
+    expect(atStart.fx.live()).toBe(atStart.fx.names[0]);
+  }, 480_000);
+});

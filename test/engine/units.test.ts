@@ -1,0 +1,153 @@
+/**
+ * The engine's pure parts: history parsing (torn lines, 100,000 lines), stats, the default target rule,
+ * plan formatting, lock messages, and the notifier against real local servers.
+ */
+import { describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type net from 'node:net';
+import { parseHistory, makeEntry } from '../../src/core/engine/history.js';
+import { computeStats, computeDashboard, formatDashboard } from '../../src/core/engine/stats.js';
+import { pickDefaultTarget } from '../../src/core/engine/plan.js';
+import { describeOwner, lockStatus, type LockOwner } from '../../src/core/engine/lock.js';
+import { Notifier, redactSecrets } from '../../src/core/engine/notify.js';
+import { currentIdentity, formatIdentity } from '../../src/core/engine/identity.js';
+import type { Backup } from '../../src/core/stores/types.js';
+import type { HistoryEntry } from '../../src/core/engine/types.js';
+
+function entry(i: number, extra: Partial<HistoryEntry> = {}): HistoryEntry {
+  return makeEntry({
+    env: i % 2 ? 'prod' : 'staging',
+    kind: 'standard',
+    initiated_by: 'alice@bastion',
+    timestamp: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString(),
+    trigger: i % 3 ? 'manual' : 'error_rate',
+    success: i % 5 !== 0,
+    duration_ms: 1000 + (i % 7) * 100,
+    ...extra,
+  });
+}
+
+describe('history parsing', () => {
+  it('reads newest first, honours limit and env, detects a torn tail and corrupt lines', () => {
+    const lines = [entry(1), entry(2), entry(3)].map((e) => JSON.stringify(e));
+    const text = `${lines[0]}\nnot json\n${lines[1]}\n${lines[2]}\n{"id":"x","times`;
+    const p = parseHistory(text);
+    expect(p.entries.map((e) => e.timestamp)).toEqual([entry(3).timestamp, entry(2).timestamp, entry(1).timestamp]);
+    expect(p.torn).toBe('{"id":"x","times');
+    expect(p.corrupt).toEqual([2]);
+    expect(parseHistory(text, { limit: 1 }).entries).toHaveLength(1);
+    expect(parseHistory(text, { env: 'prod' }).entries.every((e) => e.env === 'prod')).toBe(true);
+    // a complete last line without its newline is still torn (the next append would glue onto it)
+    expect(parseHistory(lines[0]!).torn).toBe(lines[0]);
+    expect(parseHistory('').entries).toEqual([]);
+  });
+
+  it('100,000 lines parse in one pass (limit stops early)', () => {
+    const text = `${Array.from({ length: 100_000 }, (_, i) => JSON.stringify(entry(i))).join('\n')}\n`;
+    const all = parseHistory(text);
+    expect(all.entries).toHaveLength(100_000);
+    expect(all.lines).toBe(100_000);
+    const few = parseHistory(text, { limit: 20 });
+    expect(few.entries[0]!.timestamp).toBe(entry(99_999).timestamp);
+    const stats = computeStats(all.entries);
+    expect(stats.total).toBe(100_000);
+    expect(stats.failed).toBe(20_000);
+  });
+});
+
+describe('stats', () => {
+  it("the contract's numbers and seed 001's dashboard", () => {
+    const es = [
+      entry(1, { trigger: 'manual', success: true, duration_ms: 1000 }),
+      entry(2, { trigger: 'error_rate', success: true, duration_ms: 3000 }),
+      entry(3, { trigger: 'error_rate', success: false, verification: 'failed', duration_ms: 2000 }),
+      entry(4, { kind: 'lock_broken' }),
+    ];
+    expect(computeStats(es)).toEqual({
+      total: 3,
+      succeeded: 2,
+      failed: 1,
+      success_rate: 0.6667,
+      by_trigger: { manual: 1, error_rate: 2 },
+      by_env: { prod: 2, staging: 1 },
+      median_duration_ms: 2000,
+    });
+    const d = computeDashboard(es, Date.UTC(2024, 0, 2));
+    expect(d).toMatchObject({ automatic: 2, manual: 1, verification_failed: 1, average_duration_ms: 2000 });
+    const text = formatDashboard(d, 'all environments');
+    expect(text).toContain('Auto-rollbacks:     2 (66.7%)');
+    expect(text).toContain('Success rate:       66.7%');
+    expect(computeStats([])).toMatchObject({ total: 0, success_rate: null, median_duration_ms: null });
+  });
+});
+
+describe('default target', () => {
+  const b = (name: string, h: number, extra: Partial<Backup> = {}): Backup => ({
+    name, created: new Date(h * 3600_000).toISOString(), createdMs: h * 3600_000, sizeBytes: null, current: false, knownGood: false, bad: false, ...extra,
+  });
+  it('newest older than live, not bad; never forward', () => {
+    expect(pickDefaultTarget([b('r3', 3, { current: true }), b('r2', 2), b('r1', 1)], 'r3')?.name).toBe('r2');
+    // after 3 -> 2 (3 marked bad): to 1, never back to 3
+    expect(pickDefaultTarget([b('r3', 3, { bad: true }), b('r2', 2, { current: true }), b('r1', 1)], 'r2')?.name).toBe('r1');
+    expect(pickDefaultTarget([b('r3', 3), b('r2', 2, { current: true }), b('r1', 1, { bad: true })], 'r2')).toBeNull();
+    expect(pickDefaultTarget([b('r2', 2), b('r1', 1, { bad: true })], null)?.name).toBe('r2');
+  });
+});
+
+describe('lock messages', () => {
+  it('names owner, pid, op and since when; stale by refreshed_at', () => {
+    const now = Date.parse('2024-11-12T10:06:11Z');
+    const owner: LockOwner = { user: 'alice', host: 'bastion', pid: 123, operation_id: 'rb-1', operation: 'rollback', env: 'prod', started_at: '2024-11-12T10:02:11.000Z', refreshed_at: '2024-11-12T10:02:11.000Z', version: '0.1.0' };
+    expect(describeOwner('prod', owner, now)).toBe('prod is locked by alice@bastion (pid 123, rollback op rb-1) since 10:02:11Z (4 min ago)');
+    expect(lockStatus(owner, 30, now).stale).toBe(false);
+    expect(lockStatus(owner, 3, now).stale).toBe(true);
+  });
+});
+
+describe('identity', () => {
+  it('user@host with the SSH client address and SUDO_USER', () => {
+    const id = currentIdentity({ USER: 'root', SUDO_USER: 'alice', SSH_CONNECTION: '10.0.0.5 51000 10.0.0.1 22' });
+    expect(id).toMatchObject({ user: 'root', ssh_client: '10.0.0.5', sudo_user: 'alice' });
+    expect(formatIdentity(id)).toMatch(/^root@.+ \(sudo from alice\) from 10\.0\.0\.5$/);
+  });
+});
+
+describe('notifier', () => {
+  it('posts Slack-compatible JSON; a hanging endpoint is given up with a warning and no secret', async () => {
+    const bodies: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        if (req.url?.includes('hang')) return; // never answer
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const ok = new Notifier({ slack_webhook: `http://127.0.0.1:${port}/ok/SECRET`, timeout_seconds: 2, retries: 0 });
+      ok.notify({ event: 'rollback_succeeded', env: 'prod', severity: 'info', title: 'prod rolled back' });
+      expect(await ok.drain(5000)).toBe(0);
+      expect(ok.delivered).toBe(1);
+      expect(JSON.parse(bodies[0]!)).toMatchObject({ text: expect.stringContaining('prod rolled back') });
+
+      const warnings: string[] = [];
+      const hang = new Notifier({ slack_webhook: `http://127.0.0.1:${port}/hang/SECRET`, timeout_seconds: 0.2, retries: 1 }, { onWarning: (m) => warnings.push(m), backoffMs: () => 10 });
+      const t0 = Date.now();
+      hang.notify({ event: 'rollback_failed', env: 'prod', severity: 'critical', title: 'x' });
+      expect(Date.now() - t0).toBeLessThan(100); // returns at once
+      await hang.drain(10_000);
+      expect(warnings.join('\n')).toMatch(/rollback_failed to slack webhook \(127\.0\.0\.1:\d+\) failed after 2 attempts: timed out/);
+      expect(warnings.join('\n')).not.toContain('SECRET');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('redacts URLs in messages', () => {
+    expect(redactSecrets('POST https://hooks.slack.com/services/T0/B0/XYZ failed')).toBe('POST https://hooks.slack.com/*** failed');
+  });
+});

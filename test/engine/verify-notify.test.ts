@@ -1,0 +1,106 @@
+/**
+ * Verification failures (timeout, crash within the stability window) and notifications (a hanging
+ * webhook never delays the rollback; the command channel gets the event JSON on stdin), through the
+ * built CLI with the real demo service.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type net from 'node:net';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { makeFixture, pollUntil, sh, type Fixture } from './fixture.js';
+
+let fx: Fixture | undefined;
+afterEach(async () => {
+  await fx?.cleanup();
+  fx = undefined;
+});
+
+describe('verification failure', () => {
+  it('a release that never gets healthy: exit 2, restored release stays live, maintenance stays on, verification: failed recorded', async () => {
+    // r2 answers 500 on every request: the rollback target is sick too.
+    fx = await makeFixture({
+      releases: [{}, { mode: 'errors', error_ratio: 1 }, {}],
+      policy: { rollback: { health_check_timeout_seconds: 1.5 } },
+    });
+    const maint = path.join(fx.layout.root, 'maintenance');
+    fx.writeConfig({ maintenance: { on: `touch ${sh(maint)}`, off: `rm -f ${sh(maint)}` } }, { rollback: { health_check_timeout_seconds: 1.5 } });
+    const [, r2, r3] = fx.names as [string, string, string];
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'bad deploy', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({ ok: false, verification: 'failed', exit_code: 2, from: r3, to: r2 });
+    expect(r.stderr).toMatch(/not healthy within 1\.5s: .*HTTP 500/);
+    expect(r.stderr).toContain('maintenance mode stays on');
+    expect(fx.live()).toBe(r2);
+    expect(existsSync(maint)).toBe(true);
+    const h = fx.history()[0]!;
+    expect(h).toMatchObject({ success: false, verification: 'failed', to: r2 });
+    expect(String(h.error)).toContain('verification failed');
+    // the fled release is bad, the sick one not known-good
+    expect(fx.marks()).toEqual({ known_good: [], bad: [r3] });
+    expect(readFileSync(String(h.incident_report), 'utf8')).toContain('VERIFICATION FAILED');
+  });
+
+  it('a release that crashes within the stability window: exit 2', async () => {
+    fx = await makeFixture({
+      releases: [{}, { mode: 'crash', crash_after_ms: 300 }, {}],
+      policy: { rollback: { stability_seconds: 2 } },
+    });
+    const [, r2] = fx.names as [string, string, string];
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/healthy, then failed .* within the 2s stability window/);
+    expect(fx.live()).toBe(r2);
+    expect(fx.history()[0]).toMatchObject({ verification: 'failed', success: false });
+  });
+
+  it('a slow-starting release passes once it is up (polling, no fixed sleep)', async () => {
+    fx = await makeFixture({ releases: [{}, { start_delay_ms: 1500 }, {}] });
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/not healthy yet: .*HTTP 503/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verification: 'passed' });
+  });
+});
+
+describe('notifications never delay or fail a rollback', () => {
+  it('a hanging webhook: the rollback finishes, the failure is a warning, the URL secret is never printed; the command channel gets JSON on stdin', async () => {
+    const hits: string[] = [];
+    const server = http.createServer((req) => {
+      hits.push(req.url ?? '');
+      // never respond
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      fx = await makeFixture();
+      const events = path.join(fx.layout.root, 'events.jsonl');
+      const notifications = {
+        slack_webhook: `http://127.0.0.1:${port}/services/T000/B000/SECRETTOKEN`,
+        command: `cat >> ${sh(events)}`,
+        timeout_seconds: 2,
+        retries: 1,
+      };
+      fx.writeConfig({}, { notifications });
+      const t0 = Date.now();
+      const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
+      const took = Date.now() - t0;
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, verification: 'passed' });
+      expect(`${r.stdout}${r.stderr}`).not.toContain('SECRETTOKEN');
+      expect(r.stderr).toMatch(/notification .* slack webhook \(127\.0\.0\.1:\d+\) failed/);
+      expect(hits.length).toBeGreaterThan(0);
+      // generous bound: the rollback itself plus at most the notification timeout budget
+      expect(took).toBeLessThan(60_000);
+      await pollUntil(() => existsSync(events) && readFileSync(events, 'utf8').includes('rollback_succeeded'), 5000, 'the command channel');
+      const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; env: string });
+      expect(lines.map((l) => l.event)).toEqual(['rollback_started', 'rollback_succeeded']);
+      expect(lines[0]!.env).toBe('test');
+      expect(fx.history()[0]).toMatchObject({ success: true });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
