@@ -3,9 +3,12 @@
 import { main } from '../dist/cli/main.js';
 
 // `rollback-tui list | head`: a closed pipe is the reader saying it has enough, not an error.
+// EIO: the terminal went away (an SSH session dropped). Crashing here could cut a rollback short;
+// SIGHUP already stops the console safely, so later writes are simply dropped.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
     if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (err && err.code === 'EIO') return;
     throw err;
   });
 }

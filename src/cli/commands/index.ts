@@ -18,10 +18,11 @@ import { registerStats } from './stats.js';
 import { registerList } from './list.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerVerify } from './verify.js';
+import { registerConsole } from './console.js';
 import { registerMonitor } from './monitor.js';
 
 export type Registrar = (program: Command, ctx: CliContext) => void;
 
-export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerList, registerSnapshot, registerVerify, registerMonitor];
+export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerList, registerSnapshot, registerVerify, registerMonitor, registerConsole];
 
 export { examples } from '../output.js';

@@ -1,0 +1,118 @@
+/**
+ * Two lines: which environment (prod in the loud colour, inverse), where, what is live and since when;
+ * then automation, monitor phase, lock owner and the clock.
+ */
+import React, { createContext, memo, useContext, useSyncExternalStore } from 'react';
+import { Box, Text } from 'ink';
+import type { MonitorState } from '../../core/monitor/types.js';
+import type { Backup } from '../../core/stores/types.js';
+import type { ClockSource } from '../controller.js';
+import type { AppState, AutoBanner, EnvInfo } from '../state/types.js';
+import { color } from '../theme.js';
+import { age, clock } from '../format.js';
+import { useTheme } from './ThemeContext.js';
+
+/** The running console's clock (the controller's); without one the header shows the state's time. */
+export const ClockContext = createContext<ClockSource | null>(null);
+
+const noSubscribe = (): (() => void) => () => undefined;
+
+/** hh:mm:ss, re-rendered alone once a second from the clock source. */
+function Clock({ fallback }: { fallback: number }): React.JSX.Element {
+  const theme = useTheme();
+  const source = useContext(ClockContext);
+  const now = useSyncExternalStore(source?.subscribe ?? noSubscribe, source ? source.now : () => fallback);
+  return <Text color={color(theme, 'muted')}>{clock(now)}</Text>;
+}
+
+export function monitorPhaseText(
+  state: Pick<AppState, 'monitor'> & { banners: Pick<AppState['banners'], 'auto'> },
+): { text: string; token: 'ok' | 'warning' | 'breached' | 'collecting' | 'muted' } {
+  const m = state.monitor;
+  // The grace countdown comes in 'grace' events (the monitor's state still says triggered).
+  const auto = state.banners.auto;
+  if (auto?.phase === 'grace') return { text: `auto-rollback in ${auto.remainingSeconds ?? '?'}s (c cancels)`, token: 'breached' };
+  if (auto?.phase === 'running') return { text: 'ROLLING BACK', token: 'breached' };
+  if (!m) return { text: 'monitor starting', token: 'muted' };
+  switch (m.phase) {
+    case 'starting':
+      return { text: 'monitor starting', token: 'muted' };
+    case 'baseline': {
+      const p = m.baselineProgress;
+      if (!p) return { text: 'establishing baseline', token: 'collecting' };
+      const unit = p.neededSeconds >= 120 ? 60 : 1;
+      const u = unit === 60 ? 'min' : 's';
+      const obs = Math.min(p.observedSeconds, p.neededSeconds) / unit;
+      const need = p.neededSeconds / unit;
+      return { text: `establishing baseline ${fmtShort(obs)}/${fmtShort(need)} ${u}`, token: 'collecting' };
+    }
+    case 'watching':
+      return { text: 'watching', token: 'ok' };
+    case 'triggered':
+      return { text: 'TRIGGERED', token: 'breached' };
+    case 'grace':
+      return { text: `auto-rollback in ${m.graceRemainingSeconds ?? '?'}s (c cancels)`, token: 'breached' };
+    case 'rolling_back':
+      return { text: 'ROLLING BACK', token: 'breached' };
+    case 'escalated':
+      return { text: 'ESCALATED (needs a human)', token: 'breached' };
+    case 'blind':
+      return { text: 'BLIND (no data)', token: 'warning' };
+    case 'stopped':
+      return { text: 'monitor stopped', token: 'muted' };
+  }
+}
+
+function fmtShort(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+export interface HeaderProps {
+  env: EnvInfo;
+  monitor: MonitorState | null;
+  backups: Backup[];
+  auto: AutoBanner | null;
+  lockOwner: string | null;
+  /** For the live release's age (the clock has its own source). */
+  now: number;
+  width: number;
+}
+
+export const Header = memo(function Header({ env, monitor, backups, auto, lockOwner, now, width }: HeaderProps): React.JSX.Element {
+  const theme = useTheme();
+  const live = monitor?.live ?? backups.find((b) => b.current)?.name ?? null;
+  const liveBackup = live ? backups.find((b) => b.name === live) : undefined;
+  const automation = monitor?.automation ?? (env.automationEnabled ? 'armed' : 'disabled');
+  const autoText = automation === 'armed' ? 'auto ARMED' : automation === 'paused' ? 'auto PAUSED' : 'auto DISABLED by policy';
+  const autoToken = automation === 'armed' ? 'ok' : automation === 'paused' ? 'warning' : 'muted';
+  const phase = monitorPhaseText({ monitor, banners: { auto } });
+  const envToken = env.isProd ? 'prod' : 'nonProd';
+  return (
+    <Box flexDirection="column" width={width} height={2} overflow="hidden">
+      <Box>
+        <Text bold inverse={env.isProd} color={color(theme, envToken)}>
+          {` ${env.isProd ? '▲ ' : ''}${env.name.toUpperCase()} `}
+        </Text>
+        <Text> {env.host} </Text>
+        <Text color={color(theme, 'muted')}>│ live </Text>
+        <Text bold>{live ?? '(unknown)'}</Text>
+        {liveBackup ? <Text color={color(theme, 'muted')}> {age(liveBackup.createdMs, now)} old</Text> : null}
+        {liveBackup?.knownGood ? <Text color={color(theme, 'ok')}> ★known-good</Text> : null}
+        {liveBackup?.bad ? <Text color={color(theme, 'breached')}> ✗bad</Text> : null}
+        <Box flexGrow={1} />
+        <Clock fallback={now} />
+      </Box>
+      <Text wrap="truncate">
+        <Text bold color={color(theme, autoToken)}>
+          {autoText}
+        </Text>
+        <Text color={color(theme, 'muted')}> │ </Text>
+        <Text bold={phase.token === 'breached'} color={color(theme, phase.token)}>
+          {phase.text}
+        </Text>
+        <Text color={color(theme, 'muted')}> │ </Text>
+        {lockOwner ? <Text color={color(theme, 'warning')}>🔒 {lockOwner}</Text> : <Text color={color(theme, 'muted')}>unlocked</Text>}
+      </Text>
+    </Box>
+  );
+});

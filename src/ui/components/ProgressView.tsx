@@ -1,0 +1,71 @@
+/** A running rollback: each step with its state and elapsed time, a spinner, live output, the total. */
+import React, { memo } from 'react';
+import { Box, Text } from 'ink';
+import type { Progress, StepProgress } from '../state/types.js';
+import { color, type ColorToken } from '../theme.js';
+import { duration, pad, truncate } from '../format.js';
+import { useTheme } from './ThemeContext.js';
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+const STEP: Record<StepProgress['status'], { sym: string; word: string; token: ColorToken }> = {
+  planned: { sym: '·', word: 'waiting', token: 'muted' },
+  running: { sym: '', word: 'running', token: 'accent' },
+  ok: { sym: '✓', word: 'ok', token: 'ok' },
+  failed: { sym: '✗', word: 'FAILED', token: 'breached' },
+  skipped: { sym: '–', word: 'skipped', token: 'muted' },
+};
+
+export const ProgressView = memo(function ProgressView({
+  progress,
+  now,
+  width,
+  height,
+}: {
+  progress: Progress;
+  now: number;
+  width: number;
+  height: number;
+}): React.JSX.Element {
+  const theme = useTheme();
+  const p = progress;
+  const spin = SPINNER[Math.floor(now / 100) % SPINNER.length] ?? '*';
+  // Rows inside the border: the title, the steps, then (if there is room) the live output block.
+  const inner = Math.max(1, height - 3);
+  let outRows = Math.min(p.output.length, 3);
+  if (inner - (outRows + 1) < Math.min(p.steps.length, 3)) outRows = 0;
+  const stepRows = Math.max(1, inner - (outRows > 0 ? outRows + 1 : 0));
+  const running = p.steps.findIndex((s) => s.status === 'running');
+  const first = Math.max(0, Math.min(running - Math.floor(stepRows / 2), p.steps.length - stepRows));
+  const steps = p.steps.slice(first, first + stepRows);
+  const title = `${p.auto ? 'AUTOMATIC ' : ''}${p.dryRun ? 'dry run' : `${p.kind} rollback`} ${p.from ?? ''} -> ${p.to ?? '…'}`;
+  return (
+    <Box flexDirection="column" borderStyle="double" borderColor={color(theme, 'accent')} width={width} height={height} paddingX={1} overflow="hidden">
+      <Text bold wrap="truncate">
+        {spin} {title}
+        <Text color={color(theme, 'muted')}>  total {duration(Math.max(0, now - p.startedAt))} · trigger {p.trigger}</Text>
+      </Text>
+      {steps.length === 0 ? <Text color={color(theme, 'muted')}>starting…</Text> : null}
+      {steps.map((s) => {
+        const st = STEP[s.status];
+        const elapsed = s.status === 'running' && s.startedAt !== null ? Math.max(0, now - s.startedAt) : s.ms;
+        return (
+          <Text key={s.name} wrap="truncate">
+            <Text color={color(theme, st.token)}>{s.status === 'running' ? spin : st.sym} {pad(st.word, 8)}</Text>
+            <Text bold={s.status === 'running'}>{pad(s.title, 30)}</Text>
+            <Text color={color(theme, 'muted')}>{pad(elapsed === null ? '' : duration(elapsed), 8)}</Text>
+            {s.status === 'failed' && s.error ? <Text color={color(theme, 'breached')}>{s.error}</Text> : null}
+            {s.status === 'skipped' ? <Text color={color(theme, 'muted')}>{s.skipped ?? s.error ?? ''}</Text> : null}
+          </Text>
+        );
+      })}
+      {outRows > 0 ? <Text color={color(theme, 'muted')}>output of {p.current ?? 'the last step'}:</Text> : null}
+      {(outRows > 0 ? p.output.slice(-outRows) : []).map((line, i) => (
+        <Text key={i} color={color(theme, 'muted')} wrap="truncate">
+          {'  │ '}
+          {truncate(line, width - 8)}
+        </Text>
+      ))}
+    </Box>
+  );
+});

@@ -1,0 +1,149 @@
+/**
+ * The rollback dialog: the preview first (current -> target, the target's age and marks, the steps that
+ * will run and what is skipped), then the reason (required), then the confirmation: `y` for yes-no
+ * environments, the environment's name for `confirm: type-name` environments and for every emergency.
+ */
+import React, { memo } from 'react';
+import { Box, Text } from 'ink';
+import type { EnvInfo, RollbackDialog as Dialog } from '../state/types.js';
+import { color } from '../theme.js';
+import { age, pad, truncate } from '../format.js';
+import { useTheme } from './ThemeContext.js';
+
+const KIND_TITLE: Record<Dialog['kind'], string> = {
+  standard: 'Standard rollback',
+  emergency: 'EMERGENCY rollback',
+  targeted: 'Targeted rollback',
+};
+
+export const RollbackDialogView = memo(function RollbackDialogView({
+  dialog,
+  env,
+  now,
+  width,
+  height,
+}: {
+  dialog: Dialog;
+  env: EnvInfo;
+  now: number;
+  width: number;
+  height: number;
+}): React.JSX.Element {
+  const theme = useTheme();
+  const d = dialog;
+  const plan = d.plan;
+  const title = d.dryRun ? 'Dry run (changes nothing)' : KIND_TITLE[d.kind];
+  const inner = width - 4;
+  const steps = plan?.steps ?? [];
+  // Rows left for the step list after the fixed lines.
+  const fixed = 12 + (plan?.warnings.length ?? 0) + (plan?.problems.length ?? 0) + (d.kind === 'emergency' ? 1 : 0);
+  const stepRows = Math.max(1, height - fixed);
+  const shownSteps = steps.slice(0, stepRows);
+  const created = plan ? Date.parse(plan.to.created) : NaN;
+  return (
+    <Box
+      flexDirection="column"
+      borderStyle="double"
+      borderColor={d.kind === 'emergency' || !d.dryRun ? color(theme, 'dangerous') : color(theme, 'focus')}
+      width={width}
+      height={height}
+      paddingX={1}
+      overflow="hidden"
+    >
+      <Text bold wrap="truncate">
+        <Text color={d.dryRun ? color(theme, 'accent') : color(theme, 'dangerous')}>{title}</Text>
+        <Text> of </Text>
+        <Text inverse={env.isProd} color={color(theme, env.isProd ? 'prod' : 'nonProd')}>{` ${env.name} `}</Text>
+        <Text color={color(theme, 'muted')}> ({env.host})</Text>
+      </Text>
+      {d.stage === 'loading' ? <Text color={color(theme, 'muted')}>Preparing the preview…</Text> : null}
+      {d.planError ? (
+        <Text color={color(theme, 'breached')} wrap="wrap">
+          ✗ Cannot roll back: {d.planError}
+        </Text>
+      ) : null}
+      {plan ? (
+        <>
+          <Text wrap="truncate">
+            <Text bold>{plan.from ?? '(nothing live)'}</Text>
+            <Text> -{'>'} </Text>
+            <Text bold color={color(theme, 'accent')}>
+              {plan.to.name}
+            </Text>
+            <Text color={color(theme, 'muted')}>
+              {Number.isNaN(created) ? '' : `  created ${age(created, now)} ago`}
+            </Text>
+            {plan.to.knownGood ? <Text color={color(theme, 'ok')}>  ★ known-good</Text> : null}
+            {plan.to.bad ? <Text color={color(theme, 'breached')}>  ✗ MARKED BAD</Text> : null}
+          </Text>
+          {d.kind === 'emergency' ? (
+            <Text bold color={color(theme, 'warning')}>
+              ⚠ Emergency: pre-validation and verification will be skipped.
+            </Text>
+          ) : null}
+          {plan.warnings.map((w, i) => (
+            <Text key={`w${i}`} color={color(theme, 'warning')} wrap="truncate">
+              ! {w}
+            </Text>
+          ))}
+          {plan.problems.map((p, i) => (
+            <Text key={`p${i}`} color={color(theme, 'breached')} wrap="truncate">
+              ✗ {p}
+            </Text>
+          ))}
+          <Text bold>Steps:</Text>
+          {shownSteps.map((s) => (
+            <Text key={s.name} wrap="truncate" color={s.skipped ? color(theme, 'warning') : undefined}>
+              {s.skipped ? '  – ' : '  • '}
+              {pad(s.title, 28)}
+              {s.skipped ? (
+                <Text color={color(theme, 'warning')}>skipped: {s.skipped}</Text>
+              ) : (
+                <Text color={color(theme, 'muted')}>{truncate(s.commands.join('; '), Math.max(0, inner - 32))}</Text>
+              )}
+            </Text>
+          ))}
+          {steps.length > shownSteps.length ? (
+            <Text color={color(theme, 'muted')}>  … {steps.length - shownSteps.length} more steps</Text>
+          ) : null}
+        </>
+      ) : null}
+      <Box flexGrow={1} />
+      {d.stage === 'blocked' ? <Text color={color(theme, 'breached')}>This rollback cannot run. Esc closes; nothing was changed.</Text> : null}
+      {d.stage === 'preview' ? (
+        <Text>
+          <Text bold>Enter</Text> run the dry run (changes nothing) · <Text bold>Esc</Text> cancel
+        </Text>
+      ) : null}
+      {d.stage === 'reason' || d.stage === 'confirm' ? (
+        <Text wrap="truncate">
+          <Text bold>Reason: </Text>
+          <Text inverse={d.stage === 'reason'}>{d.reason}</Text>
+          {d.stage === 'reason' ? <Text inverse> </Text> : null}
+        </Text>
+      ) : null}
+      {d.stage === 'reason' ? (
+        <Text color={color(theme, 'muted')}>Type why (required), Enter to continue, Esc to cancel.</Text>
+      ) : null}
+      {d.stage === 'confirm' && d.requireName ? (
+        <Text wrap="truncate">
+          <Text bold color={color(theme, 'dangerous')}>
+            Type {env.name} to roll back:{' '}
+          </Text>
+          <Text inverse>{d.confirmText} </Text>
+          <Text color={color(theme, 'muted')}>  Enter confirms · Esc cancels</Text>
+        </Text>
+      ) : null}
+      {d.stage === 'confirm' && !d.requireName ? (
+        <Text bold>
+          <Text color={color(theme, 'dangerous')}>Roll back {env.name} now?</Text> y = yes, n or Esc = no
+        </Text>
+      ) : null}
+      {d.error ? (
+        <Text color={color(theme, 'breached')} wrap="truncate">
+          ✗ {d.error}
+        </Text>
+      ) : null}
+    </Box>
+  );
+});

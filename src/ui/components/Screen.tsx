@@ -1,0 +1,141 @@
+/**
+ * The whole screen for a given size, from the state alone: header, banners, then either the one open
+ * dialog or the progress view or the dashboard (charts, triggers, backups | history, events), and the
+ * footer. Layout reflows from 80x24 up; charts degrade from braille to sparklines to numbers.
+ */
+import React from 'react';
+import { Box } from 'ink';
+import type { TriggerState } from '../../core/monitor/types.js';
+import type { AppState } from '../state/types.js';
+import { keyContextOf } from '../state/input.js';
+import { bindingsOf } from '../keybindings.js';
+import { Header } from './Header.js';
+import { Banners, bannerLines } from './Banners.js';
+import { Charts, chartsHeight, type ChartMode } from './Charts.js';
+import { TriggersPanel } from './TriggersPanel.js';
+import { BackupsPanel } from './BackupsPanel.js';
+import { HistoryPanel } from './HistoryPanel.js';
+import { EventsPanel } from './EventsPanel.js';
+import { Footer, footerHeight } from './Footer.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { RollbackDialogView } from './RollbackDialog.js';
+import { ProgressView } from './ProgressView.js';
+import { HistoryDetail } from './HistoryDetail.js';
+import { QuitDialog } from './QuitDialog.js';
+
+const NO_TRIGGERS: readonly TriggerState[] = [];
+
+export interface Layout {
+  chartMode: ChartMode;
+  chartRows: number;
+  chartsHeight: number;
+  triggerRows: number;
+  listsHeight: number;
+  eventsHeight: number;
+  sideBySide: boolean;
+}
+
+/** Pure: how many rows each part gets. */
+export function computeLayout(width: number, height: number, banners: number, triggers: number, footer = 1): Layout {
+  const fixed = 2 + footer + banners; // header, footer, banners
+  const triggerRows = Math.max(1, Math.min(triggers || 1, 6));
+  const triggersH = 1 + triggerRows;
+  let chartMode: ChartMode = 'numbers';
+  let chartRows = 0;
+  const avail = height - fixed - triggersH;
+  if (width >= 100 && avail >= 30) {
+    chartMode = 'braille';
+    chartRows = Math.max(3, Math.min(8, Math.floor((avail - 18) / 2)));
+  } else if (avail >= 14) {
+    chartMode = 'sparkline';
+  }
+  const ch = chartsHeight(chartMode, chartRows);
+  const rest = Math.max(0, height - fixed - triggersH - ch);
+  let eventsHeight = rest >= 12 ? Math.max(4, Math.floor(rest * 0.4)) : rest >= 9 ? 4 : 0;
+  const listsHeight = Math.max(3, rest - eventsHeight);
+  if (listsHeight + eventsHeight > rest) eventsHeight = Math.max(0, rest - listsHeight);
+  return { chartMode, chartRows, chartsHeight: ch, triggerRows, listsHeight, eventsHeight, sideBySide: width >= 80 };
+}
+
+/**
+ * Every part gets only the slices of the state it draws and is memoized, so a change re-renders what it
+ * touches (a monitor check: header, charts, triggers; a key: the panel or the footer).
+ */
+export function Screen({ state, width, height }: { state: AppState; width: number; height: number }): React.JSX.Element {
+  const ctx = keyContextOf(state);
+  const banners = bannerLines(state.banners);
+  const focusedPanel = state.dialog === null ? state.focus : null;
+  const backups = (h: number, w: number): React.JSX.Element => (
+    <BackupsPanel
+      backups={state.backups}
+      loaded={state.backupsLoaded}
+      selected={state.selection.backups}
+      focused={focusedPanel === 'backups'}
+      now={state.now}
+      width={w}
+      height={h}
+    />
+  );
+  const history = (h: number, w: number): React.JSX.Element => (
+    <HistoryPanel history={state.history} selected={state.selection.history} focused={focusedPanel === 'history'} width={w} height={h} />
+  );
+  const footer = footerHeight(ctx, width);
+  const layout = computeLayout(width, height, banners, state.monitor?.triggers.filter((t) => t.status !== 'disabled').length ?? 0, footer);
+  const bodyH = Math.max(3, height - 2 - footer - banners);
+  const d = state.dialog;
+  let body: React.JSX.Element;
+  if (d?.type === 'rollback') {
+    body = <RollbackDialogView dialog={d} env={state.env} now={state.now} width={width} height={bodyH} />;
+  } else if (d?.type === 'help') {
+    body = <HelpOverlay bindings={bindingsOf(ctx)} width={width} height={bodyH} />;
+  } else if (d?.type === 'history') {
+    body = <HistoryDetail entry={d.entry} report={d.report} reportError={d.reportError} width={width} height={bodyH} />;
+  } else {
+    const progressH = state.progress ? Math.min(bodyH, Math.max(8, Math.min(state.progress.steps.length + 6, Math.floor(bodyH * 0.6)))) : 0;
+    const restH = bodyH - progressH - (d?.type === 'quit' ? 5 : 0);
+    const listW = layout.sideBySide ? Math.floor(width / 2) : width;
+    body = (
+      <Box flexDirection="column" width={width} height={bodyH}>
+        {d?.type === 'quit' ? <QuitDialog width={width} /> : null}
+        {state.progress ? <ProgressView progress={state.progress} now={state.now} width={width} height={progressH} /> : null}
+        {state.progress ? (
+          <Box flexDirection="row" height={Math.max(0, restH)} overflow="hidden">
+            {backups(Math.max(3, restH), listW)}
+            {history(Math.max(3, restH), width - listW)}
+          </Box>
+        ) : (
+          <>
+            <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} />
+            <TriggersPanel triggers={state.monitor?.triggers ?? NO_TRIGGERS} width={width} maxRows={layout.triggerRows} />
+            <Box flexDirection="row" height={layout.listsHeight}>
+              {backups(layout.listsHeight, listW)}
+              {history(layout.listsHeight, width - listW)}
+            </Box>
+            {layout.eventsHeight >= 3 ? (
+              <EventsPanel events={state.events} selected={state.selection.events} focused={focusedPanel === 'events'} width={width} height={layout.eventsHeight} />
+            ) : null}
+          </>
+        )}
+      </Box>
+    );
+  }
+  return (
+    // No overflow="hidden" here: ink clips every write of a clipped box with slice-ansi and string-width,
+    // which on the braille charts doubled the cost of a frame. Nothing is lost: every part is sized to
+    // fit, texts truncate, and ink drops rows below the root's height anyway.
+    <Box flexDirection="column" width={width} height={height}>
+      <Header
+        env={state.env}
+        monitor={state.monitor}
+        backups={state.backups}
+        auto={state.banners.auto}
+        lockOwner={state.lockOwner}
+        now={state.now}
+        width={width}
+      />
+      <Banners banners={state.banners} envName={state.env.name} width={width} />
+      {body}
+      <Footer ctx={ctx} width={width} />
+    </Box>
+  );
+}

@@ -1,0 +1,474 @@
+/**
+ * The console's controller: wires the real Monitor and RollbackEngine, the backup store and the history
+ * log into the pure reducer, and carries out the side effects the operator asks for (plan a rollback,
+ * run it, read an incident report, pause automation). It owns a tiny store (getState / subscribe /
+ * dispatch) that the React tree reads with useSyncExternalStore; components never call the engine.
+ */
+import { isUserError } from '../core/errors.js';
+import type { ResolvedEnvironment } from '../core/config/schema.js';
+import type { EngineHandle, RollbackEngine } from '../core/engine/engine.js';
+import { describeOwner } from '../core/engine/lock.js';
+import { readHistory } from '../core/engine/index.js';
+import type { Monitor } from '../core/monitor/monitor.js';
+import type { MonitorEvent } from '../core/monitor/types.js';
+import { TransportError } from '../core/exec/errors.js';
+import { validateExtraActions, type ExtraAction, type KeyPress } from './keybindings.js';
+import { age } from './format.js';
+import { routeKey, type Intent } from './state/input.js';
+import { initialState, isRunning, reducer } from './state/reducer.js';
+import type { Action, AppState, EnvInfo, LogLevel, RunRequest } from './state/types.js';
+
+/** An extra console action (RunConsoleOptions.demoActions): bound in the keybinding table, run here. */
+export interface ConsoleAction extends ExtraAction {
+  run(): Promise<void>;
+}
+
+/** The wall clock for the header, apart from the app state: its tick re-renders the clock alone. */
+export interface ClockSource {
+  subscribe(listener: () => void): () => void;
+  now(): number;
+}
+
+export interface ControllerDeps {
+  env: ResolvedEnvironment;
+  handle: EngineHandle;
+  engine: Pick<RollbackEngine, 'plan' | 'run' | 'lockOwner' | 'interrupted'>;
+  monitor: Pick<Monitor, 'on' | 'start' | 'stop' | 'getState' | 'pauseAutomation' | 'resumeAutomation' | 'cancelPendingRollback'>;
+  /** Who the operator is in history ("alice@ops-1"). */
+  actor: string;
+  /** Non-fatal startup warnings (theme fallback ...), shown in the events pane. */
+  warnings?: string[];
+  /** Poll intervals (tests shorten them). */
+  lockPollMs?: number;
+  historyLimit?: number;
+  /** Extra actions appended to the keybinding table (the demo's redeploy). */
+  extraActions?: readonly ConsoleAction[];
+  /** Monitor events are applied at most once per this many ms (default 100: one state update per frame). */
+  frameMs?: number;
+}
+
+const PROD_NAMES = /^(prod|production|prd|live)([-_.].*)?$/i;
+
+export function envInfoOf(env: ResolvedEnvironment): EnvInfo {
+  const host =
+    env.executor.type === 'ssh'
+      ? `${env.executor.user ? `${env.executor.user}@` : ''}${env.executor.host}${env.executor.port ? `:${env.executor.port}` : ''}`
+      : 'local';
+  return {
+    name: env.name,
+    host,
+    confirm: env.confirm,
+    isProd: PROD_NAMES.test(env.name) || env.confirm === 'type-name',
+    strategy: env.target.strategy,
+    automationEnabled: env.policy.enabled,
+    graceSeconds: env.policy.rollback.grace_seconds,
+  };
+}
+
+function message(err: unknown): string {
+  if (isUserError(err)) return err.hint ? `${err.message} (try: ${err.hint})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The age texts on screen (live release in the header, backups): the tick re-renders when they change. */
+function ageText(state: AppState, now: number): string {
+  return state.backups.map((b) => age(b.createdMs, now)).join(' ');
+}
+
+export class ConsoleController {
+  private state: AppState;
+  private readonly listeners = new Set<() => void>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private running: Promise<void> | null = null;
+  private runAbort: AbortController | null = null;
+  private exitResolve: ((code: number) => void) | null = null;
+  private readonly exitPromise: Promise<number>;
+  private started = false;
+  private stopped = false;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private clockTimer: NodeJS.Timeout | null = null;
+  private clockNow = Date.now();
+  private readonly clockListeners = new Set<() => void>();
+  private monitorQueue: { event: MonitorEvent; at: number }[] = [];
+  private monitorFlush: NodeJS.Timeout | null = null;
+  private readonly extraRuns = new Map<string, () => Promise<void>>();
+  private extraBusy: string | null = null;
+
+  constructor(private readonly deps: ControllerDeps) {
+    const extra = (deps.extraActions ?? []).map(({ run, ...data }) => {
+      this.extraRuns.set(data.id, run);
+      return data;
+    });
+    validateExtraActions(extra);
+    this.state = initialState(envInfoOf(deps.env), Date.now(), extra);
+    this.exitPromise = new Promise((resolve) => {
+      this.exitResolve = resolve;
+    });
+    for (const w of deps.warnings ?? []) this.log('warning', w);
+  }
+
+  // ------------------------------------------------------------------ store
+
+  getState = (): AppState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  dispatch = (action: Action): void => {
+    const prev = this.state;
+    this.state = reducer(prev, action);
+    if (this.state === prev) return;
+    this.notify();
+    this.afterDispatch(prev);
+  };
+
+  private notifyScheduled = false;
+
+  /**
+   * Tell the view once per event-loop turn: one monitor tick emits several events (sample, triggers,
+   * state) and they become one render, which keeps the idle console cheap.
+   */
+  private notify(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      for (const l of this.listeners) l();
+    });
+  }
+
+  /** The header clock: ticks every second without touching the app state (only the clock re-renders). */
+  readonly clock: ClockSource = {
+    subscribe: (listener) => {
+      this.clockListeners.add(listener);
+      return () => this.clockListeners.delete(listener);
+    },
+    now: () => this.clockNow,
+  };
+
+  /** Quit the way `q` does, confirmed: nothing to ask when idle; a running rollback is aborted safely first. */
+  requestQuit(): void {
+    this.dispatch({ type: 'quit' });
+    if (this.state.dialog?.type === 'quit') this.dispatch({ type: 'dialog/yes' });
+  }
+
+  /** Resolves with the exit code when the operator quits. */
+  waitForExit(): Promise<number> {
+    return this.exitPromise;
+  }
+
+  private log(level: LogLevel, text: string): void {
+    this.dispatch({ type: 'log', line: { at: Date.now(), level, source: 'console', text } });
+  }
+
+  private afterDispatch(prev: AppState): void {
+    const s = this.state;
+    if (s.pendingRun && !prev.pendingRun) {
+      const req = s.pendingRun;
+      this.dispatch({ type: 'run/taken' });
+      this.startRun(req);
+    }
+    if (s.quitting && !prev.quitting) void this.quit();
+    if (isRunning(s) !== isRunning(prev)) this.scheduleTick();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const { monitor } = this.deps;
+    this.unsubscribe = monitor.on((event) => this.queueMonitorEvent(event));
+    this.dispatch({ type: 'monitor/state', state: monitor.getState() });
+    monitor.start().catch((err: unknown) => this.log('error', `monitor stopped: ${message(err)}`));
+    this.scheduleTick();
+    this.scheduleClock();
+    const lockPoll = setInterval(() => void this.checkLock(), this.deps.lockPollMs ?? 5000);
+    lockPoll.unref();
+    this.timers.push(lockPoll);
+    void this.refresh();
+    void this.checkInterrupted();
+  }
+
+  /**
+   * Monitor events (one check emits a sample, trigger changes and its state, across several turns) are
+   * queued and applied together at most once per frame, so an idle check costs one render.
+   */
+  private queueMonitorEvent(event: MonitorEvent): void {
+    if (this.stopped) return;
+    this.monitorQueue.push({ event, at: Date.now() });
+    if (this.monitorFlush) return;
+    this.monitorFlush = setTimeout(() => this.flushMonitorEvents(), this.deps.frameMs ?? 100);
+    this.monitorFlush.unref();
+  }
+
+  private flushMonitorEvents(): void {
+    this.monitorFlush = null;
+    const events = this.monitorQueue;
+    this.monitorQueue = [];
+    if (events.length === 0 || this.stopped) return;
+    this.dispatch({ type: 'monitor/events', events });
+    let refreshAll = false;
+    let refreshBackups = false;
+    for (const { event } of events) {
+      if (event.type === 'rollback' && event.phase === 'finished') refreshAll = true;
+      if (event.type === 'state' && event.state.live !== this.state.backups.find((b) => b.current)?.name) refreshBackups = true;
+    }
+    if (refreshAll) void this.refresh();
+    else if (refreshBackups) void this.refreshBackups();
+  }
+
+  /**
+   * The app state's time: 10 updates/s while a rollback runs (spinner, elapsed times); otherwise only when
+   * a shown age would change ("45s" every second, "12m" once a minute). The header clock ticks apart.
+   */
+  private scheduleTick(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.stopped) return;
+    if (isRunning(this.state)) {
+      this.tickTimer = setInterval(() => this.dispatch({ type: 'tick', now: Date.now() }), 100);
+    } else {
+      this.tickTimer = setInterval(() => {
+        const now = Date.now();
+        if (ageText(this.state, now) !== ageText(this.state, this.state.now)) this.dispatch({ type: 'tick', now });
+      }, 1000);
+    }
+    this.tickTimer.unref();
+  }
+
+  /** The header clock, on whole seconds. */
+  private scheduleClock(): void {
+    if (this.stopped) return;
+    this.clockTimer = setTimeout(() => {
+      this.clockNow = Date.now();
+      for (const l of this.clockListeners) l();
+      this.scheduleClock();
+    }, 1000 - (Date.now() % 1000) + 5);
+    this.clockTimer.unref();
+  }
+
+  /** Stop everything this controller started (idempotent). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    for (const t of this.timers) clearInterval(t);
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.clockTimer) clearTimeout(this.clockTimer);
+    if (this.monitorFlush) clearTimeout(this.monitorFlush);
+    this.deps.monitor.stop();
+  }
+
+  private async quit(): Promise<void> {
+    if (this.running) {
+      // Confirmed while a rollback runs: abort it (the engine finishes the current step, undoes what it
+      // safely can and releases the lock), then leave.
+      this.runAbort?.abort();
+      this.log('warning', 'quitting: waiting for the rollback to stop safely…');
+      await this.running.catch(() => undefined);
+    }
+    this.stop();
+    this.exitResolve?.(0);
+  }
+
+  // ------------------------------------------------------------------ data
+
+  async refresh(): Promise<void> {
+    await Promise.all([this.refreshBackups(), this.refreshHistory(), this.checkLock()]);
+  }
+
+  async refreshBackups(): Promise<void> {
+    try {
+      const backups = await this.deps.handle.store.list({ sizes: true });
+      this.dispatch({ type: 'backups/loaded', backups });
+      if (this.state.banners.unreachable) this.dispatch({ type: 'banner/unreachable', message: null });
+    } catch (err) {
+      if (err instanceof TransportError) {
+        this.dispatch({ type: 'banner/unreachable', message: `${this.state.env.host}: ${message(err)}` });
+      }
+      this.dispatch({ type: 'backups/error', message: message(err) });
+    }
+  }
+
+  async refreshHistory(): Promise<void> {
+    try {
+      const r = await readHistory(this.deps.handle, { limit: this.deps.historyLimit ?? 50 });
+      this.dispatch({ type: 'history/loaded', history: r.entries });
+    } catch (err) {
+      this.log('error', `reading history failed: ${message(err)}`);
+    }
+  }
+
+  async checkLock(): Promise<void> {
+    try {
+      const owner = await this.deps.engine.lockOwner();
+      const text = owner ? describeOwner(this.state.env.name, owner) : null;
+      if (text !== this.state.lockOwner) this.dispatch({ type: 'lock/owner', owner: text });
+    } catch (err) {
+      if (err instanceof TransportError) this.dispatch({ type: 'banner/unreachable', message: message(err) });
+    }
+  }
+
+  async checkInterrupted(): Promise<void> {
+    try {
+      const r = await this.deps.engine.interrupted();
+      this.dispatch({ type: 'banner/interrupted', message: r ? `${r.message}. ${r.hint}` : null });
+    } catch (err) {
+      if (err instanceof TransportError) this.dispatch({ type: 'banner/unreachable', message: message(err) });
+    }
+  }
+
+  // ------------------------------------------------------------------ input and intents
+
+  /** Route one key press (from ink's useInput). */
+  handleKey = (press: KeyPress): void => {
+    this.handleIntent(routeKey(this.state, press));
+  };
+
+  handleIntent(intent: Intent): void {
+    switch (intent.kind) {
+      case 'none':
+        return;
+      case 'dispatch':
+        this.dispatch(intent.action);
+        return;
+      case 'openRollback':
+        this.dispatch({ type: 'dialog/openRollback', kind: intent.rollback, dryRun: intent.dryRun, target: intent.target });
+        void this.loadPlan();
+        return;
+      case 'openHistory': {
+        const entry = this.state.history[intent.index];
+        if (!entry) return;
+        this.dispatch({ type: 'dialog/openHistory', entry });
+        void this.loadReport(entry.incident_report);
+        return;
+      }
+      case 'toggleAutomation':
+        void this.toggleAutomation();
+        return;
+      case 'cancelPending': {
+        const ok = this.deps.monitor.cancelPendingRollback(this.deps.actor);
+        if (ok) this.dispatch({ type: 'auto/cancelled' });
+        else this.log('info', 'no automatic rollback is pending');
+        return;
+      }
+      case 'extraAction':
+        void this.runExtra(intent.id);
+        return;
+    }
+  }
+
+  /**
+   * Run an extra action (the demo's redeploy). Refused while a rollback runs (ours or the monitor's) or
+   * the lock is held: it would race the rollback's service restarts. One at a time.
+   */
+  async runExtra(id: string): Promise<void> {
+    const run = this.extraRuns.get(id);
+    const action = this.state.extraActions.find((a) => a.id === id);
+    if (!run || !action) return;
+    const phase = this.deps.monitor.getState().phase;
+    if (isRunning(this.state) || this.running || phase === 'rolling_back') {
+      this.log('warning', `${action.label}: refused, a rollback is running; try again when it has finished`);
+      return;
+    }
+    if (this.state.lockOwner) {
+      this.log('warning', `${action.label}: refused, the lock is held (${this.state.lockOwner})`);
+      return;
+    }
+    if (this.extraBusy) {
+      this.log('info', `${action.label}: refused, ${this.extraBusy} is still running`);
+      return;
+    }
+    this.extraBusy = action.label;
+    this.log('info', `${action.label}: started (${action.description})`);
+    try {
+      await run();
+      if (this.stopped) return;
+      this.log('success', `${action.label}: done; the monitor picks up the live release on its next check`);
+      await this.refresh();
+    } catch (err) {
+      if (!this.stopped) this.log('error', `${action.label} failed: ${message(err)}`);
+    } finally {
+      this.extraBusy = null;
+    }
+  }
+
+  private async loadPlan(): Promise<void> {
+    const d = this.state.dialog;
+    if (d?.type !== 'rollback') return;
+    try {
+      const plan = await this.deps.engine.plan({
+        env: this.state.env.name,
+        kind: d.kind,
+        ...(d.target !== undefined ? { to: d.target } : {}),
+        reason: '',
+        trigger: 'manual',
+        dryRun: true,
+      });
+      const now = this.state.dialog;
+      if (now?.type === 'rollback' && now.stage === 'loading') {
+        const { backups: _b, target: _t, ...rest } = plan;
+        this.dispatch({ type: 'dialog/plan', plan: rest });
+      }
+    } catch (err) {
+      if (this.state.dialog?.type === 'rollback') this.dispatch({ type: 'dialog/planError', message: message(err) });
+    }
+  }
+
+  private async loadReport(file: string | undefined): Promise<void> {
+    if (!file) return;
+    const root = this.deps.handle.state.root;
+    const rel = file.startsWith(`${root}/`) ? file.slice(root.length + 1) : null;
+    try {
+      if (rel === null) throw new Error(`${file} is outside the state directory`);
+      const text = await this.deps.handle.state.read(rel);
+      this.dispatch({ type: 'dialog/report', report: text, error: text === null ? `${file} no longer exists` : null });
+    } catch (err) {
+      this.dispatch({ type: 'dialog/report', report: null, error: `cannot read ${file}: ${message(err)}` });
+    }
+  }
+
+  private async toggleAutomation(): Promise<void> {
+    const m = this.deps.monitor;
+    try {
+      if (m.getState().automation === 'paused') await m.resumeAutomation(this.deps.actor);
+      else await m.pauseAutomation(this.deps.actor);
+      this.dispatch({ type: 'monitor/state', state: m.getState() });
+      await this.refreshHistory();
+    } catch (err) {
+      this.log('error', `pause/resume failed: ${message(err)}`);
+    }
+  }
+
+  private startRun(req: RunRequest): void {
+    if (this.running) return;
+    const abort = new AbortController();
+    this.runAbort = abort;
+    this.dispatch({ type: 'engine/started', kind: req.kind, dryRun: req.dryRun, auto: false, trigger: 'manual', at: Date.now() });
+    this.running = (async () => {
+      try {
+        await this.deps.engine.run(
+          {
+            env: this.state.env.name,
+            kind: req.kind,
+            ...(req.target !== undefined ? { to: req.target } : {}),
+            reason: req.reason,
+            trigger: 'manual',
+            dryRun: req.dryRun,
+            signal: abort.signal,
+          },
+          (event) => this.dispatch({ type: 'engine/event', event, at: Date.now() }),
+        );
+      } catch (err) {
+        this.dispatch({ type: 'engine/failed', message: `rollback failed: ${message(err)}`, at: Date.now() });
+      } finally {
+        this.running = null;
+        this.runAbort = null;
+        if (!this.stopped) await this.refresh();
+      }
+    })();
+  }
+}

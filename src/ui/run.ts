@@ -1,0 +1,134 @@
+/**
+ * runConsole: the full-screen console on one environment. Opens the environment (unless given a
+ * handle), builds the real RollbackEngine and Monitor, renders with ink in the alternate screen, and
+ * always restores the terminal (alternate screen, cursor, raw mode): on quit, on SIGTERM/SIGHUP, on
+ * process exit and after an uncaught exception. Resolves to the exit code.
+ */
+import React from 'react';
+import { render } from 'ink';
+import type { ResolvedEnvironment } from '../core/config/schema.js';
+import { openEnvironment, type EnvironmentHandle } from '../core/environment.js';
+import { RollbackEngine, type EngineOptions } from '../core/engine/engine.js';
+import { currentIdentity, formatIdentity } from '../core/engine/identity.js';
+import { Monitor, type MonitorOptions } from '../core/monitor/monitor.js';
+import { App } from './app.js';
+import { ConsoleController, type ConsoleAction } from './controller.js';
+import { loadTheme, type ThemeRequest } from './theme.js';
+
+export interface RunConsoleOptions {
+  /** The resolved environment to watch and act on. */
+  env: ResolvedEnvironment;
+  /** An already opened environment; otherwise runConsole opens one and closes it on exit. */
+  handle?: EnvironmentHandle;
+  /** Tool version (written into lock owners). */
+  version?: string;
+  /** Theme choice: --theme, the config's `theme:`, --no-color; NO_COLOR is read from `env`. */
+  theme?: Omit<ThemeRequest, 'env'>;
+  /** Extra engine options (notifier, identity). */
+  engineOptions?: EngineOptions;
+  /** Extra monitor options (clock, notifier); the engine is always the console's. */
+  monitorOptions?: Omit<MonitorOptions, 'engine'>;
+  /** Startup warnings to show in the events pane. */
+  warnings?: string[];
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  /** Process environment (NO_COLOR); default process.env. */
+  processEnv?: NodeJS.ProcessEnv;
+  /**
+   * Demo-only actions (`rollback-tui demo`: R deploys the sick release again), appended to the keybinding
+   * table: the keys work, and the footer and the `?` help list them, only when some are given. Refused
+   * while a rollback runs. A key the table already uses is an error.
+   */
+  demoActions?: { id: string; keys: string[]; label: string; description: string; run(): Promise<void> }[];
+  /**
+   * Aborting quits the console the way `q` does, without asking: at once when nothing runs; a running
+   * rollback is first aborted through the engine (it stops safely and releases the lock).
+   */
+  signal?: AbortSignal;
+}
+
+const ENTER_ALT = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT = '\x1b[?1049l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+export async function runConsole(opts: RunConsoleOptions): Promise<number> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const { theme, warnings: themeWarnings } = loadTheme({ ...opts.theme, env: opts.processEnv ?? process.env });
+  const handle = opts.handle ?? openEnvironment(opts.env);
+  const ownsHandle = opts.handle === undefined;
+  const actor = formatIdentity(opts.engineOptions?.identity ?? currentIdentity());
+  const engine = new RollbackEngine(handle, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...opts.engineOptions });
+  const monitor = new Monitor(handle, { actor: `console:${actor}`, ...opts.monitorOptions, engine });
+  const controller = new ConsoleController({
+    env: opts.env,
+    handle,
+    engine,
+    monitor,
+    actor,
+    warnings: [...(opts.warnings ?? []), ...themeWarnings],
+    extraActions: (opts.demoActions ?? []).map((a): ConsoleAction => ({ ...a, where: 'demo' })),
+  });
+
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    try {
+      if (stdin.isTTY) stdin.setRawMode(false);
+    } catch {
+      // The terminal may already be gone (SSH dropped).
+    }
+    try {
+      stdout.write(SHOW_CURSOR + LEAVE_ALT);
+    } catch {
+      // Same.
+    }
+  };
+  const onExit = (): void => restore();
+  const onFatal = (err: unknown): void => {
+    controller.stop();
+    restore();
+    stderr.write(`rollback-tui: console crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  };
+  // SIGTERM / SIGHUP / opts.signal: the same path as `q`, confirmed (a running rollback is aborted safely first).
+  const onSignal = (): void => controller.requestQuit();
+  process.on('exit', onExit);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  stdout.write(ENTER_ALT);
+  let instance: ReturnType<typeof render> | null = null;
+  try {
+    instance = render(React.createElement(App, { controller, theme }), {
+      stdin,
+      stdout,
+      stderr,
+      exitOnCtrlC: false,
+      patchConsole: true,
+      maxFps: 20,
+    });
+    controller.start();
+    opts.signal?.addEventListener('abort', onSignal, { once: true });
+    if (opts.signal?.aborted) onSignal();
+    const code = await controller.waitForExit();
+    return code;
+  } finally {
+    opts.signal?.removeEventListener('abort', onSignal);
+    controller.stop();
+    instance?.unmount();
+    instance?.cleanup();
+    restore();
+    process.off('exit', onExit);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    if (ownsHandle) await handle.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The console's state: one plain object, changed only by the pure reducer in ./reducer.ts. Monitor and
+ * engine listeners turn their events into actions; components render slices of this and nothing else.
+ */
+import type { MonitorState, Sample, TriggerState } from '../../core/monitor/types.js';
+import type { HistoryEntry, RollbackKind, RollbackPlan, RollbackResult, StepName, StepResult } from '../../core/engine/types.js';
+import type { Backup } from '../../core/stores/types.js';
+import type { ExtraAction, PanelId } from '../keybindings.js';
+
+export type { PanelId };
+
+export interface EnvInfo {
+  name: string;
+  /** "local" or "deploy@app-1:22". */
+  host: string;
+  confirm: 'type-name' | 'yes-no';
+  /** Production-like environments stand out in the header. */
+  isProd: boolean;
+  strategy: 'symlink' | 'git' | 'files';
+  /** policy.enabled */
+  automationEnabled: boolean;
+  graceSeconds: number;
+}
+
+/** One point of the chart series (a sample reduced to what the charts draw). */
+export interface SeriesPoint {
+  at: number;
+  up: boolean | null;
+  p95: number | null;
+  memory: number | null;
+  errorRate: number | null;
+}
+
+export type LogLevel = 'info' | 'warning' | 'error' | 'success';
+
+export interface LogLine {
+  at: number;
+  level: LogLevel;
+  source: 'monitor' | 'engine' | 'console';
+  text: string;
+}
+
+export interface StepProgress {
+  name: StepName;
+  title: string;
+  status: 'planned' | 'running' | 'ok' | 'failed' | 'skipped';
+  startedAt: number | null;
+  ms: number | null;
+  skipped?: string;
+  error?: string;
+}
+
+export interface Progress {
+  kind: RollbackKind;
+  dryRun: boolean;
+  /** Started by the monitor (automatic) or by this operator. */
+  auto: boolean;
+  from: string | null;
+  to: string | null;
+  trigger: string;
+  startedAt: number;
+  steps: StepProgress[];
+  current: StepName | null;
+  /** Live output of the current step, last lines only. */
+  output: string[];
+  finishedAt: number | null;
+}
+
+export interface RollbackDialog {
+  type: 'rollback';
+  kind: RollbackKind;
+  dryRun: boolean;
+  /** Backup name for targeted rollbacks; undefined = default target. */
+  target?: string | undefined;
+  stage: 'loading' | 'preview' | 'reason' | 'confirm' | 'blocked';
+  plan: RollbackPlan | null;
+  planError: string | null;
+  reason: string;
+  confirmText: string;
+  /** Type the environment's name (type-name envs and every emergency). */
+  requireName: boolean;
+  error: string | null;
+}
+
+export type Dialog =
+  | RollbackDialog
+  | { type: 'help' }
+  | { type: 'history'; entry: HistoryEntry; report: string | null; reportError: string | null }
+  | { type: 'quit' };
+
+export interface AutoBanner {
+  trigger: TriggerState;
+  /** Seconds left in the grace countdown; null when it runs now. */
+  remainingSeconds: number | null;
+  phase: 'grace' | 'running' | 'cancelled';
+  target: string | null;
+}
+
+export interface Banners {
+  lock: string | null;
+  interrupted: string | null;
+  unreachable: string | null;
+  blind: string | null;
+  escalation: string | null;
+  auto: AutoBanner | null;
+  result: { result: RollbackResult; auto: boolean; at: number } | null;
+  /** Something the operator asked for failed (plan error, history read error ...). */
+  error: string | null;
+}
+
+export interface AppState {
+  env: EnvInfo;
+  monitor: MonitorState | null;
+  series: SeriesPoint[];
+  backups: Backup[];
+  backupsLoaded: boolean;
+  history: HistoryEntry[];
+  events: LogLine[];
+  focus: PanelId;
+  selection: Record<PanelId, number>;
+  dialog: Dialog | null;
+  progress: Progress | null;
+  banners: Banners;
+  lockOwner: string | null;
+  now: number;
+  /** Set when the operator has asked to quit and nothing is running: the app exits. */
+  quitting: boolean;
+  /** A confirmed request the controller must start (the reducer's outbox; taken with run/taken). */
+  pendingRun: RunRequest | null;
+  /** Actions the embedding program added to the keybinding table (the demo's redeploy); often none. */
+  extraActions: readonly ExtraAction[];
+}
+
+export interface RunRequest {
+  kind: RollbackKind;
+  target?: string | undefined;
+  reason: string;
+  dryRun: boolean;
+}
+
+export const SERIES_LIMIT = 600;
+export const EVENTS_LIMIT = 200;
+export const OUTPUT_LIMIT = 8;
+
+export type Action =
+  | { type: 'tick'; now: number }
+  | { type: 'monitor/state'; state: MonitorState }
+  | { type: 'monitor/sample'; sample: Sample }
+  | { type: 'monitor/event'; event: import('../../core/monitor/types.js').MonitorEvent; at: number }
+  /** Several monitor events at once (the controller batches them: one state update per frame). */
+  | { type: 'monitor/events'; events: { event: import('../../core/monitor/types.js').MonitorEvent; at: number }[] }
+  /** The operator cancelled the pending automatic rollback (the monitor confirmed). */
+  | { type: 'auto/cancelled' }
+  | { type: 'backups/loaded'; backups: Backup[] }
+  | { type: 'backups/error'; message: string }
+  | { type: 'history/loaded'; history: HistoryEntry[] }
+  | { type: 'lock/owner'; owner: string | null }
+  | { type: 'banner/interrupted'; message: string | null }
+  | { type: 'banner/unreachable'; message: string | null }
+  | { type: 'banner/error'; message: string | null }
+  | { type: 'log'; line: LogLine }
+  | { type: 'focus/next' }
+  | { type: 'focus/prev' }
+  | { type: 'select/move'; delta: number }
+  | { type: 'dialog/openRollback'; kind: RollbackKind; dryRun: boolean; target?: string | undefined }
+  | { type: 'dialog/plan'; plan: RollbackPlan }
+  | { type: 'dialog/planError'; message: string }
+  | { type: 'dialog/type'; text: string }
+  | { type: 'dialog/no' }
+  | { type: 'dialog/backspace' }
+  | { type: 'dialog/submit' }
+  | { type: 'dialog/yes' }
+  | { type: 'dialog/openHelp' }
+  | { type: 'dialog/openHistory'; entry: HistoryEntry }
+  | { type: 'dialog/report'; report: string | null; error: string | null }
+  | { type: 'dialog/openQuit' }
+  | { type: 'back' }
+  | { type: 'quit' }
+  | { type: 'run/taken' }
+  | { type: 'engine/started'; kind: RollbackKind; dryRun: boolean; auto: boolean; trigger: string; at: number }
+  | { type: 'engine/event'; event: import('../../core/engine/types.js').EngineEvent; at: number }
+  | { type: 'engine/failed'; message: string; at: number };
+
+export type { StepResult };

@@ -1,0 +1,216 @@
+/**
+ * Extra (demo) actions and the console's quit signal, through the real controller, the real App and a
+ * real environment (a temp symlink store, the real engine). The monitor is a stand-in that only reports
+ * a state: these tests are about keys, footer, help and quitting, not about sampling.
+ */
+import { Console } from 'node:console';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import React from 'react';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { cleanup, render } from 'ink-testing-library';
+import { openEnvironment, type EnvironmentHandle } from '../../src/core/environment.js';
+import { RollbackEngine } from '../../src/core/engine/engine.js';
+import type { MonitorState } from '../../src/core/monitor/types.js';
+import { App } from '../../src/ui/app.js';
+import { ConsoleController, type ConsoleAction } from '../../src/ui/controller.js';
+import { bindingsOf, footerBindings, resolveKey, validateExtraActions, type KeyContext } from '../../src/ui/keybindings.js';
+import { runConsole } from '../../src/ui/run.js';
+import { DEFAULT_THEME } from '../../src/ui/theme.js';
+import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
+import { monitorState } from './fixtures.js';
+import { waitForFrame } from './render.js';
+
+let layout: ReleaseLayout;
+let handle: EnvironmentHandle;
+
+beforeEach(() => {
+  layout = makeReleaseLayout({ count: 3 });
+  handle = openEnvironment(envOf(layout));
+});
+
+afterEach(async () => {
+  cleanup();
+  await handle.close();
+  layout.cleanup();
+});
+
+function envOf(l: ReleaseLayout) {
+  return resolvedEnv('demo', { confirm: 'yes-no', executor: { type: 'local' }, target: l.symlinkTarget(), state_dir: l.stateDir });
+}
+
+/** A monitor that reports one state and does nothing else. */
+function fakeMonitor(state: Partial<MonitorState> = {}) {
+  const s = monitorState({ env: 'demo', live: layout.names[2] ?? null, ...state });
+  return {
+    on: () => () => undefined,
+    start: () => Promise.resolve(),
+    stop: () => undefined,
+    getState: () => s,
+    pauseAutomation: () => Promise.resolve(),
+    resumeAutomation: () => Promise.resolve(),
+    cancelPendingRollback: () => false,
+  };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function redeploy(run: () => Promise<void>): ConsoleAction {
+  return { id: 'redeploy', keys: ['R'], label: 'redeploy sick', description: 'Demo: deploy the leaking release again', where: 'demo', run };
+}
+
+function setup(extraActions?: ConsoleAction[]) {
+  const controller = new ConsoleController({
+    env: envOf(layout),
+    handle,
+    engine: new RollbackEngine(handle),
+    monitor: fakeMonitor(),
+    actor: 'tester@test',
+    lockPollMs: 60_000,
+    ...(extraActions ? { extraActions } : {}),
+  });
+  const r = render(<App controller={controller} theme={DEFAULT_THEME} size={{ columns: 120, rows: 40 }} />);
+  controller.start();
+  const press = async (key: string): Promise<void> => {
+    r.stdin.write(key);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { controller, r, press };
+}
+
+const footerShowsR = (f: string): boolean => /\bR\s+redeploy sick/.test(f);
+
+describe('extra (demo) actions', () => {
+  it('without demo actions: no R in the footer or the help, and R does nothing', async () => {
+    const { controller, r, press } = setup();
+    const f = await waitForFrame(r, (x) => x.includes('Backups') && x.includes(layout.names[0]?.slice(7) ?? '?'));
+    expect(f).toMatch(/r\s+rollback/);
+    expect(footerShowsR(f)).toBe(false);
+    await press('?');
+    const help = await waitForFrame(r, (x) => x.includes('Show or hide this help'));
+    expect(help).not.toContain('deploy the leaking release');
+    await press('?');
+    await waitForFrame(r, (x) => !x.includes('Show or hide this help'));
+    const before = controller.getState().events.length;
+    await press('R');
+    expect(controller.getState().events.length).toBe(before);
+    controller.stop();
+  });
+
+  it('with a demo action: R in the footer and the help; pressing R runs it and logs in the events pane', async () => {
+    const gate = deferred();
+    let runs = 0;
+    const { controller, r, press } = setup([
+      redeploy(() => {
+        runs++;
+        return gate.promise;
+      }),
+    ]);
+    const f = await waitForFrame(r, (x) => x.includes('Backups') && footerShowsR(x));
+    expect(f).toMatch(/r\s+rollback/);
+    await press('?');
+    const help = await waitForFrame(r, (x) => x.includes('Show or hide this help'));
+    expect(help).toMatch(/R\s+⚠\s+demo\s+Demo: deploy the leaking release again/);
+    await press('\x1b');
+    await waitForFrame(r, (x) => !x.includes('Show or hide this help'));
+
+    await press('R');
+    expect(runs).toBe(1);
+    await waitForFrame(r, (x) => x.includes('redeploy sick: started'));
+    // A second R while the first runs is refused, not run twice.
+    await press('R');
+    expect(runs).toBe(1);
+    gate.resolve();
+    await waitForFrame(r, (x) => x.includes('redeploy sick: done'));
+    controller.stop();
+  });
+
+  it('is refused while a rollback runs: no R in the footer, the key does nothing, a racing call is refused', async () => {
+    let runs = 0;
+    const { controller, r, press } = setup([redeploy(() => Promise.resolve(void runs++))]);
+    await waitForFrame(r, footerShowsR);
+    controller.dispatch({ type: 'engine/started', kind: 'standard', dryRun: false, auto: true, trigger: 'memory', at: Date.now() });
+    await waitForFrame(r, (x) => !footerShowsR(x));
+    await press('R');
+    expect(runs).toBe(0);
+    await controller.runExtra('redeploy');
+    expect(runs).toBe(0);
+    // The progress view has the screen; the refusal is in the events log.
+    expect(controller.getState().events.map((e) => e.text)).toContainEqual(expect.stringContaining('redeploy sick: refused, a rollback is running'));
+    controller.stop();
+  });
+});
+
+describe('extra actions in the keybinding table', () => {
+  const base: KeyContext = { focus: 'backups', dialog: null, running: false, pendingAuto: false, automation: 'armed', hasSelection: true };
+  const extra = [{ id: 'redeploy', keys: ['R'], label: 'redeploy sick', description: 'Demo: deploy it again' }];
+
+  it('appends them after the built-in bindings, the same table for input, footer and help', () => {
+    const ctx = { ...base, extra };
+    expect(bindingsOf(base).some((b) => b.id.startsWith('extra.'))).toBe(false);
+    expect(bindingsOf(ctx).at(-1)?.id).toBe('extra.redeploy');
+    expect(bindingsOf(ctx)).toBe(bindingsOf({ extra }));
+    expect(resolveKey({ input: 'R', key: {} }, ctx)?.id).toBe('extra.redeploy');
+    expect(resolveKey({ input: 'R', key: {} }, base)).toBeNull();
+    expect(footerBindings(ctx).map((b) => b.id)).toContain('extra.redeploy');
+    expect(footerBindings({ ...ctx, running: true }).map((b) => b.id)).not.toContain('extra.redeploy');
+    expect(resolveKey({ input: 'R', key: {} }, { ...ctx, dialog: 'help' })).toBeNull();
+  });
+
+  it('refuses a key the table already uses, and duplicate ids', () => {
+    expect(() => validateExtraActions([{ ...extra[0]!, keys: ['r'] }])).toThrow(/already bound to rollback.standard/);
+    expect(() => validateExtraActions([...extra, { ...extra[0]!, keys: ['X'] }])).toThrow(/defined twice/);
+    expect(() => validateExtraActions(extra)).not.toThrow();
+  });
+});
+
+/** Streams good enough for ink: a TTY-like stdin (raw mode accepted) and a sized stdout. */
+function fakeTerminal() {
+  const stdin = Object.assign(new EventEmitter(), {
+    isTTY: true,
+    setRawMode: () => undefined,
+    setEncoding: () => undefined,
+    read: () => null,
+    ref: () => undefined,
+    unref: () => undefined,
+  });
+  const stdout = Object.assign(new PassThrough(), { columns: 100, rows: 30, isTTY: true });
+  let written = '';
+  stdout.on('data', (c: Buffer) => (written += c.toString()));
+  return { stdin, stdout, stderr: new PassThrough(), written: () => written };
+}
+
+describe('runConsole signal', () => {
+  it('quits when the signal is aborted, without asking, and restores the terminal', async () => {
+    // ink patches the console with `new console.Console(...)`; vitest's console has no Console.
+    const patched = console as { Console?: typeof Console };
+    const saved = patched.Console;
+    patched.Console ??= Console;
+    onTestFinished(() => {
+      patched.Console = saved;
+    });
+    const t = fakeTerminal();
+    const ac = new AbortController();
+    const done = runConsole({
+      env: envOf(layout),
+      handle,
+      stdin: t.stdin as unknown as NodeJS.ReadStream,
+      stdout: t.stdout as unknown as NodeJS.WriteStream,
+      stderr: t.stderr as unknown as NodeJS.WriteStream,
+      processEnv: {},
+      signal: ac.signal,
+    });
+    const deadline = Date.now() + 10_000;
+    while (!t.written().includes('Backups')) {
+      if (Date.now() > deadline) throw new Error('the console did not draw');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    ac.abort();
+    await expect(done).resolves.toBe(0);
+    expect(t.written()).toContain('\x1b[?1049l');
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { KEYBINDINGS, footerBindings, keyNamesOf, resolveKey, type KeyContext } from '../../src/ui/keybindings.js';
+
+const base: KeyContext = {
+  focus: 'backups',
+  dialog: null,
+  running: false,
+  pendingAuto: false,
+  automation: 'armed',
+  hasSelection: true,
+};
+
+const press = (input: string, key: Record<string, boolean> = {}) => ({ input, key });
+
+describe('keybinding table', () => {
+  it('has unique action ids, a description and keys for every action', () => {
+    const ids = KEYBINDINGS.map((b) => b.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const b of KEYBINDINGS) {
+      expect(b.keys.length).toBeGreaterThan(0);
+      expect(b.description.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('flags exactly the actions that change the environment as dangerous', () => {
+    const dangerous = KEYBINDINGS.filter((b) => b.dangerous).map((b) => b.id).sort();
+    expect(dangerous).toEqual(['dialog.yes', 'rollback.emergency', 'rollback.standard', 'rollback.targeted']);
+  });
+
+  it('covers the keys of the issue', () => {
+    const keyOf = (id: string) => KEYBINDINGS.find((b) => b.id === id)?.keys;
+    expect(keyOf('rollback.standard')).toEqual(['r']);
+    expect(keyOf('rollback.emergency')).toEqual(['e']);
+    expect(keyOf('rollback.targeted')).toEqual(['enter', 't']);
+    expect(keyOf('rollback.dryRun')).toEqual(['d']);
+    expect(keyOf('automation.toggle')).toEqual(['p']);
+    expect(keyOf('automation.cancelPending')).toEqual(['c']);
+    expect(keyOf('focus.next')).toEqual(['tab']);
+    expect(keyOf('focus.prev')).toEqual(['shift-tab']);
+    expect(keyOf('select.up')).toEqual(['up', 'k']);
+    expect(keyOf('select.down')).toEqual(['down', 'j']);
+    expect(keyOf('help.toggle')).toEqual(['?']);
+    expect(keyOf('back')).toEqual(['esc']);
+    expect(keyOf('quit')).toEqual(['q', 'ctrl-c']);
+  });
+
+  it('names keys from ink key events', () => {
+    expect(keyNamesOf(press('c', { ctrl: true }))).toEqual(['ctrl-c']);
+    expect(keyNamesOf(press('', { tab: true, shift: true }))).toEqual(['shift-tab']);
+    expect(keyNamesOf(press('', { return: true }))).toEqual(['enter']);
+    expect(keyNamesOf(press('r'))).toEqual(['r']);
+  });
+
+  it('Enter is a targeted rollback on backups and opens the entry on history', () => {
+    expect(resolveKey(press('', { return: true }), base)?.id).toBe('rollback.targeted');
+    expect(resolveKey(press('', { return: true }), { ...base, focus: 'history' })?.id).toBe('history.open');
+    expect(resolveKey(press('t'), { ...base, focus: 'history' })).toBeNull();
+  });
+
+  it('no rollback key works while a rollback runs or a dialog is open', () => {
+    for (const k of ['r', 'e', 'd', 't']) {
+      expect(resolveKey(press(k), { ...base, running: true })).toBeNull();
+      expect(resolveKey(press(k), { ...base, dialog: 'help' })).toBeNull();
+    }
+  });
+
+  it('c works only while an automatic rollback is pending; p not when automation is disabled', () => {
+    expect(resolveKey(press('c'), base)).toBeNull();
+    expect(resolveKey(press('c'), { ...base, pendingAuto: true })?.id).toBe('automation.cancelPending');
+    expect(resolveKey(press('p'), { ...base, automation: 'disabled' })).toBeNull();
+    expect(resolveKey(press('p'), base)?.id).toBe('automation.toggle');
+  });
+
+  it('y confirms only in the yes-no confirmation step', () => {
+    expect(resolveKey(press('y'), base)).toBeNull();
+    expect(resolveKey(press('y'), { ...base, dialog: 'rollback', dialogStage: 'reason', typeName: false })).toBeNull();
+    expect(resolveKey(press('y'), { ...base, dialog: 'rollback', dialogStage: 'confirm', typeName: true })).toBeNull();
+    expect(resolveKey(press('y'), { ...base, dialog: 'rollback', dialogStage: 'confirm', typeName: false })?.id).toBe('dialog.yes');
+  });
+
+  it('the footer lists what works now', () => {
+    const ids = (c: KeyContext) => footerBindings(c).map((b) => b.id);
+    expect(ids(base)).toContain('rollback.standard');
+    expect(ids({ ...base, running: true })).not.toContain('rollback.standard');
+    expect(ids({ ...base, dialog: 'rollback', dialogStage: 'confirm', typeName: false })).toEqual(['dialog.yes', 'dialog.no', 'back']);
+    expect(ids({ ...base, pendingAuto: true })).toContain('automation.cancelPending');
+  });
+});

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { initialState, reducer } from '../../src/ui/state/reducer.js';
+import { routeKey } from '../../src/ui/state/input.js';
+import { EVENTS_LIMIT, SERIES_LIMIT, type Action, type AppState } from '../../src/ui/state/types.js';
+import type { KeyPress } from '../../src/ui/keybindings.js';
+import { NOW, dashboardState, envInfo, plan, sample, trigger } from './fixtures.js';
+
+const run = (s: AppState, ...actions: Action[]): AppState => actions.reduce(reducer, s);
+
+/** Press keys through the real input router, applying dispatch intents. */
+function keys(s: AppState, ...presses: (string | KeyPress)[]): AppState {
+  for (const p of presses) {
+    const kp: KeyPress = typeof p === 'string' ? { input: p, key: {} } : p;
+    const intent = routeKey(s, kp);
+    if (intent.kind === 'dispatch') s = reducer(s, intent.action);
+    else if (intent.kind === 'openRollback') s = reducer(s, { type: 'dialog/openRollback', kind: intent.rollback, dryRun: intent.dryRun, target: intent.target });
+  }
+  return s;
+}
+const ENTER: KeyPress = { input: '', key: { return: true } };
+const ESC: KeyPress = { input: '', key: { escape: true } };
+
+describe('series and events', () => {
+  it('keeps the chart series and the events log bounded', () => {
+    let s = initialState(envInfo(), NOW);
+    for (let i = 0; i < SERIES_LIMIT + 50; i++) s = reducer(s, { type: 'monitor/event', event: { type: 'sample', env: 'prod', sample: sample(i) }, at: NOW });
+    expect(s.series).toHaveLength(SERIES_LIMIT);
+    for (let i = 0; i < EVENTS_LIMIT + 20; i++) s = reducer(s, { type: 'log', line: { at: NOW, level: 'info', source: 'console', text: `e${i}` } });
+    expect(s.events).toHaveLength(EVENTS_LIMIT);
+    expect(s.events.at(-1)?.text).toBe(`e${EVENTS_LIMIT + 19}`);
+  });
+
+  it('logs trigger transitions with the explanation', () => {
+    const t = trigger('error_rate', { status: 'breached', explanation: 'error rate 5/min > 1/min' });
+    const s = reducer(dashboardState(), { type: 'monitor/event', event: { type: 'trigger', env: 'prod', trigger: t, previous: 'ok' }, at: NOW });
+    expect(s.events.at(-1)).toMatchObject({ level: 'error', text: 'error_rate: ok -> breached: error rate 5/min > 1/min' });
+  });
+});
+
+describe('focus and selection', () => {
+  it('Tab cycles panels and Shift-Tab goes back', () => {
+    let s = dashboardState();
+    expect(s.focus).toBe('backups');
+    s = keys(s, { input: '', key: { tab: true } });
+    expect(s.focus).toBe('history');
+    s = keys(s, { input: '', key: { tab: true } }, { input: '', key: { tab: true } });
+    expect(s.focus).toBe('backups');
+    s = keys(s, { input: '', key: { tab: true, shift: true } });
+    expect(s.focus).toBe('events');
+  });
+
+  it('j/k and arrows move the selection within bounds', () => {
+    let s = keys(dashboardState(), 'j', 'j', { input: '', key: { downArrow: true } }, 'j', 'j');
+    expect(s.selection.backups).toBe(3);
+    s = keys(s, 'k', { input: '', key: { upArrow: true } });
+    expect(s.selection.backups).toBe(1);
+  });
+});
+
+describe('rollback dialog', () => {
+  const opened = (env = envInfo()) => {
+    let s = dashboardState();
+    s = { ...s, env };
+    s = keys(s, 'r');
+    return reducer(s, { type: 'dialog/plan', plan: plan() });
+  };
+
+  it('opens on r with the preview, then asks for a reason', () => {
+    const s = opened();
+    expect(s.dialog).toMatchObject({ type: 'rollback', kind: 'standard', stage: 'reason' });
+  });
+
+  it('requires a reason', () => {
+    const s = keys(opened(), ENTER);
+    expect(s.dialog).toMatchObject({ stage: 'reason', error: expect.stringContaining('reason is required') });
+    expect(s.pendingRun).toBeNull();
+  });
+
+  it('typed letters go into the reason, not to the key table', () => {
+    const s = keys(opened(), 'q', 'y', 'r', 'e');
+    expect(s.quitting).toBe(false);
+    expect(s.dialog).toMatchObject({ reason: 'qyre' });
+  });
+
+  it('type-name confirmation refuses a wrong name and accepts the right one', () => {
+    let s = keys(opened(), 'b', 'a', 'd', ENTER);
+    expect(s.dialog).toMatchObject({ stage: 'confirm', requireName: true });
+    s = keys(s, 'y');
+    expect(s.pendingRun).toBeNull();
+    s = keys(s, 's', 't', 'a', 'g', 'e', ENTER);
+    expect(s.pendingRun).toBeNull();
+    expect(s.dialog).toMatchObject({ stage: 'confirm', confirmText: '', error: expect.stringContaining('not the environment') });
+    s = keys(s, 'p', 'r', 'o', 'd', ENTER);
+    expect(s.dialog).toBeNull();
+    expect(s.pendingRun).toEqual({ kind: 'standard', target: undefined, reason: 'bad', dryRun: false });
+  });
+
+  it('yes-no environments confirm with y', () => {
+    let s = keys(opened(envInfo({ name: 'staging', confirm: 'yes-no', isProd: false })), 'x', ENTER);
+    expect(s.dialog).toMatchObject({ stage: 'confirm', requireName: false });
+    s = keys(s, 'y');
+    expect(s.pendingRun).toMatchObject({ kind: 'standard', reason: 'x' });
+  });
+
+  it('emergency always requires the name, even on yes-no environments', () => {
+    let s = { ...dashboardState(), env: envInfo({ name: 'staging', confirm: 'yes-no', isProd: false }) };
+    s = keys(s, 'e');
+    expect(s.dialog).toMatchObject({ kind: 'emergency', requireName: true });
+  });
+
+  it('Esc cancels at every stage and nothing runs', () => {
+    for (const s0 of [keys(dashboardState(), 'r'), opened(), keys(opened(), 'w', ENTER)]) {
+      const s = keys(s0, ESC);
+      expect(s.dialog).toBeNull();
+      expect(s.pendingRun).toBeNull();
+    }
+  });
+
+  it('a plan with problems blocks the dialog', () => {
+    let s = keys(dashboardState(), 'r');
+    s = reducer(s, { type: 'dialog/plan', plan: plan({ problems: ['nothing to roll back to'] }) });
+    expect(s.dialog).toMatchObject({ stage: 'blocked' });
+    s = keys(s, ENTER, 'y');
+    expect(s.pendingRun).toBeNull();
+  });
+
+  it('Enter on a selected backup opens a targeted rollback to it', () => {
+    const s = keys(dashboardState(), 'j', ENTER);
+    expect(s.dialog).toMatchObject({ kind: 'targeted', target: 'backup_20261123_090000' });
+  });
+
+  it('dry run needs no reason and runs with Enter', () => {
+    let s = keys(dashboardState(), 'd');
+    s = reducer(s, { type: 'dialog/plan', plan: plan() });
+    expect(s.dialog).toMatchObject({ stage: 'preview', dryRun: true });
+    s = keys(s, ENTER);
+    expect(s.pendingRun).toMatchObject({ dryRun: true });
+  });
+});
+
+describe('progress and results', () => {
+  it('tracks steps, output and the result', () => {
+    let s = run(dashboardState(), { type: 'engine/started', kind: 'standard', dryRun: false, auto: false, trigger: 'manual', at: NOW });
+    s = run(
+      s,
+      { type: 'engine/event', event: { type: 'plan', plan: plan() }, at: NOW },
+      { type: 'engine/event', event: { type: 'step-start', step: 'stop', title: 'stop the service', at: NOW }, at: NOW },
+      { type: 'engine/event', event: { type: 'step-output', step: 'stop', line: 'stopping…', stream: 'stdout' }, at: NOW },
+    );
+    expect(s.progress?.steps.find((x) => x.name === 'stop')).toMatchObject({ status: 'running' });
+    expect(s.progress?.output).toEqual(['stopping…']);
+    expect(keys(s, 'r').dialog).toBeNull();
+    s = run(s, { type: 'engine/event', event: { type: 'step-end', step: 'stop', status: 'ok', ms: 120 }, at: NOW });
+    expect(s.progress?.steps.find((x) => x.name === 'stop')).toMatchObject({ status: 'ok', ms: 120 });
+    s = run(s, {
+      type: 'engine/event',
+      event: {
+        type: 'result',
+        result: { ok: true, env: 'prod', kind: 'standard', dry_run: false, from: 'a', to: 'b', steps: [], verification: 'passed', duration_ms: 1000, exit_code: 0 },
+      },
+      at: NOW,
+    });
+    expect(s.progress).toBeNull();
+    expect(s.banners.result?.result.ok).toBe(true);
+    expect(keys(s, ESC).banners.result).toBeNull();
+  });
+
+  it('q while running asks first; n keeps watching, y quits', () => {
+    let s = run(dashboardState(), { type: 'engine/started', kind: 'standard', dryRun: false, auto: false, trigger: 'manual', at: NOW });
+    s = keys(s, 'q');
+    expect(s.dialog).toEqual({ type: 'quit' });
+    expect(s.quitting).toBe(false);
+    expect(keys(s, 'n').dialog).toBeNull();
+    expect(keys(s, 'y').quitting).toBe(true);
+    expect(keys(dashboardState(), 'q').quitting).toBe(true);
+    expect(keys(dashboardState(), { input: 'c', key: { ctrl: true } }).quitting).toBe(true);
+  });
+
+  it('automatic rollback: grace banner, running, finished', () => {
+    const t = trigger('error_rate', { status: 'breached' });
+    let s = run(dashboardState(), { type: 'monitor/event', event: { type: 'grace', env: 'prod', trigger: t, remainingSeconds: 5 }, at: NOW });
+    expect(s.banners.auto).toMatchObject({ phase: 'grace', remainingSeconds: 5 });
+    expect(routeKey(s, { input: 'c', key: {} })).toEqual({ kind: 'cancelPending' });
+    s = run(s, { type: 'monitor/event', event: { type: 'rollback', env: 'prod', phase: 'started', trigger: t, target: 'b', attempt: 1 }, at: NOW });
+    expect(s.banners.auto).toMatchObject({ phase: 'running', target: 'b' });
+    expect(s.progress?.auto).toBe(true);
+    s = run(s, {
+      type: 'monitor/event',
+      event: {
+        type: 'rollback',
+        env: 'prod',
+        phase: 'finished',
+        attempt: 1,
+        result: { ok: true, env: 'prod', kind: 'standard', dry_run: false, from: 'a', to: 'b', steps: [], verification: 'passed', duration_ms: 10, exit_code: 0 },
+      },
+      at: NOW,
+    });
+    expect(s.banners.auto).toBeNull();
+    expect(s.progress).toBeNull();
+    expect(s.banners.result).toMatchObject({ auto: true });
+  });
+});

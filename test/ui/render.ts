@@ -1,0 +1,27 @@
+/**
+ * ink-testing-library with a chosen terminal size: its fake stdout reports 100 columns, so for frames at
+ * 80x24 and 140x40 the columns are set on the instance and the tree rendered again.
+ */
+import type React from 'react';
+import { render } from 'ink-testing-library';
+
+export type Rendered = ReturnType<typeof render>;
+
+export function renderAt(tree: React.ReactElement, columns: number, rows: number): Rendered {
+  const r = render(tree);
+  Object.defineProperty(r.stdout, 'columns', { get: () => columns, configurable: true });
+  Object.defineProperty(r.stdout, 'rows', { get: () => rows, configurable: true });
+  r.rerender(tree);
+  return r;
+}
+
+/** Wait until the last frame satisfies `pred` (ink renders asynchronously after input). */
+export async function waitForFrame(r: Rendered, pred: (frame: string) => boolean, timeoutMs = 3000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = r.lastFrame() ?? '';
+    if (pred(f)) return f;
+    if (Date.now() > deadline) throw new Error(`frame did not match within ${timeoutMs}ms; last frame:\n${f}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
