@@ -77,6 +77,9 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       await marks.markKnownGood('b');
       expect(await marks.read()).toEqual({ knownGood: ['b'], bad: ['a'] });
       expect(JSON.parse(readFileSync(marks.path, 'utf8'))).toEqual({ known_good: ['b'], bad: ['a'] });
+      // A rollback's mark step in one write: the fled release bad, the restored one known-good.
+      await marks.apply({ bad: ['b'], knownGood: ['a'] });
+      expect(await marks.read()).toEqual({ knownGood: ['a'], bad: ['b'] });
     });
   });
 }

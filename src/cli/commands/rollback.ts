@@ -9,6 +9,7 @@ import { openSync, createReadStream, createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode, UsageError, UserError } from '../../core/errors.js';
 import { openEnvironment } from '../../core/environment.js';
+import { assertBackupName } from '../../core/stores/names.js';
 import type { ResolvedEnvironment } from '../../core/config/schema.js';
 import {
   Notifier,
@@ -118,6 +119,8 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
   if (!opts.dryRun && !opts.yes && !ctx.isTTY) {
     throw new UsageError(`refusing to roll back ${env.name} without confirmation: pass --yes`, `rollback-tui rollback --env ${env.name} --reason "..." --yes`);
   }
+  // A hostile or mistyped --to is refused before anything runs, even before the host is reached.
+  if (opts.to !== undefined) assertBackupName(opts.to);
   const handle = openEnvironment(env);
   const controller = new AbortController();
   let signals = 0;

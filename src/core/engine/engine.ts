@@ -470,8 +470,10 @@ class Run {
     if (!o.lockFailed && this.lock) {
       if (changed) {
         const markOk = await this.step('mark', async () => {
-          if (from && from !== to) await this.h.marks.markBad(from);
-          if (this.verification === 'passed') await this.h.marks.markKnownGood(to);
+          await this.h.marks.apply({
+            bad: from && from !== to ? [from] : [],
+            knownGood: this.verification === 'passed' ? [to] : [],
+          });
         });
         if (!markOk) this.restoreAfterNonFatal('mark');
       } else this.skip('mark', 'nothing was switched');

@@ -44,6 +44,16 @@ export class MarkStore {
     return next;
   }
 
+  /** Several marks in one read and one write (the rollback's mark step: the fled release bad, the target good). */
+  apply(changes: { knownGood?: readonly string[]; bad?: readonly string[] }): Promise<Marks> {
+    const good = new Set(changes.knownGood ?? []);
+    const bad = new Set(changes.bad ?? []);
+    return this.update((m) => ({
+      knownGood: [...m.knownGood.filter((n) => !good.has(n) && !bad.has(n)), ...good],
+      bad: [...m.bad.filter((n) => !good.has(n) && !bad.has(n)), ...bad],
+    }));
+  }
+
   markKnownGood(name: string): Promise<Marks> {
     return this.update((m) => ({
       knownGood: [...m.knownGood.filter((n) => n !== name), name],
