@@ -15,6 +15,7 @@ import { registerConfig } from './config.js';
 import { registerRollback } from './rollback.js';
 import { registerHistory } from './history.js';
 import { registerStats } from './stats.js';
+import { registerDemo } from './demo.js';
 import { registerList } from './list.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerVerify } from './verify.js';
@@ -23,6 +24,6 @@ import { registerMonitor } from './monitor.js';
 
 export type Registrar = (program: Command, ctx: CliContext) => void;
 
-export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerList, registerSnapshot, registerVerify, registerMonitor, registerConsole];
+export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerDemo, registerList, registerSnapshot, registerVerify, registerMonitor, registerConsole];
 
 export { examples } from '../output.js';

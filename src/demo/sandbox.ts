@@ -1,0 +1,568 @@
+/**
+ * The built-in demo environment (`rollback-tui demo`, `npm start`): a throwaway directory holding a real
+ * symlink release store, a real HTTP service (demo/service.mjs, shipped in the package), a generated
+ * `rollback-config.yml` for the environment `demo`, and a state directory with some past rollbacks, so a
+ * newcomer sees every panel of the console with content and watches an automatic rollback happen.
+ *
+ * The story: v1..v3 are healthy, v4 (the newest, live) leaks memory. Memory climbs from 45% and crosses
+ * the policy's 90% threshold after about 50 s; the memory trigger needs it above the threshold for a
+ * whole window (10 s), then a 5 s grace countdown lets the operator cancel, then the monitor rolls back
+ * to v3. `redeploySick()` puts v4 back live to replay it.
+ *
+ * Everything is scaled by `speed` (1 = the seconds-scale demo above; tests use a fraction). Nothing here
+ * needs the network beyond 127.0.0.1, root, or GNU tools: files are written with node, the service
+ * commands are node scripts, and the config's maintenance commands are plain POSIX `touch`/`rm -f`.
+ * No ink here: the console is opened by the `demo` command.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { loadConfig, resolveEnvironment } from '../core/config/load.js';
+import { HISTORY_FILE } from '../core/engine/history.js';
+import { openEnvironment } from '../core/environment.js';
+import type { HistoryEntry, StepResult } from '../core/engine/types.js';
+import { MARKS_FILE, serializeMarks } from '../core/state/marks.js';
+import { formatBackupName } from '../core/stores/names.js';
+
+export interface DemoSandboxOptions {
+  /** Parent directory for the sandbox (default: the OS temp directory). */
+  dir?: string;
+  /** Leave the sandbox on disk after stop() (the service is still stopped). */
+  keep?: boolean;
+  /** Time scale: 1 = the demo's normal seconds-scale policy; smaller is faster (tests). */
+  speed?: number;
+}
+
+export interface DemoSandbox {
+  /** The sandbox directory (absolute, symlinks resolved). */
+  dir: string;
+  /** The generated rollback-config.yml. */
+  configPath: string;
+  env: 'demo';
+  /** The demo service's port on 127.0.0.1. */
+  port: number;
+  /** Backup names, oldest first: v1, v2, v3 (healthy), v4 (the leaking one, live at start). */
+  releases: DemoRelease[];
+  /** The release that gets sick (v4). */
+  sickRelease: string;
+  /** The time scale the policy was written with. */
+  speed: number;
+  /** stop() leaves the directory in place. */
+  keep: boolean;
+  /** The shell command that stops the demo service (for a sandbox left running with --keep). */
+  stopCommand: string;
+  /** Make the sick release live again (the store's own atomic switch) and restart the service. */
+  redeploySick(): Promise<void>;
+  /** Stop the service and remove the sandbox (unless keep). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface DemoRelease {
+  name: string;
+  version: string;
+  sick: boolean;
+}
+
+/** The demo's policy at speed 1 (seconds). Exported so the docs, the CLI and the tests agree on it. */
+export const DEMO_TIMINGS = {
+  checkIntervalSeconds: 1,
+  baselineSeconds: 12,
+  memoryThresholdPercent: 90,
+  memoryWindowSeconds: 10,
+  errorRateWindowSeconds: 15,
+  latencyWindowSeconds: 20,
+  healthWindowSeconds: 15,
+  graceSeconds: 5,
+  stabilitySeconds: 2,
+  /** The sick release: memory starts here ... */
+  leakBasePercent: 45,
+  /** ... and grows this much per second, so it crosses the threshold after ~50 s. */
+  leakPercentPerSecond: 0.9,
+} as const;
+
+/** The package root (where demo/service.mjs lives), from src/demo or dist/demo. */
+export function packageRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/** Single-quote for POSIX sh (the config's command strings run with `sh -c`). */
+function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function sh(command: string, timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** GET a URL on the loopback, resolving to the status code (0 when nothing answers). */
+async function httpStatus(url: string, timeoutMs = 1000): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** Poll until `check` is true; throws with `what` after the deadline. */
+export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`demo: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+interface ReleaseSpec {
+  version: string;
+  ageMs: number;
+  sick: boolean;
+  notes: string;
+}
+
+const DAY = 86_400_000;
+const RELEASES: ReleaseSpec[] = [
+  { version: 'v1', ageMs: 10 * DAY, sick: false, notes: 'first release of the demo service' },
+  { version: 'v2', ageMs: 6 * DAY, sick: false, notes: 'faster /work handler' },
+  { version: 'v3', ageMs: 2 * DAY, sick: false, notes: 'request ids in logs' },
+  { version: 'v4', ageMs: 15 * 60_000, sick: true, notes: 'response cache (never evicts: leaks memory)' },
+];
+
+function writeRelease(dir: string, spec: ReleaseSpec, speed: number, created: Date): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const release = spec.sick
+    ? {
+        version: spec.version,
+        mode: 'leak',
+        memory_base_percent: DEMO_TIMINGS.leakBasePercent,
+        leak_percent_per_second: DEMO_TIMINGS.leakPercentPerSecond / speed,
+        base_latency_ms: 5,
+      }
+    : { version: spec.version, mode: 'healthy', memory_base_percent: 38 + RELEASES.indexOf(spec) * 2, base_latency_ms: 5 };
+  fs.writeFileSync(path.join(dir, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'VERSION'), `${spec.version}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'CHANGES.md'),
+    RELEASES.slice(0, RELEASES.indexOf(spec) + 1)
+      .map((r) => `- ${r.version}: ${r.notes}`)
+      .reverse()
+      .join('\n') + '\n',
+  );
+  for (const f of ['release.json', 'VERSION', 'CHANGES.md']) fs.utimesSync(path.join(dir, f), created, created);
+  fs.utimesSync(dir, created, created);
+}
+
+/** The memory probe the config runs every interval: prints the service's memory_usage_percent. */
+const MEMORY_SCRIPT = `// Generated by rollback-tui demo: print the demo service's memory use in percent (metrics.memory).
+const port = process.argv[2];
+const res = await fetch('http://127.0.0.1:' + port + '/metrics', { signal: AbortSignal.timeout(2000) });
+if (!res.ok) { process.stderr.write('metrics: HTTP ' + res.status + '\\n'); process.exit(1); }
+const body = await res.json();
+process.stdout.write(String(body.memory_usage_percent) + '\\n');
+`;
+
+/** An executable on PATH, or null. */
+function onPath(name: string): string | null {
+  for (const d of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!d) continue;
+    const f = path.join(d, name);
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * metrics.memory: curl + POSIX sed when curl is there (a few ms per sample even on a loaded machine),
+ * else the generated node script (works everywhere node does, but costs a node start per sample).
+ */
+function memoryCommand(l: Layout, port: number): string {
+  const curl = onPath('curl');
+  if (curl) {
+    return `${q(curl)} -fsS --max-time 2 http://127.0.0.1:${port}/metrics | sed -n 's/.*"memory_usage_percent":\\([0-9.eE+-]*\\).*/\\1/p'`;
+  }
+  return `${q(process.execPath)} ${q(path.join(l.dir, 'bin', 'memory-percent.mjs'))} ${port}`;
+}
+
+interface Layout {
+  dir: string;
+  releasesDir: string;
+  current: string;
+  stateDir: string;
+  runDir: string;
+  logsDir: string;
+  pidFile: string;
+  logFile: string;
+  configPath: string;
+}
+
+function layoutOf(dir: string): Layout {
+  return {
+    dir,
+    releasesDir: path.join(dir, 'releases'),
+    current: path.join(dir, 'current'),
+    stateDir: path.join(dir, 'state'),
+    runDir: path.join(dir, 'run'),
+    logsDir: path.join(dir, 'logs'),
+    pidFile: path.join(dir, 'run', 'service.pid'),
+    logFile: path.join(dir, 'logs', 'service.log'),
+    configPath: path.join(dir, 'rollback-config.yml'),
+  };
+}
+
+function seconds(s: number, speed: number): number {
+  return Math.round(s * speed * 1000) / 1000;
+}
+function minutes(s: number, speed: number): number {
+  return Math.round(((s * speed) / 60) * 1e6) / 1e6;
+}
+
+/** The generated config: the demo policy scaled by `speed`, one local environment `demo`. */
+export function demoConfig(l: Layout, port: number, speed: number): Record<string, unknown> {
+  const t = DEMO_TIMINGS;
+  return {
+    rollback_policy: {
+      enabled: true,
+      monitoring: {
+        check_interval_seconds: seconds(t.checkIntervalSeconds, speed),
+        baseline_window_minutes: minutes(t.baselineSeconds, speed),
+        consecutive_error_limit: 5,
+      },
+      triggers: {
+        error_rate: { enabled: true, multiplier: 2, window_minutes: minutes(t.errorRateWindowSeconds, speed), min_errors_per_minute: 6 },
+        latency: { enabled: true, metric: 'p95', multiplier: 5, window_minutes: minutes(t.latencyWindowSeconds, speed) },
+        memory: { enabled: true, threshold_percent: t.memoryThresholdPercent, window_minutes: minutes(t.memoryWindowSeconds, speed) },
+        health_check: { enabled: true, failure_count: 3, window_minutes: minutes(t.healthWindowSeconds, speed) },
+      },
+      rollback: {
+        max_rollback_attempts: 2,
+        health_check_timeout_seconds: 20,
+        stability_seconds: seconds(t.stabilitySeconds, speed),
+        grace_seconds: seconds(t.graceSeconds, speed),
+        poll_interval_seconds: 0.1,
+      },
+      notifications: {
+        // An offline channel that shows what Slack would get: each event as one JSON line.
+        command: `{ cat; echo; } >> ${q(path.join(l.logsDir, 'notifications.jsonl'))}`,
+        timeout_seconds: 3,
+        retries: 0,
+      },
+    },
+    environments: {
+      demo: {
+        description: 'The built-in demo: a local HTTP service whose newest release leaks memory.',
+        confirm: 'yes-no',
+        executor: { type: 'local' },
+        target: { strategy: 'symlink', backups_dir: l.releasesDir, current: l.current },
+        service: { ...serviceCommands(l, port), timeout_seconds: 20 },
+        maintenance: {
+          on: `touch ${q(path.join(l.runDir, 'MAINTENANCE'))}`,
+          off: `rm -f ${q(path.join(l.runDir, 'MAINTENANCE'))}`,
+        },
+        health: [{ http: { url: `http://127.0.0.1:${port}/health`, timeout_seconds: 2 } }],
+        metrics: {
+          source: 'probe',
+          memory: memoryCommand(l, port),
+          timeout_seconds: 5,
+        },
+        logs: { file: l.logFile, lines: 30 },
+        state_dir: l.stateDir,
+      },
+    },
+  };
+}
+
+function steps(kind: 'standard' | 'emergency', ms: Record<string, number>, verifyFailed = false): StepResult[] {
+  const names =
+    kind === 'emergency'
+      ? (['lock', 'journal', 'switch', 'start', 'record', 'notify', 'unlock'] as const)
+      : ([
+          'lock',
+          'journal',
+          'validate',
+          'maintenance_on',
+          'stop',
+          'switch',
+          'start',
+          'verify',
+          'maintenance_off',
+          'mark',
+          'record',
+          'notify',
+          'unlock',
+        ] as const);
+  return names.map((name) => {
+    if (verifyFailed && name === 'verify') return { name, status: 'failed', ms: ms[name] ?? 0, error: 'health checks did not pass within 20 s' };
+    if (verifyFailed && (name === 'maintenance_off' || name === 'mark')) return { name, status: 'skipped', ms: 0 };
+    return { name, status: 'ok', ms: ms[name] ?? 3 };
+  });
+}
+
+/** Past rollbacks of the demo environment (newest last, as the log is appended), with incident reports. */
+function seedHistory(l: Layout, nowMs: number, names: string[]): void {
+  const now = Math.floor(nowMs / 1000) * 1000;
+  const [v1, v2] = names as [string, string, string, string];
+  const user = 'alice@ops-bastion from 10.20.0.14';
+  const pruned = (ageMs: number): string => formatBackupName(new Date(now - ageMs));
+  const entries: HistoryEntry[] = [
+    {
+      id: randomUUID(),
+      timestamp: new Date(now - 9 * DAY).toISOString(),
+      env: 'demo',
+      kind: 'standard',
+      trigger: 'error_rate',
+      from: v1,
+      to: pruned(14 * DAY),
+      reason: 'automatic: error_rate breached',
+      initiated_by: 'rollback-monitor@ops-bastion',
+      success: true,
+      verification: 'passed',
+      duration_ms: 7412,
+      steps: steps('standard', { stop: 812, switch: 6, start: 640, verify: 5120, notify: 230 }),
+      error: null,
+      explanation: 'error rate 14.2/min > 6.0/min (baseline 0.4/min x 2, floor 6/min) for 15 s',
+    },
+    {
+      id: randomUUID(),
+      timestamp: new Date(now - 5 * DAY).toISOString(),
+      env: 'demo',
+      kind: 'standard',
+      trigger: 'manual',
+      from: pruned(5 * DAY + 3_600_000),
+      to: v2,
+      reason: 'INC-2291: checkout returns 502 after deploy',
+      initiated_by: user,
+      success: false,
+      verification: 'failed',
+      duration_ms: 23_918,
+      steps: steps('standard', { stop: 790, switch: 5, start: 701, verify: 20_004, notify: 210 }, true),
+      error: 'verification failed: http://127.0.0.1/health answered 503 for 20 s (database was down, not the release)',
+    },
+    {
+      id: randomUUID(),
+      timestamp: new Date(now - 5 * DAY + 25 * 60_000).toISOString(),
+      env: 'demo',
+      kind: 'emergency',
+      trigger: 'manual',
+      from: pruned(5 * DAY + 3_600_000),
+      to: v2,
+      reason: 'INC-2291: database back, restore v2 now',
+      initiated_by: user,
+      success: true,
+      verification: 'skipped',
+      duration_ms: 1_304,
+      steps: steps('emergency', { switch: 4, start: 655, notify: 190 }),
+      error: null,
+    },
+    {
+      id: randomUUID(),
+      timestamp: new Date(now - 3 * DAY).toISOString(),
+      env: 'demo',
+      kind: 'targeted',
+      trigger: 'manual',
+      from: pruned(3 * DAY + 1_800_000),
+      to: v2,
+      reason: 'p95 latency doubled after deploy; skip straight to v2 (known good)',
+      initiated_by: 'bob@ops-bastion',
+      success: true,
+      verification: 'passed',
+      duration_ms: 6_877,
+      steps: steps('standard', { stop: 801, switch: 7, start: 612, verify: 4_980, notify: 240 }),
+      error: null,
+    },
+  ];
+  const incidents = path.join(l.stateDir, 'incidents');
+  fs.mkdirSync(incidents, { recursive: true });
+  for (const e of entries) {
+    const file = path.join(incidents, `${e.timestamp.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${e.env}.md`);
+    e.incident_report = file;
+    fs.writeFileSync(file, incidentReport(e));
+  }
+  fs.writeFileSync(path.join(l.stateDir, HISTORY_FILE), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+}
+
+function incidentReport(e: HistoryEntry): string {
+  const lines = [
+    `# Incident: ${e.kind} rollback of ${e.env}`,
+    '',
+    `- When: ${e.timestamp}`,
+    `- Who: ${e.initiated_by}`,
+    `- Why: ${e.reason}`,
+    `- Trigger: ${e.trigger}${e.explanation ? ` (${e.explanation})` : ''}`,
+    `- From: ${e.from ?? '(none)'} -> To: ${e.to ?? '(none)'}`,
+    `- Result: ${e.success ? 'succeeded' : 'failed'}, verification ${e.verification}, ${(e.duration_ms / 1000).toFixed(1)} s`,
+    ...(e.error ? [`- Error: ${e.error}`] : []),
+    '',
+    '## Timeline',
+    '',
+    '| step | status | ms |',
+    '|---|---|---|',
+    ...e.steps.map((s) => `| ${s.name} | ${s.status} | ${s.ms} |`),
+    '',
+    '## Follow-up',
+    '',
+    '- Root cause analysis assigned to the release owner; redeploy only with a fix and a test.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Marks as the symlink store keeps them in state_dir (v2 known-good, v1 bad: it was rolled back from). */
+function seedMarks(l: Layout, names: string[]): void {
+  const [v1, v2] = names as [string, string];
+  fs.writeFileSync(path.join(l.stateDir, MARKS_FILE), serializeMarks({ knownGood: [v2], bad: [v1] }));
+}
+
+/**
+ * Create the sandbox and start the service on the sick (newest) release. The caller must call stop().
+ */
+export async function createDemoSandbox(opts: DemoSandboxOptions = {}): Promise<DemoSandbox> {
+  const speed = opts.speed ?? 1;
+  if (!(speed > 0 && speed <= 10)) throw new RangeError(`demo: speed must be > 0 and <= 10 (got ${speed})`);
+  const parent = opts.dir ?? os.tmpdir();
+  fs.mkdirSync(parent, { recursive: true });
+  // Resolve symlinks (macOS: /var -> /private/var) so every path the tool compares is canonical.
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(parent, 'rollback-tui-demo-')));
+  const l = layoutOf(dir);
+  let started = false;
+  const cleanup = async (): Promise<void> => {
+    if (started) await sh(serviceCommands(l, 0).stop);
+    if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const d of [l.releasesDir, l.stateDir, l.runDir, l.logsDir, path.join(dir, 'bin')]) fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'bin', 'memory-percent.mjs'), MEMORY_SCRIPT);
+    const now = Date.now();
+    const releases: DemoRelease[] = [];
+    for (const spec of RELEASES) {
+      const created = new Date(Math.floor((now - spec.ageMs) / 1000) * 1000);
+      const name = formatBackupName(created);
+      writeRelease(path.join(l.releasesDir, name), spec, speed, created);
+      releases.push({ name, version: spec.version, sick: spec.sick });
+    }
+    const sick = releases[releases.length - 1] as DemoRelease;
+    fs.symlinkSync(path.join(l.releasesDir, sick.name), l.current);
+    seedHistory(l, now, releases.map((r) => r.name));
+    seedMarks(l, releases.map((r) => r.name));
+
+    const port = await freePort();
+    const config = demoConfig(l, port, speed);
+    fs.writeFileSync(
+      l.configPath,
+      '# Generated by `rollback-tui demo`: a throwaway environment, removed when the demo quits.\n' +
+        YAML.stringify(config, { lineWidth: 0 }),
+    );
+    started = true;
+    await startService(l, port);
+
+    let stopped = false;
+    const sandbox: DemoSandbox = {
+      dir,
+      configPath: l.configPath,
+      env: 'demo',
+      port,
+      releases,
+      sickRelease: sick.name,
+      speed,
+      keep: Boolean(opts.keep),
+      stopCommand: serviceCommands(l, port).stop,
+      redeploySick: async () => {
+        if (stopped) throw new Error('demo: the sandbox is stopped');
+        await redeploy(l, port, sick.name);
+      },
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await cleanup();
+      },
+    };
+    return sandbox;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** The service commands written into the config (and run by the sandbox itself). */
+function serviceCommands(l: Layout, port: number): { start: string; stop: string } {
+  const node = q(process.execPath);
+  const service = q(path.join(packageRoot(), 'demo', 'service.mjs'));
+  return {
+    start:
+      `${node} ${service} --port ${port} --release-dir ${q(l.current)} ` +
+      `--pid-file ${q(l.pidFile)} --log-file ${q(l.logFile)} --daemon`,
+    stop: `${node} ${service} --stop --pid-file ${q(l.pidFile)}`,
+  };
+}
+
+async function startService(l: Layout, port: number): Promise<void> {
+  const r = await sh(serviceCommands(l, port).start);
+  if (r.code !== 0) throw new Error(`demo: the service would not start (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+  await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/health`)) === 200, `the demo service on port ${port}`, 15_000);
+}
+
+async function redeploy(l: Layout, port: number, sick: string): Promise<void> {
+  // Already live: nothing to deploy, and stopping the service here would only fail its health checks.
+  if ((await liveRelease(l)) === sick) {
+    throw new Error(`${sick} is already live; nothing to redeploy (the monitor rolls it back when it trips; then R replays)`);
+  }
+  const stop = await sh(serviceCommands(l, port).stop);
+  if (stop.code !== 0) throw new Error(`demo: could not stop the service: ${stop.stderr.trim()}`);
+  try {
+    await switchCurrent(l, sick);
+  } finally {
+    // Switched or not, the service runs again (on whatever is live).
+    await startService(l, port);
+  }
+}
+
+async function liveRelease(l: Layout): Promise<string | null> {
+  const loaded = await loadConfig({ configPath: l.configPath });
+  const handle = openEnvironment(resolveEnvironment(loaded, 'demo'));
+  try {
+    return await handle.store.live();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Make `name` live through the project's own symlink store (its atomic rename over `current`). */
+async function switchCurrent(l: Layout, name: string): Promise<void> {
+  const loaded = await loadConfig({ configPath: l.configPath });
+  const handle = openEnvironment(resolveEnvironment(loaded, 'demo'));
+  try {
+    await handle.store.switchTo(name);
+  } finally {
+    await handle.close();
+  }
+}

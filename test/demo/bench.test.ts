@@ -1,0 +1,61 @@
+/**
+ * The benchmark harness in quick mode (one iteration each), so it cannot rot: it must run against the
+ * built CLI and write a JSON document with every section. Timings are never asserted.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rtui-bench-test-'));
+
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+describe('npm run bench --quick', () => {
+  it('runs every section once and writes latest.json', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    expect(r.status, `bench failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+    const doc = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8'));
+    expect(doc.mode).toBe('quick');
+    expect(doc.iterations).toBe(1);
+    expect(doc.machine).toMatchObject({ nproc: expect.any(Number), cpu: expect.any(String), node: process.version });
+    const s = doc.sections;
+    expect(Object.keys(s).sort()).toEqual(['console', 'detection', 'monitor', 'rollback', 'scale']);
+    for (const [name, section] of Object.entries(s)) expect((section as { error?: string }).error, name).toBeUndefined();
+
+    const fig = (f: Figure): void => {
+      expect(f.n).toBe(1);
+      expect(f.median).toBeGreaterThan(0);
+      expect(f.min).toBeLessThanOrEqual(f.max);
+    };
+    expect(s.rollback.cases.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['standard local', 'emergency local']));
+    for (const c of s.rollback.cases) {
+      fig(c.tool);
+      fig(c.by_hand);
+      expect(c.ratio).toBeGreaterThan(0);
+    }
+    fig(s.detection.measured);
+    expect(s.detection.theoretical_min_ms).toBeGreaterThan(0);
+    if (!s.console.skipped) fig(s.console.first_full_frame);
+    expect(s.monitor.idle_cpu_percent.n).toBe(1);
+    expect(s.monitor.rss_after_1000_samples_mib).toBeGreaterThan(0);
+    expect(s.monitor.rss_after_all_samples_mib).toBeGreaterThan(0);
+    expect(s.monitor.simulated_samples).toBe(20_000);
+    fig(s.scale.list_local_1000_backups);
+    fig(s.scale.stats_100000_lines);
+    expect(r.stdout).toMatch(/median/);
+  }, 900_000);
+});
