@@ -10,6 +10,8 @@
  *
  * release.json: { "version": "v3", "mode": "healthy" | "errors" | "slow" | "leak" | "crash" | "down",
  *                 "error_ratio": 0.5, "latency_ms": 400, "start_delay_ms": 0, "crash_after_ms": 2000,
+ *                 "crash_after_requests": 3 (healthy for that many requests, then exits: a crash
+ *                 shortly after start that does not depend on how fast the machine is),
  *                 "memory_base_percent": 40, "leak_percent_per_second": 2, "db_errors_per_request": 0 }
  *
  * Endpoints: /health (200 ok, 500 when sick), /metrics (JSON), /metrics/prometheus (text exposition),
@@ -165,8 +167,16 @@ function serve() {
     return new Promise((r) => setTimeout(r, ms));
   }
 
+  const crashAfterRequests = Number(release.crash_after_requests || 0);
+
   function record(status, started) {
     state.requests++;
+    if (crashAfterRequests && state.requests >= crashAfterRequests) {
+      setImmediate(() => {
+        process.stdout.write(`FATAL ${state.version}: crashed after ${state.requests} requests\n`);
+        process.exit(3);
+      });
+    }
     state.durations.push(Date.now() - started);
     if (state.durations.length > 1000) state.durations.shift();
     if (status >= 500) {

@@ -44,7 +44,9 @@ describe('verification failure', () => {
 
   it('a release that crashes within the stability window: exit 2', async () => {
     fx = await makeFixture({
-      releases: [{}, { mode: 'crash', crash_after_ms: 300 }, {}],
+      // Healthy for its first two requests, then gone: passes the first check, fails within stability
+      // however slow the machine is.
+      releases: [{}, { crash_after_requests: 2 }, {}],
       policy: { rollback: { stability_seconds: 2 } },
     });
     const [, r2] = fx.names as [string, string, string];

@@ -7,7 +7,7 @@ import { Console } from 'node:console';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import React from 'react';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
 import { openEnvironment, type EnvironmentHandle } from '../../src/core/environment.js';
 import { RollbackEngine } from '../../src/core/engine/engine.js';
@@ -20,6 +20,19 @@ import { DEFAULT_THEME } from '../../src/ui/theme.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
 import { monitorState } from './fixtures.js';
 import { waitForFrame } from './render.js';
+
+// ink decides once, when it is imported, whether it runs in CI (is-in-ci) and then draws nothing to a
+// real stream until exit; runConsole below draws to a fake terminal, so hide CI before the imports
+// (vi.hoisted runs first), as the bin's loadConsoleUi does.
+const savedCi = vi.hoisted(() => {
+  const v = process.env.CI;
+  process.env.CI = 'false';
+  return v;
+});
+afterAll(() => {
+  if (savedCi === undefined) delete process.env.CI;
+  else process.env.CI = savedCi;
+});
 
 let layout: ReleaseLayout;
 let handle: EnvironmentHandle;
