@@ -445,6 +445,11 @@ export class ConsoleController {
 
   private startRun(req: RunRequest): void {
     if (this.running) return;
+    if (this.extraBusy) {
+      // The demo's redeploy restarts the service: a rollback now would race it.
+      this.log('warning', `rollback refused: ${this.extraBusy} is still running; try again when it has finished`);
+      return;
+    }
     const abort = new AbortController();
     this.runAbort = abort;
     this.dispatch({ type: 'engine/started', kind: req.kind, dryRun: req.dryRun, auto: false, trigger: 'manual', at: Date.now() });

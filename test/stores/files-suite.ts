@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { MarkStore } from '../../src/core/state/marks.js';
+import { formatBackupName } from '../../src/core/stores/names.js';
 import { StateDir } from '../../src/core/state/state-dir.js';
 import { ConfigFilesStore } from '../../src/core/stores/files.js';
 
@@ -77,6 +78,25 @@ export function filesStoreSuite(label: string, getExecutor: () => Executor): voi
       const e = await store.snapshot().catch((x: unknown) => x as UserError);
       expect((e as UserError).code).toBe('SNAPSHOT_FAILED');
       expect((e as UserError).message).toContain(a);
+    });
+
+    it('a snapshot in a second whose plain name was pruned still sorts newest', async () => {
+      const { bd, store } = setup();
+      // Retention removed backup_<second> but kept backup_<second>_1, for the seconds this test may run in.
+      mkdirSync(bd, { recursive: true });
+      const now = Date.now();
+      for (let d = -1; d <= 5; d++) {
+        const name = `${formatBackupName(new Date(now + d * 1000))}_1`;
+        mkdirSync(path.join(bd, name, 'x'), { recursive: true });
+      }
+      const snap = await store.snapshot();
+      expect(snap.name).toMatch(/_2$/);
+      const list = await store.list();
+      const mine = list.findIndex((b) => b.name === snap.name);
+      const sameSecond = list.findIndex((b) => b.name === snap.name.replace(/_2$/, '_1'));
+      expect(mine).toBeLessThan(sameSecond);
+      expect(list[mine]!.current).toBe(true);
+      expect(list[mine]!.createdMs).toBeGreaterThan(list[sameSecond]!.createdMs);
     });
 
     it('applies keep: N after a snapshot', async () => {

@@ -4,6 +4,7 @@
  * a state: these tests are about keys, footer, help and quitting, not about sampling.
  */
 import { Console } from 'node:console';
+import { readlinkSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import React from 'react';
@@ -154,6 +155,27 @@ describe('extra (demo) actions', () => {
     expect(runs).toBe(0);
     // The progress view has the screen; the refusal is in the events log.
     expect(controller.getState().events.map((e) => e.text)).toContainEqual(expect.stringContaining('redeploy sick: refused, a rollback is running'));
+    controller.stop();
+  });
+});
+
+describe('a rollback while the demo redeploy runs', () => {
+  it('is refused with a warning and nothing is switched', async () => {
+    let release: () => void = () => undefined;
+    const { controller, r, press } = setup([redeploy(() => new Promise<void>((resolve) => (release = resolve)))]);
+    await waitForFrame(r, footerShowsR);
+    const live = readlinkSync(layout.current);
+    const pending = controller.runExtra('redeploy');
+    await press('r');
+    await waitForFrame(r, (x) => x.includes('Reason:'));
+    for (const ch of 'race') await press(ch);
+    await press('\r');
+    await waitForFrame(r, (x) => x.includes('y = yes'));
+    await press('y');
+    await waitForFrame(r, () => controller.getState().events.some((e) => e.text.includes('rollback refused: redeploy sick is still running')));
+    expect(readlinkSync(layout.current)).toBe(live);
+    release();
+    await pending;
     controller.stop();
   });
 });

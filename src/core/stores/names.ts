@@ -52,7 +52,9 @@ export function parseBackupTimestamp(name: string): Date | null {
   ) {
     return null;
   }
-  return date;
+  // `_N` (the Nth snapshot within that second) orders after the plain name and `_9` before `_10`.
+  const suffix = m[7] === undefined ? 0 : Math.min(Number(m[7]), 999);
+  return suffix ? new Date(ms + suffix) : date;
 }
 
 /** `backup_YYYYMMDD_HHMMSS` for a date (UTC). */
