@@ -153,6 +153,23 @@ export function nulTokens(text: string): string[] {
  * B (physical backups dir), E (mtime, type, name) per entry -- GNU find in one process, else a loop --
  * and with sizes a Z ... z block of du records. One process tree, one round trip, any number of entries.
  */
+/**
+ * Shell fragment: reserve a snapshot directory `$bd/$n` named `$base` or `$base_N` (exit 41 when none is
+ * free). It starts above the highest suffix taken in this second: after retention pruned "$base",
+ * reusing it would make the newest snapshot sort as the oldest of the second.
+ */
+export const RESERVE_SNAPSHOT_NAME = `n=$base; i=0
+for e in "$bd/$base" "$bd/$base"_*; do
+  [ -e "$e" ] || continue
+  s=\${e#"$bd/$base"}; s=\${s#_}
+  case $s in '') s=0 ;; *[!0-9]*) continue ;; esac
+  [ "$s" -lt "$i" ] || { i=$((s + 1)); n="\${base}_$i"; }
+done
+while ! mkdir -- "$bd/$n" 2>/dev/null; do
+  i=$((i + 1)); n="\${base}_$i"
+  [ "$i" -lt 1000 ] || exit 41
+done`;
+
 export const DIR_ENTRIES = `
 cd -- "$bd" 2>/dev/null || { printf 'N\\0'; exit 0; }
 printf 'B\\0%s\\0' "$(pwd -P)"

@@ -14,6 +14,7 @@ import type { MarkStore } from '../state/marks.js';
 import { parseMarks } from '../state/marks.js';
 import {
   DIR_ENTRIES,
+  RESERVE_SNAPSHOT_NAME,
   isLive,
   lastLine,
   LIST_TIMEOUT_MS,
@@ -86,19 +87,7 @@ bd=$1; shift
 for f in "$@"; do [ -f "$f" ] || { printf '%s\\n' "$f" >&2; exit 43; }; done
 mkdir -p -- "$bd" || exit 1
 base="backup_$(date -u +%Y%m%d_%H%M%S)"
-# Start above the highest suffix taken in this second: after retention pruned "$base", reusing it
-# would make the newest snapshot sort as the oldest of the second.
-n=$base; i=0
-for e in "$bd/$base" "$bd/$base"_*; do
-  [ -e "$e" ] || continue
-  s=\${e#"$bd/$base"}; s=\${s#_}
-  case $s in '') s=0 ;; *[!0-9]*) continue ;; esac
-  [ "$s" -lt "$i" ] || { i=$((s + 1)); n="\${base}_$i"; }
-done
-while ! mkdir -- "$bd/$n" 2>/dev/null; do
-  i=$((i + 1)); n="\${base}_$i"
-  [ "$i" -lt 1000 ] || exit 41
-done
+${RESERVE_SNAPSHOT_NAME}
 tmp="$bd/.rtui-snap-$$"
 rm -rf -- "$tmp"; mkdir -- "$tmp" || exit 42
 trap 'rm -rf -- "$tmp"' EXIT

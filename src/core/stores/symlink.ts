@@ -15,6 +15,7 @@ import type { MarkStore } from '../state/marks.js';
 import { parseMarks } from '../state/marks.js';
 import {
   DIR_ENTRIES,
+  RESERVE_SNAPSHOT_NAME,
   parseListOutput as parseList,
   isLive,
   LIST_TIMEOUT_MS,
@@ -100,19 +101,7 @@ bd=$1 cur=$2 prefix=$3
 src=$(cd -P -- "$cur" && pwd -P) || exit 40
 mkdir -p -- "$bd" || exit 1
 base="$prefix$(date -u +%Y%m%d_%H%M%S)"
-# Start above the highest suffix taken in this second: after retention pruned "$base", reusing it
-# would make the newest snapshot sort as the oldest of the second.
-n=$base; i=0
-for e in "$bd/$base" "$bd/$base"_*; do
-  [ -e "$e" ] || continue
-  s=\${e#"$bd/$base"}; s=\${s#_}
-  case $s in '') s=0 ;; *[!0-9]*) continue ;; esac
-  [ "$s" -lt "$i" ] || { i=$((s + 1)); n="\${base}_$i"; }
-done
-while ! mkdir -- "$bd/$n" 2>/dev/null; do
-  i=$((i + 1)); n="\${base}_$i"
-  [ "$i" -lt 1000 ] || exit 41
-done
+${RESERVE_SNAPSHOT_NAME}
 tmp="$bd/.rtui-snap-$$"
 rm -rf -- "$tmp"
 trap 'rm -rf -- "$tmp"' EXIT
