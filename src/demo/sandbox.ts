@@ -24,8 +24,9 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { loadConfig, resolveEnvironment } from '../core/config/load.js';
 import { HISTORY_FILE } from '../core/engine/history.js';
+import { STEP_ORDER } from '../core/engine/plan.js';
 import { openEnvironment } from '../core/environment.js';
-import type { HistoryEntry, StepResult } from '../core/engine/types.js';
+import type { HistoryEntry, StepName, StepResult } from '../core/engine/types.js';
 import { MARKS_FILE, serializeMarks } from '../core/state/marks.js';
 import { formatBackupName } from '../core/stores/names.js';
 
@@ -302,25 +303,11 @@ export function demoConfig(l: Layout, port: number, speed: number): Record<strin
   };
 }
 
+const EMERGENCY_SKIPS: readonly StepName[] = ['validate', 'maintenance_on', 'verify', 'maintenance_off'];
+
 function steps(kind: 'standard' | 'emergency', ms: Record<string, number>, verifyFailed = false): StepResult[] {
-  const names =
-    kind === 'emergency'
-      ? (['lock', 'journal', 'switch', 'start', 'record', 'notify', 'unlock'] as const)
-      : ([
-          'lock',
-          'journal',
-          'validate',
-          'maintenance_on',
-          'stop',
-          'switch',
-          'start',
-          'verify',
-          'maintenance_off',
-          'mark',
-          'record',
-          'notify',
-          'unlock',
-        ] as const);
+  // Seeded history uses the engine's own step order; emergency skips what it always skips.
+  const names = kind === 'emergency' ? STEP_ORDER.filter((n) => !EMERGENCY_SKIPS.includes(n)) : STEP_ORDER;
   return names.map((name) => {
     if (verifyFailed && name === 'verify') return { name, status: 'failed', ms: ms[name] ?? 0, error: 'health checks did not pass within 20 s' };
     if (verifyFailed && (name === 'maintenance_off' || name === 'mark')) return { name, status: 'skipped', ms: 0 };
