@@ -170,6 +170,13 @@ while ! mkdir -- "$bd/$n" 2>/dev/null; do
   [ "$i" -lt 1000 ] || exit 41
 done`;
 
+/** Remove the named backups of `$1` (retention); prints each removed name, NUL-terminated. */
+export const PRUNE_SCRIPT = `
+bd=$1; shift
+for n in "$@"; do rm -rf -- "$bd/$n" || exit 1; printf '%s\\0' "$n"; done
+fsync_dir "$bd"
+`;
+
 export const DIR_ENTRIES = `
 cd -- "$bd" 2>/dev/null || { printf 'N\\0'; exit 0; }
 printf 'B\\0%s\\0' "$(pwd -P)"

@@ -15,6 +15,7 @@ import { parseMarks } from '../state/marks.js';
 import {
   DIR_ENTRIES,
   RESERVE_SNAPSHOT_NAME,
+  PRUNE_SCRIPT,
   isLive,
   lastLine,
   LIST_TIMEOUT_MS,
@@ -100,12 +101,6 @@ lt="$bd/.live.tmp.$$"
 printf '%s' "$n" > "$lt" && mv -f -- "$lt" "$bd/.live"
 fsync_dir "$bd"
 printf '%s\\0%s\\0' "$n" "$(date +%s)"
-`;
-
-const PRUNE_SCRIPT = `
-bd=$1; shift
-for n in "$@"; do rm -rf -- "$bd/$n" || exit 1; printf '%s\\0' "$n"; done
-fsync_dir "$bd"
 `;
 
 const CHANGES_SCRIPT = `

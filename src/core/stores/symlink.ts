@@ -16,6 +16,7 @@ import { parseMarks } from '../state/marks.js';
 import {
   DIR_ENTRIES,
   RESERVE_SNAPSHOT_NAME,
+  PRUNE_SCRIPT,
   parseListOutput as parseList,
   isLive,
   LIST_TIMEOUT_MS,
@@ -110,12 +111,6 @@ if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$b
 else rmdir -- "$bd/$n" && mv -- "$tmp" "$bd/$n" || exit 42; fi
 fsync_dir "$bd"
 printf '%s\\0%s\\0' "$n" "$(date +%s)"
-`;
-
-const PRUNE_SCRIPT = `
-bd=$1; shift
-for n in "$@"; do rm -rf -- "$bd/$n" || exit 1; printf '%s\\0' "$n"; done
-fsync_dir "$bd"
 `;
 
 const CHANGES_SCRIPT = `
