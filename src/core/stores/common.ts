@@ -1,4 +1,5 @@
 /** Pieces shared by the three stores: running a store script, errors, parsing NUL-separated output. */
+import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { ExecOptions, ExecResult, Executor } from '../exec/types.js';
 import type { Backup, Marks, StoreCallOptions } from './types.js';
@@ -86,6 +87,20 @@ export function makeBackup(
  * delete all but the live one, known-good ones, the newest one older than live and the newest older one
  * not marked bad (the default rollback target).
  */
+/**
+ * A configured path on the target host, checked and normalised once (every store's constructor): absolute,
+ * no NUL or line breaks (they would split the scripts' output), no trailing slash.
+ */
+export function targetPath(key: string, value: string): string {
+  if (!path.posix.isAbsolute(value) || /[\0\n\r]/.test(value)) {
+    throw new UserError(`target.${key} must be an absolute path, got ${JSON.stringify(value)}`, {
+      code: 'CONFIG',
+      hint: `write target.${key} as an absolute path on the target host, e.g. /opt/app/backups`,
+    });
+  }
+  return path.posix.normalize(value).replace(/(.)\/+$/, '$1');
+}
+
 export function retentionVictims(list: readonly Backup[], keep: number): string[] {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep must be a positive integer, got ${keep}`, { code: 'CONFIG' });
   const liveIndex = list.findIndex((b) => b.current);
@@ -120,12 +135,12 @@ export async function runValidateCommands(
   executor: Executor,
   commands: readonly string[] | undefined,
   name: string,
-  targetPath: string,
+  backupPath: string,
   options: StoreCallOptions,
 ): Promise<void> {
   for (const command of commands ?? []) {
     const r = await executor.shell(command, {
-      env: { ROLLBACK_TARGET: name, ROLLBACK_TARGET_PATH: targetPath },
+      env: { ROLLBACK_TARGET: name, ROLLBACK_TARGET_PATH: backupPath },
       timeoutMs: SWITCH_TIMEOUT_MS,
       signal: options.signal,
       onLine: options.onLine,

@@ -29,6 +29,7 @@ import {
   runValidateCommands,
   sortNewestFirst,
   SWITCH_TIMEOUT_MS,
+  targetPath,
 } from './common.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
 import type { Backup, BackupStore, StoreCallOptions } from './types.js';
@@ -121,10 +122,7 @@ export class ConfigFilesStore implements BackupStore {
     private readonly marks: MarkStore | null,
     private readonly envName = 'default',
   ) {
-    if (!path.posix.isAbsolute(cfg.backups_dir)) {
-      throw new UserError(`target.backups_dir must be an absolute path, got ${JSON.stringify(cfg.backups_dir)}`, { code: 'CONFIG' });
-    }
-    this.bd = path.posix.normalize(cfg.backups_dir).replace(/(.)\/+$/, '$1');
+    this.bd = targetPath('backups_dir', cfg.backups_dir);
     this.files = cfg.files.map((f) => {
       if (!path.posix.isAbsolute(f) || /[\0\n\r]/.test(f) || f.endsWith('/')) {
         throw new UserError(`target.files entries must be absolute file paths, got ${JSON.stringify(f)}`, {

@@ -6,7 +6,6 @@
  * onLine). A dirty tree (tracked changes) is refused unless emergency. The git CLI runs through the
  * executor for both local and remote: one code path, exercised by the local tests.
  */
-import path from 'node:path';
 import type { GitTargetConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { Executor } from '../exec/types.js';
@@ -23,6 +22,7 @@ import {
   runStoreScript,
   runValidateCommands,
   SWITCH_TIMEOUT_MS,
+  targetPath,
 } from './common.js';
 import { assertBackupName } from './names.js';
 import type { Backup, BackupStore, StoreCallOptions } from './types.js';
@@ -120,15 +120,8 @@ export class GitReleaseStore implements BackupStore {
     private readonly marks: MarkStore | null,
     private readonly envName = 'default',
   ) {
-    if (!path.posix.isAbsolute(cfg.repo)) {
-      throw new UserError(`target.repo must be an absolute path, got ${JSON.stringify(cfg.repo)}`, { code: 'CONFIG' });
-    }
-    this.repo = path.posix.normalize(cfg.repo).replace(/(.)\/+$/, '$1');
-    const bd = cfg.backups_dir ?? `${this.repo}/.rollback`;
-    if (!path.posix.isAbsolute(bd)) {
-      throw new UserError(`target.backups_dir must be an absolute path, got ${JSON.stringify(bd)}`, { code: 'CONFIG' });
-    }
-    this.records = `${path.posix.normalize(bd).replace(/(.)\/+$/, '$1')}/deployed`;
+    this.repo = targetPath('repo', cfg.repo);
+    this.records = `${targetPath('backups_dir', cfg.backups_dir ?? `${this.repo}/.rollback`)}/deployed`;
   }
 
   /** Where deployed commits are recorded. */

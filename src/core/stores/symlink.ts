@@ -29,6 +29,7 @@ import {
   runValidateCommands,
   sortNewestFirst,
   SWITCH_TIMEOUT_MS,
+  targetPath,
 } from './common.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
 import type { Backup, BackupStore, StoreCallOptions } from './types.js';
@@ -137,13 +138,8 @@ export class SymlinkReleaseStore implements BackupStore {
     private readonly marks: MarkStore | null,
     private readonly envName = 'default',
   ) {
-    for (const [key, p] of [['backups_dir', cfg.backups_dir], ['current', cfg.current]] as const) {
-      if (!path.posix.isAbsolute(p) || /[\0\n\r]/.test(p)) {
-        throw new UserError(`target.${key} must be an absolute path, got ${JSON.stringify(p)}`, { code: 'CONFIG' });
-      }
-    }
-    this.bd = path.posix.normalize(cfg.backups_dir).replace(/(.)\/+$/, '$1');
-    this.cur = path.posix.normalize(cfg.current).replace(/(.)\/+$/, '$1');
+    this.bd = targetPath('backups_dir', cfg.backups_dir);
+    this.cur = targetPath('current', cfg.current);
   }
 
   private get pattern(): string {
