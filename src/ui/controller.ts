@@ -14,7 +14,7 @@ import type { MonitorEvent } from '../core/monitor/types.js';
 import { TransportError } from '../core/exec/errors.js';
 import { validateExtraActions, type ExtraAction, type KeyPress } from './keybindings.js';
 import { age } from './format.js';
-import { routeKey, type Intent } from './state/input.js';
+import { routeKey, splitChunk, type Intent } from './state/input.js';
 import { initialState, isRunning, reducer } from './state/reducer.js';
 import type { Action, AppState, EnvInfo, LogLevel, RunRequest } from './state/types.js';
 
@@ -323,9 +323,9 @@ export class ConsoleController {
 
   // ------------------------------------------------------------------ input and intents
 
-  /** Route one key press (from ink's useInput). */
+  /** Route one input chunk (from ink's useInput); each press sees the state the previous one left. */
   handleKey = (press: KeyPress): void => {
-    this.handleIntent(routeKey(this.state, press));
+    for (const p of splitChunk(this.state, press)) this.handleIntent(routeKey(this.state, p));
   };
 
   handleIntent(intent: Intent): void {

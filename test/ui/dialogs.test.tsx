@@ -10,7 +10,7 @@ import { Screen } from '../../src/ui/components/Screen.js';
 import { ThemeProvider } from '../../src/ui/components/ThemeContext.js';
 import { DEFAULT_THEME } from '../../src/ui/theme.js';
 import { reducer } from '../../src/ui/state/reducer.js';
-import { routeKey } from '../../src/ui/state/input.js';
+import { routeKey, splitChunk } from '../../src/ui/state/input.js';
 import type { AppState, RunRequest } from '../../src/ui/state/types.js';
 import { NOW, dashboardState, envInfo, plan } from './fixtures.js';
 import { renderAt, waitForFrame } from './render.js';
@@ -31,12 +31,14 @@ function Harness({ initial, onRun }: { initial: AppState; onRun: (r: RunRequest)
     render((n) => n + 1);
   };
   useInput((input, key) => {
-    const intent = routeKey(ref.current, { input, key });
-    if (intent.kind === 'dispatch') dispatch(intent.action);
-    if (intent.kind === 'openRollback') {
-      dispatch({ type: 'dialog/openRollback', kind: intent.rollback, dryRun: intent.dryRun, target: intent.target });
-      // What the controller does with engine.plan(), here with a fixed plan.
-      dispatch({ type: 'dialog/plan', plan: plan({ kind: intent.rollback }) });
+    for (const press of splitChunk(ref.current, { input, key })) {
+      const intent = routeKey(ref.current, press);
+      if (intent.kind === 'dispatch') dispatch(intent.action);
+      if (intent.kind === 'openRollback') {
+        dispatch({ type: 'dialog/openRollback', kind: intent.rollback, dryRun: intent.dryRun, target: intent.target });
+        // What the controller does with engine.plan(), here with a fixed plan.
+        dispatch({ type: 'dialog/plan', plan: plan({ kind: intent.rollback }) });
+      }
     }
   });
   return (
@@ -143,6 +145,21 @@ describe('rollback dialog', () => {
     await type('y');
     await waitForFrame(r, (x) => x.includes('▶ Backups'));
     expect(runs).toHaveLength(1);
+  });
+
+  it('a reason and Enter in one read (slow SSH, paste) submit the reason; what follows never confirms', async () => {
+    const { r, runs } = setup({ ...dashboardState(), env: envInfo({ name: 'staging', confirm: 'yes-no', isProd: false }) });
+    await waitForFrame(r, (f) => f.includes('Backups'));
+    r.stdin.write('r');
+    await waitForFrame(r, (x) => x.includes('Reason:'));
+    // One chunk, as a terminal delivers type-ahead: the reason, Enter, and a stray "y".
+    r.stdin.write(`bad deploy${ENTER}y`);
+    const f = await waitForFrame(r, (x) => x.includes('Roll back staging now?'));
+    expect(f).toContain('y = yes');
+    expect(runs).toEqual([]);
+    r.stdin.write('y');
+    await waitForFrame(r, (x) => x.includes('▶ Backups'));
+    expect(runs).toEqual([{ kind: 'standard', target: undefined, reason: 'bad deploy', dryRun: false }]);
   });
 
   it('the help overlay lists the table and marks dangerous keys', async () => {

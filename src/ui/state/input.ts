@@ -88,6 +88,23 @@ function intentFor(id: ActionId, state: AppState): Intent {
   }
 }
 
+/**
+ * The presses one input chunk stands for. A terminal delivers whatever arrived in one read, so over a
+ * slow SSH link "bad deploy<Enter>" comes as one chunk, and ink reports it as text with no `return`.
+ * In a text field we split it: the text, then Enter. Whatever follows the first line break is dropped:
+ * a chunk that runs on past Enter is a paste or type-ahead, and it must never answer the next stage
+ * (a stray "y" would confirm a production rollback). Everything else passes through unchanged.
+ */
+export function splitChunk(state: AppState, press: KeyPress): KeyPress[] {
+  const { input, key } = press;
+  if (!isTextEntry(state) || input.length < 2 || key.ctrl || key.escape || key.return) return [press];
+  const lineBreak = input.search(/[\r\n]/);
+  if (lineBreak < 0) return [press];
+  const before = input.slice(0, lineBreak);
+  const enter: KeyPress = { input: '\r', key: { return: true } };
+  return before.length > 0 ? [{ input: before, key }, enter] : [enter];
+}
+
 export function routeKey(state: AppState, press: KeyPress): Intent {
   const { input, key } = press;
   if (key.ctrl && input === 'c') return dispatch({ type: 'quit' });
