@@ -109,6 +109,7 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
   };
   const writeConfig = (envExtra: Record<string, unknown> = {}, policy: Record<string, unknown> = {}) => {
     const pol = {
+      ...policy,
       rollback: { health_check_timeout_seconds: 5, stability_seconds: 0.3, poll_interval_seconds: 0.05, ...(policy.rollback as object) },
       notifications: { timeout_seconds: 1, retries: 1, ...(policy.notifications as object) },
     };

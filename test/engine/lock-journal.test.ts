@@ -89,6 +89,41 @@ describe('signals and crashes', () => {
     expect(readdirSync(path.join(fx.layout.stateDir, 'locks'))).toEqual([]);
   });
 
+  it('SIGTERM to the monitor during its automatic rollback: the step finishes, the service is left up, the outcome is recorded, the lock released', async () => {
+    // The newest release is down (never listens): the health trigger breaches at once and the monitor
+    // rolls back to r2.
+    const fx = await fixture({
+      releases: [{}, {}, { mode: 'down' }],
+      noStart: true,
+      policy: {
+        monitoring: { check_interval_seconds: 0.2 },
+        triggers: { health_check: { enabled: true, failure_count: 1, window_minutes: 0.005 } },
+      },
+    });
+    const [, r2] = fx.names as [string, string, string];
+    const p = pauseEnv(fx, 'start');
+    const c = fx.spawnCli(['monitor', '--env', 'test', '--json'], { env: p.env });
+    const done = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${p.file}.reached`), 30_000, 'the automatic rollback to reach start');
+    expect(fx.live()).toBe(r2);
+    c.kill('SIGTERM');
+    await pollUntil(() => c.out().stderr.includes('SIGTERM received'), 5000, 'the signal to be seen');
+    writeFileSync(p.file, '');
+    await done;
+    const out = c.out();
+    expect(out.signal).toBeNull();
+    expect(out.code, out.stderr).toBe(0);
+    // switched already: the service was started on the new release, never left down
+    expect(fx.live()).toBe(r2);
+    expect(await fx.serviceVersion()).toBe(r2);
+    const auto = fx.history().find((h) => h.trigger !== 'manual' && h.kind !== 'pause' && h.kind !== 'resume');
+    expect(auto).toMatchObject({ success: false, to: r2 });
+    expect(String(auto!.error)).toContain('interrupted');
+    expect(readdirSync(path.join(fx.layout.stateDir, 'locks'))).toEqual([]);
+    // The monitor never started a second rollback after the signal.
+    expect(fx.history().filter((h) => h.to !== undefined && h.kind !== 'lock_broken')).toHaveLength(1);
+  });
+
   const steps = ['lock', 'journal', 'validate', 'stop', 'switch', 'start', 'verify', 'mark', 'record', 'notify', 'unlock'];
   it(`kill -9 at every step (${steps.join(', ')}): current resolves to old or new, the next command reports the interruption`, async () => {
     const one = async (step: string) => {
