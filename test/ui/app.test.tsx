@@ -1,14 +1,18 @@
 /**
- * Extra (demo) actions and the console's quit signal, through the real controller, the real App and a
- * real environment (a temp symlink store, the real engine). The monitor is a stand-in that only reports
- * a state: these tests are about keys, footer, help and quitting, not about sampling.
+ * The console through the real controller, the real App and a real environment (a temp symlink store,
+ * the real engine): extra (demo) actions, the history detail dialog and the quit signal. The monitor
+ * is a stand-in that only reports a state: these tests are about keys, dialogs, footer, help and
+ * quitting, not about sampling.
  */
+// runConsole below draws to a fake terminal: hide CI from ink first, as the bin's loadConsoleUi does.
+import './no-ci.js';
 import { Console } from 'node:console';
-import { readlinkSync } from 'node:fs';
+import { appendFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import React from 'react';
-import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
 import { openEnvironment, type EnvironmentHandle } from '../../src/core/environment.js';
 import { RollbackEngine } from '../../src/core/engine/engine.js';
@@ -19,21 +23,8 @@ import { bindingsOf, footerBindings, resolveKey, validateExtraActions, type KeyC
 import { runConsole } from '../../src/ui/run.js';
 import { DEFAULT_THEME } from '../../src/ui/theme.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
-import { monitorState } from './fixtures.js';
+import { monitorState, staticMonitor } from './fixtures.js';
 import { waitForFrame } from './render.js';
-
-// ink decides once, when it is imported, whether it runs in CI (is-in-ci) and then draws nothing to a
-// real stream until exit; runConsole below draws to a fake terminal, so hide CI before the imports
-// (vi.hoisted runs first), as the bin's loadConsoleUi does.
-const savedCi = vi.hoisted(() => {
-  const v = process.env.CI;
-  process.env.CI = 'false';
-  return v;
-});
-afterAll(() => {
-  if (savedCi === undefined) delete process.env.CI;
-  else process.env.CI = savedCi;
-});
 
 let layout: ReleaseLayout;
 let handle: EnvironmentHandle;
@@ -55,16 +46,7 @@ function envOf(l: ReleaseLayout) {
 
 /** A monitor that reports one state and does nothing else. */
 function fakeMonitor(state: Partial<MonitorState> = {}) {
-  const s = monitorState({ env: 'demo', live: layout.names[2] ?? null, ...state });
-  return {
-    on: () => () => undefined,
-    start: () => Promise.resolve(),
-    stop: () => undefined,
-    getState: () => s,
-    pauseAutomation: () => Promise.resolve(),
-    resumeAutomation: () => Promise.resolve(),
-    cancelPendingRollback: () => false,
-  };
+  return staticMonitor(monitorState({ env: 'demo', live: layout.names[2] ?? null, ...state }));
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -87,7 +69,7 @@ function setup(extraActions?: ConsoleAction[]) {
     lockPollMs: 60_000,
     ...(extraActions ? { extraActions } : {}),
   });
-  const r = render(<App controller={controller} theme={DEFAULT_THEME} size={{ columns: 120, rows: 40 }} />);
+  const r = render(<App controller={controller} theme={DEFAULT_THEME} size={{ columns: 100, rows: 40 }} />);
   controller.start();
   const press = async (key: string): Promise<void> => {
     r.stdin.write(key);
@@ -218,6 +200,68 @@ function fakeTerminal() {
   stdout.on('data', (c: Buffer) => (written += c.toString()));
   return { stdin, stdout, stderr: new PassThrough(), written: () => written };
 }
+
+describe('history detail', () => {
+  /** A real emergency rollback (history line and incident report), then the console on top of it. */
+  async function afterRollback() {
+    const result = await new RollbackEngine(handle, { version: 'test' }).run({ env: 'demo', kind: 'emergency', reason: 'checkout 500s', trigger: 'manual' });
+    expect(result.ok).toBe(true);
+    return setup();
+  }
+
+  /** Move the focus to the history panel with Tab (its title gets the ▶ marker). */
+  async function focusHistory(r: ReturnType<typeof render>, press: (k: string) => Promise<void>): Promise<void> {
+    for (let i = 0; i < 5 && !(r.lastFrame() ?? '').includes('▶ History'); i++) await press('\t');
+    await waitForFrame(r, (x) => x.includes('▶ History'));
+  }
+
+  it('Enter on a history entry shows it with its incident report; Esc closes it', async () => {
+    const { controller, r, press } = await afterRollback();
+    await waitForFrame(r, (x) => x.includes('History  1'));
+    await focusHistory(r, press);
+    await press('\r');
+    const f = await waitForFrame(r, (x) => x.includes('History entry') && x.includes('# Incident: rollback of demo'));
+    expect(f).toContain(`${layout.names[2]} -> ${layout.names[1]}`);
+    expect(f).toContain('reason: checkout 500s');
+    expect(f).toMatch(/Incident report \(.*incidents\/.*\.md\)/);
+    expect(f).toContain('**Kind:** emergency');
+    await press('\x1b');
+    const back = await waitForFrame(r, (x) => !x.includes('History entry'));
+    expect(back).toContain('▶ History');
+    controller.stop();
+  });
+
+  it('a history line pointing outside the state directory is never read; the dialog says why', async () => {
+    const { controller, r, press } = await afterRollback();
+    await waitForFrame(r, (x) => x.includes('History  1'));
+    const forged = {
+      id: 'rb-forged',
+      timestamp: new Date().toISOString(),
+      env: 'demo',
+      kind: 'standard',
+      trigger: 'manual',
+      from: layout.names[1],
+      to: layout.names[0],
+      reason: 'hand-edited line',
+      initiated_by: 'mallory@test',
+      success: true,
+      verification: 'passed',
+      duration_ms: 5,
+      steps: [],
+      incident_report: '/etc/passwd',
+    };
+    appendFileSync(path.join(layout.stateDir, 'history.jsonl'), `${JSON.stringify(forged)}\n`);
+    await controller.refresh();
+    await waitForFrame(r, (x) => x.includes('History  2'));
+    await focusHistory(r, press);
+    // The newest entry is first and selected.
+    await press('\r');
+    const f = await waitForFrame(r, (x) => x.includes('History entry rb-forged') && x.includes('outside the state directory'));
+    expect(f).toContain('cannot read /etc/passwd');
+    expect(f).not.toContain('root:');
+    controller.stop();
+  });
+});
 
 describe('runConsole signal', () => {
   it('quits when the signal is aborted, without asking, and restores the terminal', async () => {

@@ -8,7 +8,7 @@ import { RollbackEngine } from '../../src/core/engine/engine.js';
 import type { MonitorEvent } from '../../src/core/monitor/types.js';
 import { ConsoleController } from '../../src/ui/controller.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
-import { monitorState, sample } from './fixtures.js';
+import { monitorState, sample, staticMonitor } from './fixtures.js';
 
 let layout: ReleaseLayout;
 let handle: EnvironmentHandle;
@@ -32,16 +32,11 @@ describe('ConsoleController', () => {
       handle,
       engine: new RollbackEngine(handle),
       monitor: {
+        ...staticMonitor(state),
         on: (l) => {
           emit = l;
           return () => undefined;
         },
-        start: () => Promise.resolve(),
-        stop: () => undefined,
-        getState: () => state,
-        pauseAutomation: () => Promise.resolve(),
-        resumeAutomation: () => Promise.resolve(),
-        cancelPendingRollback: () => false,
       },
       actor: 'tester',
       lockPollMs: 60_000,
@@ -74,15 +69,7 @@ describe('ConsoleController', () => {
       env: resolvedEnv('demo', { executor: { type: 'local' }, target: layout.symlinkTarget(), state_dir: layout.stateDir }),
       handle,
       engine: new RollbackEngine(handle),
-      monitor: {
-        on: () => () => undefined,
-        start: () => Promise.resolve(),
-        stop: () => undefined,
-        getState: () => monitorState({ env: 'demo' }),
-        pauseAutomation: () => Promise.resolve(),
-        resumeAutomation: () => Promise.resolve(),
-        cancelPendingRollback: () => false,
-      },
+      monitor: staticMonitor(monitorState({ env: 'demo' })),
       actor: 'tester',
       lockPollMs: 60_000,
     });

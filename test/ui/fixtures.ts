@@ -150,3 +150,16 @@ export function dashboardState(over: Partial<EnvInfo> = {}): AppState {
   s = reducer(s, { type: 'log', line: { at: NOW, level: 'info', source: 'monitor', text: 'baseline recorded' } });
   return s;
 }
+
+/** A monitor for the controller that only reports one state: for tests about keys and dialogs, not sampling. */
+export function staticMonitor(state: MonitorState) {
+  return {
+    on: () => () => undefined,
+    start: () => Promise.resolve(),
+    stop: () => undefined,
+    getState: () => state,
+    pauseAutomation: () => Promise.resolve(),
+    resumeAutomation: () => Promise.resolve(),
+    cancelPendingRollback: () => false,
+  };
+}
