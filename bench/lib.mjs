@@ -5,22 +5,21 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { shQuote } from '../dist/core/exec/quote.js';
+import { freePort } from '../dist/core/net.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
 export const SERVICE = path.join(ROOT, 'demo', 'service.mjs');
 export const SSHD_PATH = '/usr/sbin/sshd';
 
-/** Single-quote for POSIX sh. */
-export function q(s) {
-  return `'${String(s).replace(/'/g, `'\\''`)}'`;
-}
+/** Single-quote for POSIX sh: the product's own quoting function. */
+export const q = (s) => shQuote(String(s));
 
 /** {median, min, max, n} of numbers (rounded to 0.1). */
 export function summary(values, unit = 'ms') {
@@ -81,17 +80,7 @@ export async function waitFor(check, what, timeoutMs = 15_000) {
   }
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export function tmpDir(prefix) {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `rtui-bench-${prefix}-`)));

@@ -12,7 +12,6 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, utimesSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,20 +22,11 @@ const { Monitor } = await dist('core/monitor/index.js');
 const { PolicySchema, EnvironmentSchema } = await dist('core/config/schema.js');
 const { openEnvironment } = await dist('core/environment.js');
 const { RollbackEngine } = await dist('core/engine/engine.js');
+const { freePort } = await dist('core/net.js');
 
 const args = process.argv.slice(2);
 const idleSeconds = Number(args[args.indexOf('--idle-seconds') + 1] || 120);
 const SERVICE = path.join(ROOT, 'demo', 'service.mjs');
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitFor(fn, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;

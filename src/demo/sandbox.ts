@@ -17,7 +17,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +28,8 @@ import { openEnvironment } from '../core/environment.js';
 import type { HistoryEntry, StepName, StepResult } from '../core/engine/types.js';
 import { MARKS_FILE, serializeMarks } from '../core/state/marks.js';
 import { formatBackupName } from '../core/stores/names.js';
+import { shQuote } from '../core/exec/quote.js';
+import { freePort } from '../core/net.js';
 
 export interface DemoSandboxOptions {
   /** Parent directory for the sandbox (default: the OS temp directory). */
@@ -89,24 +90,6 @@ export const DEMO_TIMINGS = {
 /** The package root (where demo/service.mjs lives), from src/demo or dist/demo. */
 export function packageRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
-/** Single-quote for POSIX sh (the config's command strings run with `sh -c`). */
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function sh(command: string, timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -210,9 +193,9 @@ function onPath(name: string): string | null {
 function memoryCommand(l: Layout, port: number): string {
   const curl = onPath('curl');
   if (curl) {
-    return `${q(curl)} -fsS --max-time 2 http://127.0.0.1:${port}/metrics | sed -n 's/.*"memory_usage_percent":\\([0-9.eE+-]*\\).*/\\1/p'`;
+    return `${shQuote(curl)} -fsS --max-time 2 http://127.0.0.1:${port}/metrics | sed -n 's/.*"memory_usage_percent":\\([0-9.eE+-]*\\).*/\\1/p'`;
   }
-  return `${q(process.execPath)} ${q(path.join(l.dir, 'bin', 'memory-percent.mjs'))} ${port}`;
+  return `${shQuote(process.execPath)} ${shQuote(path.join(l.dir, 'bin', 'memory-percent.mjs'))} ${port}`;
 }
 
 interface Layout {
@@ -274,7 +257,7 @@ export function demoConfig(l: Layout, port: number, speed: number): Record<strin
       },
       notifications: {
         // An offline channel that shows what Slack would get: each event as one JSON line.
-        command: `{ cat; echo; } >> ${q(path.join(l.logsDir, 'notifications.jsonl'))}`,
+        command: `{ cat; echo; } >> ${shQuote(path.join(l.logsDir, 'notifications.jsonl'))}`,
         timeout_seconds: 3,
         retries: 0,
       },
@@ -287,8 +270,8 @@ export function demoConfig(l: Layout, port: number, speed: number): Record<strin
         target: { strategy: 'symlink', backups_dir: l.releasesDir, current: l.current },
         service: { ...serviceCommands(l, port), timeout_seconds: 20 },
         maintenance: {
-          on: `touch ${q(path.join(l.runDir, 'MAINTENANCE'))}`,
-          off: `rm -f ${q(path.join(l.runDir, 'MAINTENANCE'))}`,
+          on: `touch ${shQuote(path.join(l.runDir, 'MAINTENANCE'))}`,
+          off: `rm -f ${shQuote(path.join(l.runDir, 'MAINTENANCE'))}`,
         },
         health: [{ http: { url: `http://127.0.0.1:${port}/health`, timeout_seconds: 2 } }],
         metrics: {
@@ -502,13 +485,13 @@ export async function createDemoSandbox(opts: DemoSandboxOptions = {}): Promise<
 
 /** The service commands written into the config (and run by the sandbox itself). */
 function serviceCommands(l: Layout, port: number): { start: string; stop: string } {
-  const node = q(process.execPath);
-  const service = q(path.join(packageRoot(), 'demo', 'service.mjs'));
+  const node = shQuote(process.execPath);
+  const service = shQuote(path.join(packageRoot(), 'demo', 'service.mjs'));
   return {
     start:
-      `${node} ${service} --port ${port} --release-dir ${q(l.current)} ` +
-      `--pid-file ${q(l.pidFile)} --log-file ${q(l.logFile)} --daemon`,
-    stop: `${node} ${service} --stop --pid-file ${q(l.pidFile)}`,
+      `${node} ${service} --port ${port} --release-dir ${shQuote(l.current)} ` +
+      `--pid-file ${shQuote(l.pidFile)} --log-file ${shQuote(l.logFile)} --daemon`,
+    stop: `${node} ${service} --stop --pid-file ${shQuote(l.pidFile)}`,
   };
 }
 

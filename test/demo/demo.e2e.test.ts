@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
 import { waitFor } from '../../src/demo/sandbox.js';
+import { shQuote as q } from '../../src/core/exec/quote.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
@@ -33,9 +34,6 @@ function screen(): string {
   } catch {
     return '';
   }
-}
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 function history(dir: string): HistoryEntry[] {
   const file = path.join(dir, 'state', 'history.jsonl');

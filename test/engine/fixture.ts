@@ -5,11 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { makeReleaseLayout, type ReleaseLayout } from '../helpers/releases.js';
+import { freePort } from '../../src/core/net.js';
+import { shQuote } from '../../src/core/exec/quote.js';
+export { freePort };
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const bin = path.join(repo, 'bin/rollback-tui.js');
@@ -24,14 +26,6 @@ export async function pollUntil<T>(fn: () => T | Promise<T>, timeoutMs = 10_000,
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 export type ReleaseSpec = Record<string, unknown>;
@@ -76,10 +70,6 @@ export interface Fixture {
   marks(): { known_good: string[]; bad: string[] };
   writeConfig(envExtra?: Record<string, unknown>, policy?: Record<string, unknown>): void;
   cleanup(): Promise<void>;
-}
-
-export function sh(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
@@ -205,3 +195,6 @@ export function stateFiles(fx: Fixture): string[] {
       : [];
   return walk(fx.layout.stateDir);
 }
+
+/** Quote for the fixture's sh command strings: the product's one quoting function. */
+export const sh = shQuote;

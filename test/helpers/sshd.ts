@@ -12,11 +12,11 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, existsSync, chmodSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe } from 'vitest';
 import type { SshExecutorConfig } from '../../src/core/config/schema.js';
+import { freePort } from '../../src/core/net.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 export const sshdAvailable = existsSync(SSHD_PATH);
@@ -47,19 +47,6 @@ export interface Sshd {
   /** Executor config by alias only: everything else comes from the ssh_config file. */
   aliasConfig(extra?: Partial<SshExecutorConfig>): SshExecutorConfig;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function keygen(file: string): void {

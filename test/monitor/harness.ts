@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PolicySchema, type ResolvedEnvironment } from '../../src/core/config/schema.js';
@@ -16,20 +15,11 @@ import { StateDir } from '../../src/core/state/state-dir.js';
 import { SymlinkReleaseStore } from '../../src/core/stores/symlink.js';
 import type { MonitorEvent } from '../../src/core/monitor/types.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
+import { freePort } from '../../src/core/net.js';
+export { freePort };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVICE = path.join(ROOT, 'demo', 'service.mjs');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Poll `fn` until it returns a truthy value (no fixed sleeps). */
 export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 60_000, everyMs = 25): Promise<NonNullable<T>> {

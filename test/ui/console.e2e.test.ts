@@ -5,11 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { makeReleaseLayout, type ReleaseLayout } from '../helpers/releases.js';
+import { freePort } from '../../src/core/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVICE = path.join(ROOT, 'demo', 'service.mjs');
@@ -50,17 +50,6 @@ async function waitScreen(s: string, pred: (screen: string) => boolean, what: st
   } catch (err) {
     throw new Error(`${(err as Error).message}; screen:\n${last}`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 interface TestEnv {
