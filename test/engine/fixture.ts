@@ -183,7 +183,13 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
       layout.cleanup();
     },
   };
-  if (!o.noStart) await fx.startService();
+  if (!o.noStart) {
+    // A service that never listens still left a daemon behind: clean up before failing the test.
+    await fx.startService().catch(async (err: unknown) => {
+      await fx.cleanup();
+      throw err;
+    });
+  }
   return fx;
 }
 
