@@ -167,6 +167,32 @@ describe('rollback-tui config show / schema', () => {
     expect(r.stderr).toContain('unknown environment "staging"; known environments: prod, test');
   });
 
+  it('an unset variable in a service command: the file loads with a warning, that environment exits 78 naming the variable, the other works', () => {
+    const dir = tmpDir('rbdisabled-');
+    writeFiles(dir, {
+      'rollback-config.yml': [
+        'environments:',
+        '  prod:',
+        '    target: { strategy: symlink, current: /srv/app/current, backups_dir: /srv/app/backups }',
+        '    service: { stop: "systemctl stop ${APP_UNIT}", start: "systemctl start app" }',
+        '  staging:',
+        '    target: { strategy: symlink, current: /srv/stg/current, backups_dir: /srv/stg/backups }',
+        '',
+      ].join('\n'),
+    });
+    const check = run(['config', 'check'], { cwd: dir });
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('2 environments: prod (disabled), staging; 1 warning');
+    expect(JSON.parse(run(['config', 'check', '--json'], { cwd: dir }).stdout)).toMatchObject({ ok: true, environments: ['prod', 'staging'], disabled: ['prod'] });
+    expect(check.stderr).toContain('environments.prod.service.stop: ${APP_UNIT} is unset and has no default; export APP_UNIT or write ${APP_UNIT:-default}; environment prod is disabled until it is set');
+    const prod = run(['config', 'show', '--env', 'prod'], { cwd: dir });
+    expect(prod.code).toBe(78);
+    expect(prod.stdout).toBe('');
+    expect(prod.stderr).toContain('environment prod is disabled: rollback-config.yml:4:22: environments.prod.service.stop: ${APP_UNIT} is unset');
+    expect(run(['config', 'show', '--env', 'staging'], { cwd: dir }).code).toBe(0);
+    expect(run(['config', 'show', '--env', 'prod'], { cwd: dir, env: { APP_UNIT: 'app' } }).code).toBe(0);
+  });
+
   it('schema prints the JSON Schema generated from the zod schema', () => {
     const r = run(['config', 'schema']);
     expect(r.code).toBe(0);

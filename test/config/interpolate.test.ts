@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { interpolateString } from '../../src/core/config/interpolate.js';
+import { parseDocument, type Node } from 'yaml';
+import { interpolateDocument, interpolateString } from '../../src/core/config/interpolate.js';
 
 describe('interpolateString', () => {
   const env = { A: 'alpha', EMPTY: '', PORT: '8080' };
@@ -35,5 +36,21 @@ describe('interpolateString', () => {
       const r = interpolateString(bad, env);
       expect(r.kind, bad).toBe('error');
     }
+  });
+});
+
+describe('interpolateDocument', () => {
+  const text = 'rollback_policy:\n  notifications: { email: "${MAIL}" }\nenvironments:\n  prod:\n    service: { stop: "${STOP}", start: "${START:-}" }\n';
+
+  it('removes an unset notification key; keeps any other as written and reports it (the loader disables its environment)', () => {
+    const doc = parseDocument(text);
+    const { removals, problems } = interpolateDocument(doc.contents as Node, {});
+    expect(removals.map((r) => [r.path, r.variables, r.silent, r.kept])).toEqual([
+      [['rollback_policy', 'notifications', 'email'], ['MAIL'], false, false],
+      [['environments', 'prod', 'service', 'stop'], ['STOP'], false, true],
+      [['environments', 'prod', 'service', 'start'], [], true, false],
+    ]);
+    expect(problems).toEqual([]);
+    expect(doc.toJS()).toEqual({ rollback_policy: { notifications: {} }, environments: { prod: { service: { stop: '${STOP}' } } } });
   });
 });

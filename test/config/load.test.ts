@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ExitCode, UserError } from '../../src/core/errors.js';
+import { isOptionalWhenUnset } from '../../src/core/config/interpolate.js';
 import { loadConfig, parseConfigText, resolveEnvironment, ConfigProblemsError } from '../../src/core/config/load.js';
 import { EXAMPLE, MIN_ENV, SEED, problemsOf, tmpDir, writeFiles } from './helpers.js';
 
@@ -85,6 +86,22 @@ describe('error classes', () => {
     ]);
   });
 
+  it('a health check must have exactly one kind: none, or two, say so and list http, tcp, command', () => {
+    expect(problemsOf(`${MIN_ENV}    health: [{}]\n`)).toEqual([
+      'test.yml:7:14: environments.test.health[0]: expected exactly one of http, tcp, command, got an empty mapping',
+    ]);
+    expect(problemsOf(`${MIN_ENV}    health:\n      - http: { url: "http://x/health" }\n        tcp: { host: x, port: 80 }\n`)).toEqual([
+      'test.yml:8:9: environments.test.health[0]: this item has 2 kinds (http, tcp) but must have exactly one of http, tcp, command: split it into one list item per kind',
+    ]);
+    // One kind with a mistake in it: the mistake, not the kinds.
+    expect(problemsOf(`${MIN_ENV}    health:\n      - command: { run: x, timout_seconds: 5 }\n`)).toEqual([
+      'test.yml:8:28: environments.test.health[0].command.timout_seconds: unknown key "timout_seconds"; did you mean "timeout_seconds"?',
+    ]);
+    expect(problemsOf(`${MIN_ENV}    health:\n      - http: { url: "http://x/health" }\n        tpc: 1\n`)).toEqual([
+      'test.yml:9:9: environments.test.health[0].tpc: unknown key "tpc"; did you mean "tcp"?',
+    ]);
+  });
+
   it('a missing required key and a wrong discriminator point at the parent and list the choices', () => {
     const lines = problemsOf('environments:\n  prod:\n    executor: { type: ssh }\n    target: { strategy: symlnk, backups_dir: /b }\n');
     expect(lines).toEqual([
@@ -152,10 +169,100 @@ describe('interpolation in the loader', () => {
     expect(loaded.warnings[0]).toMatch(/A is unset/);
   });
 
-  it('an unset variable on a required key: the validation error names the variable', () => {
-    const lines = problemsOf('environments:\n  prod:\n    target: { strategy: symlink, current: /c, backups_dir: "${BACKUPS_DIR}" }\n');
-    expect(lines).toEqual([
-      'test.yml:3:60: environments.prod.target.backups_dir: required key is missing (expected a string) (BACKUPS_DIR is unset, so environments.prod.target.backups_dir was removed: set BACKUPS_DIR or give a default, ${BACKUPS_DIR:-value})',
+  /** Load (it never fails for an unset variable) and try to resolve environment `test`. */
+  function disabledBy(text: string, env: Record<string, string> = {}): { warnings: string[]; error: ConfigError } {
+    const loaded = parseConfigText(text, { filepath: '/cfg/test.yml', cwd: '/cfg', env });
+    let error: unknown;
+    try {
+      resolveEnvironment(loaded, 'test');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    return { warnings: loaded.warnings, error: error as ConfigError };
+  }
+
+  it('an unset variable outside the notification channels disables its environment: a warning at load, exit 78 on use, naming file:line:col, key, variable and fix', () => {
+    const { warnings, error } = disabledBy(`${MIN_ENV}    executor: { type: ssh, host: app-1, user: "\${DEPLOY_USER}" }\n`);
+    expect(warnings).toEqual([
+      'test.yml:7:47: environments.test.executor.user: ${DEPLOY_USER} is unset and has no default; export DEPLOY_USER or write ${DEPLOY_USER:-default}; environment test is disabled until it is set',
+    ]);
+    expect(error.exitCode).toBe(ExitCode.CONFIG);
+    expect(error.message).toBe(
+      'environment test is disabled: test.yml:7:47: environments.test.executor.user: ${DEPLOY_USER} is unset and has no default; export DEPLOY_USER or write ${DEPLOY_USER:-default}',
+    );
+  });
+
+  it.each([
+    ['a service command', `${MIN_ENV}    service: { stop: "systemctl stop \${APP}", start: "true" }\n`, 'environments.test.service.stop'],
+    ['a health command', `${MIN_ENV}    health:\n      - command: "check --token \${TOKEN}"\n`, 'environments.test.health[0].command'],
+    ['a health URL', `${MIN_ENV}    health: [ { http: { url: "http://\${HOST}/health" } } ]\n`, 'environments.test.health[0].http.url'],
+    ['the metrics URL', `${MIN_ENV}    metrics: { source: prometheus, url: "\${PROMETHEUS_URL}" }\n`, 'environments.test.metrics.url'],
+    ['an environment policy override', `${MIN_ENV}    policy: { monitoring: { check_interval_seconds: "\${EVERY}" } }\n`, 'environments.test.policy.monitoring.check_interval_seconds'],
+    ['a policy value (every environment)', `rollback_policy:\n  rollback: { grace_seconds: "\${GRACE}" }\n${MIN_ENV}`, 'rollback_policy.rollback.grace_seconds'],
+  ])('an unset variable in %s disables the environment, never a key silently left out', (_what, text, keyPath) => {
+    const { warnings, error } = disabledBy(text);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^test\.yml:\d+:\d+: /);
+    expect(warnings[0]).toContain(`: ${keyPath}: \${`);
+    expect(warnings[0]).toMatch(/is disabled until it is set$/);
+    expect(error.message).toMatch(/\} is unset and has no default; export (\w+) or write \$\{\1:-default\}$/);
+  });
+
+  it('a disabled environment leaves the others usable', () => {
+    const text = `${MIN_ENV}    service: { stop: "\${STOP}" }\n  other:\n    target: { strategy: symlink, current: /o/current, backups_dir: /o/backups }\n`;
+    const loaded = parseConfigText(text, { filepath: '/cfg/test.yml', cwd: '/cfg', env: {} });
+    expect(() => resolveEnvironment(loaded, 'test')).toThrow(/environment test is disabled/);
+    expect(resolveEnvironment(loaded, 'other').name).toBe('other');
+  });
+
+  it('an unset variable in a required key disables the environment too (the literal is never used)', () => {
+    const loaded = parseConfigText('environments:\n  prod:\n    target: { strategy: symlink, current: /c, backups_dir: "${BACKUPS_DIR}" }\n', { filepath: '/cfg/test.yml', cwd: '/cfg', env: {} });
+    expect(() => resolveEnvironment(loaded, 'prod')).toThrow('environment prod is disabled: test.yml:3:60: environments.prod.target.backups_dir: ${BACKUPS_DIR} is unset');
+  });
+
+  it('an unset variable in a key that must be a number disables the environment; a real mistake next to it is still an error', () => {
+    const text = `${MIN_ENV}    executor: { type: ssh, host: h, port: "\${SSH_PORT}" }\n`;
+    expect(disabledBy(text).error.message).toContain('environments.test.executor.port: ${SSH_PORT} is unset');
+    expect(problemsOf(`${text}    confirm: type_name\n`)).toEqual([
+      'test.yml:7:43: environments.test.executor.port: expected a number, got the string "${SSH_PORT}" (${SSH_PORT} is unset and has no default; export SSH_PORT or write ${SSH_PORT:-default})',
+      'test.yml:8:14: environments.test.confirm: expected one of "type-name" | "yes-no", got the string "type_name"; did you mean "type-name"?',
+    ]);
+  });
+
+  it('several unset variables in one value are named together', () => {
+    expect(disabledBy(`${MIN_ENV}    service: { start: "\${A} \${B}" }\n`).error.message).toContain(
+      'test.yml:7:23: environments.test.service.start: ${A}, ${B} are unset and have no default; export A and B or write ${A:-default}',
+    );
+  });
+
+  it('an environment policy override can switch off its own notification channels, with a warning', () => {
+    const loaded = parseConfigText(`${MIN_ENV}    policy:\n      notifications: { command: "\${PAGER_CMD}", slack_webhook: "\${HOOK}" }\n`, {
+      filepath: '/cfg/test.yml',
+      cwd: '/cfg',
+      env: { HOOK: 'https://hooks.slack.com/services/A/B/C' },
+    });
+    expect(loaded.warnings).toEqual([
+      'test.yml:8:33: PAGER_CMD is unset: environments.test.policy.notifications.command disabled (the notification command is not run); set PAGER_CMD or write ${PAGER_CMD:-value} to enable it',
+    ]);
+    const env = resolveEnvironment(loaded, 'test');
+    expect(env.policy.notifications.command).toBeUndefined();
+    expect(env.policy.notifications.slack_webhook).toBe('https://hooks.slack.com/services/A/B/C');
+  });
+
+  it('only the notification keys are switched off alone by an unset variable', () => {
+    expect(isOptionalWhenUnset(['rollback_policy', 'notifications', 'slack_webhook'])).toBe(true);
+    expect(isOptionalWhenUnset(['rollback_policy', 'notifications', 'ceo_alert'])).toBe(true);
+    expect(isOptionalWhenUnset(['environments', 'prod', 'policy', 'notifications', 'email'])).toBe(true);
+    expect(isOptionalWhenUnset(['rollback_policy', 'rollback', 'grace_seconds'])).toBe(false);
+    expect(isOptionalWhenUnset(['environments', 'prod', 'notifications', 'email'])).toBe(false);
+    expect(isOptionalWhenUnset(['environments', 'prod', 'metrics', 'url'])).toBe(false);
+    expect(isOptionalWhenUnset(['environments', 'prod', 'service', 'command'])).toBe(false);
+  });
+
+  it('an empty default on a required key: the validation error says the value came out empty', () => {
+    expect(problemsOf('environments:\n  prod:\n    target: { strategy: symlink, current: /c, backups_dir: "${BACKUPS_DIR:-}" }\n')).toEqual([
+      'test.yml:3:60: environments.prod.target.backups_dir: required key is missing (expected a string) (its value came out empty from an empty default, so environments.prod.target.backups_dir was removed)',
     ]);
   });
 

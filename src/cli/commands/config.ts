@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import { environmentNames, resolveEnvironment, ConfigProblemsError } from '../../core/config/load.js';
+import { disabledReason, environmentNames, resolveEnvironment, ConfigProblemsError } from '../../core/config/load.js';
 import { configJsonSchema } from '../../core/config/jsonschema.js';
 import { redactConfig } from '../../core/config/redact.js';
 import type { CliContext } from '../context.js';
@@ -39,12 +39,15 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       try {
         const loaded = await ctx.loadConfig();
         const names = environmentNames(loaded);
-        // Each environment resolves (policy overrides merged and validated, paths and state_dir).
-        for (const name of names) resolveEnvironment(loaded, name);
+        // Each environment resolves (policy overrides merged and validated, paths and state_dir). One
+        // disabled by an unset variable is valid configuration, named in the warnings and here.
+        const disabled = names.filter((n) => disabledReason(loaded, n) !== null);
+        for (const name of names) if (!disabled.includes(name)) resolveEnvironment(loaded, name);
         if (opts.json) {
-          ctx.json({ ok: true, file: loaded.filepath, warnings: loaded.warnings, environments: names });
+          ctx.json({ ok: true, file: loaded.filepath, warnings: loaded.warnings, environments: names, ...(disabled.length > 0 ? { disabled } : {}) });
         } else {
-          const envs = names.length > 0 ? `${names.length} environment${names.length === 1 ? '' : 's'}: ${names.join(', ')}` : 'no environments';
+          const label = (n: string): string => (disabled.includes(n) ? `${n} (disabled)` : n);
+          const envs = names.length > 0 ? `${names.length} environment${names.length === 1 ? '' : 's'}: ${names.map(label).join(', ')}` : 'no environments';
           ctx.out(`${ctx.color.green('ok')} ${loaded.filepath ?? '(built-in defaults)'} (${envs}${loaded.warnings.length > 0 ? `; ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : ''})`);
         }
       } catch (err) {
@@ -77,6 +80,11 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       } else {
         const environments: Record<string, unknown> = {};
         for (const n of environmentNames(loaded)) {
+          const off = disabledReason(loaded, n);
+          if (off) {
+            environments[n] = { disabled: off };
+            continue;
+          }
           const { name: _n, ...rest } = resolveEnvironment(loaded, n);
           environments[n] = rest;
         }

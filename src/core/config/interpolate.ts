@@ -1,8 +1,10 @@
 /**
  * `${NAME}` and `${NAME:-default}` interpolation on the string scalars of a parsed YAML document,
  * before validation. `$${` writes a literal `${`. A variable that is unset (or empty) with no default
- * removes the key that uses it: the feature is disabled and the loader warns. A literal `${...}` never
- * survives: a malformed reference is a configuration error.
+ * removes the key that uses it and the loader disables the feature it belongs to, with a warning: a
+ * notification channel goes quiet; any other key (a service command, a user, a health check) takes the
+ * whole environment out of service, since running it without that key would change what a rollback
+ * does. A literal `${...}` never survives: a malformed reference is a configuration error.
  */
 import { isAlias, isMap, isScalar, isSeq, Scalar, type Node } from 'yaml';
 import { keyString, type KeyPath } from './positions.js';
@@ -87,6 +89,11 @@ export interface Removal {
   node: Node;
   /** Left out on purpose (an empty default): no warning. */
   silent: boolean;
+  /**
+   * Not removed: an unset variable outside the notification channels. The value stays as written so
+   * the rest validates, and the loader disables its environment, so the literal is never used.
+   */
+  kept: boolean;
 }
 
 export interface InterpolationProblem {
@@ -95,13 +102,35 @@ export interface InterpolationProblem {
   node: Node;
 }
 
+/**
+ * Keys that an unset variable switches off alone: the notification channels of `rollback_policy` and of
+ * an environment's `policy:` override. Any other key takes its environment (or, under rollback_policy,
+ * every environment) out of service until the variable is set.
+ */
+export function isOptionalWhenUnset(path: KeyPath): boolean {
+  const [first, name, second, third] = path.map(String);
+  if (first === 'rollback_policy') return name === 'notifications';
+  return first === 'environments' && name !== undefined && second === 'policy' && third === 'notifications';
+}
+
+/** `${A} is unset and has no default; export A or write ${A:-default}`. */
+export function unsetVariableMessage(variables: readonly string[], env: Env): string {
+  const refs = variables.map((v) => `\${${v}}`).join(', ');
+  const state = variables.every((v) => env[v] === '') ? 'empty' : 'unset';
+  const plural = variables.length > 1;
+  const first = variables[0] ?? 'NAME';
+  return `${refs} ${plural ? 'are' : 'is'} ${state} and ${plural ? 'have' : 'has'} no default; export ${variables.join(' and ')} or write \${${first}:-default}`;
+}
+
 const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
  * Interpolates every string scalar under `root` in place. Keys whose value uses an unset variable are
- * removed (sequence items too) and reported in `removals`; so is a value that comes out empty from an
- * explicit empty default (`${NAME:-}`), silently. An unquoted scalar that becomes a number or
- * a boolean (`port: ${SSH_PORT:-22}`) takes that type, as if it had been written so.
+ * reported in `removals`: notification channels are removed, any other key is kept as written (`kept`:
+ * the loader disables its environment). A value that comes out empty from an explicit empty default
+ * (`${NAME:-}`) is removed silently, anywhere (sequence items too). An unquoted
+ * scalar that becomes a number or a boolean (`port: ${SSH_PORT:-22}`) takes that type, as if it had
+ * been written so.
  */
 export function interpolateDocument(root: Node | null, env: Env): { removals: Removal[]; problems: InterpolationProblem[] } {
   const removals: Removal[] = [];
@@ -120,11 +149,12 @@ export function interpolateDocument(root: Node | null, env: Env): { removals: Re
         return undefined;
       }
       if (r.kind === 'unset') {
-        removals.push({ path, variables: r.variables, node, silent: false });
-        return 'remove';
+        const kept = !isOptionalWhenUnset(path);
+        removals.push({ path, variables: r.variables, node, silent: false, kept });
+        return kept ? undefined : 'remove';
       }
       if (r.changed && r.value === '') {
-        removals.push({ path, variables: [], node, silent: true });
+        removals.push({ path, variables: [], node, silent: true, kept: false });
         return 'remove';
       }
       if (r.changed) {

@@ -87,6 +87,19 @@ function literalValues(s: AnySchema, key: string): unknown[] {
   return sd.values ?? [];
 }
 
+/** The one key of each union option when every option is an object with a single, distinct key. */
+function kindKeys(options: readonly AnySchema[]): string[] | undefined {
+  if (options.length < 2) return undefined;
+  const keys: string[] = [];
+  for (const o of options) {
+    const d = def(o);
+    const shapeKeys = d.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+    if (shapeKeys.length !== 1 || keys.includes(shapeKeys[0] as string)) return undefined;
+    keys.push(shapeKeys[0] as string);
+  }
+  return keys;
+}
+
 /** Keys an object at `path` may have. */
 export function knownKeysAt(schema: AnySchema, path: KeyPath, data: unknown): string[] {
   const keys = new Set<string>();
@@ -179,7 +192,7 @@ function describeIssue(issue: Issue, schema: AnySchema, data: unknown, base: Key
     case 'unrecognized_keys': {
       const known = knownKeysAt(schema, path, data);
       return issue.keys.map((key) => {
-        const near = suggest(key, known);
+        const near = suggest(key, known.filter((k) => k !== key));
         let message = `unknown key "${key}"`;
         if (near) message += `; did you mean "${near}"?`;
         else if (known.length > 0) message += `; expected one of: ${known.join(', ')}`;
@@ -238,6 +251,19 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, schema: AnySchema, d
   }
   if (issue.errors.length === 0) return [{ path, message: issue.message, at: 'value' }];
 
+  // Forms told apart by a single key each (a health check: http, tcp or command).
+  // (No kind key at all but other keys: those are reported as unknown keys below.)
+  const kinds = kindKeys(schemasAt(schema, path, data));
+  if (kinds && kinds.length === issue.errors.length && isRecord(value)) {
+    const present = kinds.filter((k) => k in value);
+    const one = `exactly one of ${kinds.join(', ')}`;
+    if (present.length > 1) {
+      return [{ path, message: `this item has ${present.length} kinds (${present.join(', ')}) but must have ${one}: split it into one list item per kind`, at: 'value' }];
+    }
+    if (present.length === 1) return describeIssues(issue.errors[kinds.indexOf(present[0] as string)] ?? [], schema, data, path);
+    if (Object.keys(value).length === 0) return [{ path, message: `expected ${one}, got an empty mapping`, at: 'value' }];
+  }
+
   const scored = issue.errors.map((branch) => {
     const rootMismatch = branch.some((i) => i.path.length === 0 && (i.code === 'unrecognized_keys' || i.code === 'invalid_type'));
     const depth = Math.max(0, ...branch.map((i) => i.path.length));
@@ -260,12 +286,6 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, schema: AnySchema, d
           at: 'key' as const,
         };
       });
-    }
-    const forms = issue.errors
-      .map((branch) => branch.find((i) => i.code === 'invalid_type' && i.path.length === 1)?.path[0])
-      .filter((k): k is string => typeof k === 'string');
-    if (forms.length > 0) {
-      return [{ path, message: `expected exactly one of the keys ${forms.join(', ')}, got ${Object.keys(value).join(', ') || 'none'}`, at: 'value' }];
     }
   }
   const expected = issue.errors

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, UserError, ExitCode } from '../errors.js';
-import { interpolateDocument, type Env, type Removal } from './interpolate.js';
+import { interpolateDocument, unsetVariableMessage, type Env, type Removal } from './interpolate.js';
 import { describeIssues, suggest, type Problem } from './issues.js';
 import { deepMerge, isPlainObject } from './merge.js';
 import { formatKeyPath, sameOrUnder, SourceMap, type KeyPath, type Position } from './positions.js';
@@ -25,6 +25,9 @@ import {
   type Policy,
   type ResolvedEnvironment,
 } from './schema.js';
+
+/** The `disabled` key for a variable unset under rollback_policy: it takes every environment out. */
+const ALL_ENVIRONMENTS = '*';
 
 export const SEARCH_PLACES = [
   'rollback-config.yml',
@@ -206,24 +209,80 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
   const map = new SourceMap(doc, lineCounter, rootIsEmpty ? null : root);
 
   const { removals, problems: interpolationProblems } = interpolateDocument(rootIsEmpty ? null : root, env);
-  const problems: string[] = interpolationProblems.map((p) => `${posOf(p.node.range?.[0])}: ${formatKeyPath(p.path)}: ${p.message}`);
-  for (const r of removals) if (!r.silent) warnings.push(`${posOf(r.node.range?.[0])}: ${unsetWarning(r)}`);
+  // An unset variable: a notification channel goes quiet; any other key takes its environment (under
+  // rollback_policy: every environment) out of service until it is set. The load itself never fails
+  // for it (the contract), but nothing runs on an environment that lacks a key it was written with.
+  const disabled: Record<string, string> = {};
+  for (const r of removals) {
+    if (r.silent) continue;
+    const at = posOf(r.node.range?.[0]);
+    if (!r.kept) {
+      warnings.push(`${at}: ${unsetWarning(r)}`);
+      continue;
+    }
+    const scope = r.path[0] === 'environments' && typeof r.path[1] === 'string' ? r.path[1] : ALL_ENVIRONMENTS;
+    const why = `${at}: ${formatKeyPath(r.path)}: ${unsetVariableMessage(r.variables, env)}`;
+    disabled[scope] ??= why;
+    warnings.push(`${why}; ${scope === ALL_ENVIRONMENTS ? 'every environment is' : `environment ${scope} is`} disabled until it is set`);
+  }
+  // Malformed references. Their values are left as written; validation problems at (or under) those
+  // keys follow from them and are not repeated.
+  const found: LocatedProblem[] = interpolationProblems.map((p) => ({
+    pos: p.node.range ? lineCounter.linePos(p.node.range[0]) : undefined,
+    text: `${formatKeyPath(p.path)}: ${p.message}`,
+  }));
+  const report = (p: Problem): void => {
+    if (!interpolationProblems.some((ip) => sameOrUnder(p.path, ip.path))) found.push(locateProblem(p, map, removals, lineCounter));
+  };
+  const fail = (extra: string[] = []): never => {
+    found.sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0));
+    const lines = [...new Set(found.map((f) => `${f.pos ? `${file}:${f.pos.line}:${f.pos.col}` : file}: ${f.text}`))];
+    throw new ConfigProblemsError(file, [...lines, ...extra], warnings, HINT_FIX(file));
+  };
 
   let data: unknown = {};
   if (!rootIsEmpty && root) {
     try {
       data = root.toJS(doc, { maxAliasCount: 100 }) as unknown;
     } catch (err) {
-      problems.push(`${file}: invalid YAML: ${firstLine((err as Error).message)}`);
+      fail([`${file}: invalid YAML: ${firstLine((err as Error).message)}`]);
     }
   }
-  if (problems.length > 0) throw new ConfigProblemsError(file, problems, warnings, HINT_FIX(file));
 
-  const parsed = ConfigSchema.safeParse(data);
-  const found: LocatedProblem[] = [];
-  if (!parsed.success) {
-    for (const p of describeIssues(parsed.error.issues, ConfigSchema, data)) found.push(locateProblem(p, map, removals, lineCounter));
+  let { parsed, problems } = validate(data);
+  // A value kept as written because its variable is unset may not fit its key (a number, a URL). Its
+  // environment is disabled anyway: leave that environment out of what is validated (under
+  // rollback_policy, leave the key out: its default applies until the variable is set).
+  const kept = removals.filter((r) => r.kept);
+  const keptAt = (p: Problem): Removal | undefined => kept.find((k) => sameOrUnder(p.path, k.path));
+  if (problems.length > 0 && problems.every((p) => keptAt(p)) && isPlainObject(data)) {
+    for (const p of problems) {
+      const k = keptAt(p)!.path;
+      if (k[0] === 'environments' && typeof k[1] === 'string' && isPlainObject(data.environments)) delete data.environments[k[1]];
+      else deleteAt(data, k);
+    }
+    ({ parsed, problems } = validate(data));
   }
+  for (const p of problems) report(p);
+  if (found.length > 0) fail();
+  if (!parsed.success) throw new ConfigProblemsError(file, [`${file}: invalid configuration`], warnings, HINT_FIX(file));
+
+  return {
+    config: parsed.data,
+    filepath: opts.filepath,
+    warnings,
+    disabled,
+    locate: (p: KeyPath) => {
+      const loc = map.locate(p);
+      return loc ? { file, line: loc.pos.line, col: loc.pos.col, exact: loc.exact } : undefined;
+    },
+  };
+}
+
+/** The schema's verdict on the data, with every problem, the per-environment policy overrides included. */
+function validate(data: unknown): { parsed: ReturnType<typeof ConfigSchema.safeParse>; problems: Problem[] } {
+  const parsed = ConfigSchema.safeParse(data);
+  const problems = parsed.success ? [] : describeIssues(parsed.error.issues, ConfigSchema, data);
   // Per-environment policy overrides: merged over rollback_policy and validated as a whole policy.
   if (isPlainObject(data)) {
     const basePolicy = data.rollback_policy ?? {};
@@ -231,26 +290,19 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
     if (PolicySchema.safeParse(basePolicy).success && isPlainObject(envs)) {
       for (const [name, envRaw] of Object.entries(envs)) {
         if (!isPlainObject(envRaw) || !isPlainObject(envRaw.policy)) continue;
-        for (const p of policyProblems(basePolicy, envRaw.policy, name)) found.push(locateProblem(p, map, removals, lineCounter));
+        problems.push(...policyProblems(basePolicy, envRaw.policy, name));
       }
     }
   }
-  if (found.length > 0) {
-    found.sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0));
-    const lines = [...new Set(found.map((f) => `${f.pos ? `${file}:${f.pos.line}:${f.pos.col}` : file}: ${f.text}`))];
-    throw new ConfigProblemsError(file, lines, warnings, HINT_FIX(file));
-  }
-  if (!parsed.success) throw new ConfigProblemsError(file, [`${file}: invalid configuration`], warnings, HINT_FIX(file));
+  return { parsed, problems };
+}
 
-  return {
-    config: parsed.data,
-    filepath: opts.filepath,
-    warnings,
-    locate: (p: KeyPath) => {
-      const loc = map.locate(p);
-      return loc ? { file, line: loc.pos.line, col: loc.pos.col, exact: loc.exact } : undefined;
-    },
-  };
+/** Remove the key at `path` from plain data (a no-op when it is not there). */
+function deleteAt(data: unknown, path: KeyPath): void {
+  let node: unknown = data;
+  for (const k of path.slice(0, -1)) node = isPlainObject(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[k as never] : undefined;
+  const last = path[path.length - 1];
+  if (isPlainObject(node) && last !== undefined) delete node[last as string];
 }
 
 interface LocatedProblem {
@@ -272,6 +324,8 @@ function locateProblem(p: Problem, map: SourceMap, removals: readonly Removal[],
   if (removed && removedAt !== undefined && !loc?.exact) loc = { pos: lineCounter.linePos(removedAt), exact: true };
   if (removed?.silent) {
     text += ` (its value came out empty from an empty default, so ${formatKeyPath(removed.path)} was removed)`;
+  } else if (removed?.kept) {
+    text += ` (${unsetVariableMessage(removed.variables, {})})`;
   } else if (removed) {
     const v = removed.variables[0] ?? 'NAME';
     text += ` (${removed.variables.join(', ')} ${removed.variables.length > 1 ? 'are' : 'is'} unset, so ${formatKeyPath(removed.path)} was removed: set ${v} or give a default, \${${v}:-value})`;
@@ -286,12 +340,12 @@ function policyProblems(base: unknown, override: Record<string, unknown>, envNam
   return describeIssues(r.error.issues, PolicySchema, merged).map((p) => ({ ...p, path: ['environments', envName, 'policy', ...p.path] }));
 }
 
+/** What switching off a notification key means (the only keys an unset variable may remove). */
 const FEATURES: Record<string, string> = {
   slack_webhook: 'Slack notifications are off',
   email: 'email notifications are off',
-  command: 'this command is not run',
-  url: 'this URL is not used',
-  identity_file: 'ssh uses its default identity',
+  command: 'the notification command is not run',
+  ceo_alert: 'notifications are not marked critical',
 };
 
 function unsetWarning(r: Removal): string {
@@ -320,9 +374,15 @@ function describeNode(node: Node | null): string {
 // ---------------------------------------------------------------------------------------------------
 // environments
 
+/** Why an environment is out of service (a key it needs uses an unset variable), or null. */
+export function disabledReason(loaded: LoadedConfig, name: string): string | null {
+  return loaded.disabled?.[name] ?? loaded.disabled?.[ALL_ENVIRONMENTS] ?? null;
+}
+
 /** Names of the environments, sorted. */
 export function environmentNames(loaded: LoadedConfig): string[] {
-  return Object.keys(loaded.config.environments).sort();
+  const disabled = Object.keys(loaded.disabled ?? {}).filter((n) => n !== ALL_ENVIRONMENTS);
+  return [...new Set([...Object.keys(loaded.config.environments), ...disabled])].sort();
 }
 
 function unknownEnvironment(name: string, known: string[]): UserError {
@@ -342,6 +402,10 @@ function unknownEnvironment(name: string, known: string[]): UserError {
 export function resolveEnvironment(loaded: LoadedConfig, name: string): ResolvedEnvironment {
   const envs = loaded.config.environments;
   const envCfg: EnvironmentConfig | undefined = Object.prototype.hasOwnProperty.call(envs, name) ? envs[name] : undefined;
+  const off = disabledReason(loaded, name);
+  if (off && (envCfg || loaded.disabled?.[name])) {
+    throw new ConfigError(`environment ${name} is disabled: ${off}`, 'set the variable in the environment that runs rollback-tui, or give it a default in the config');
+  }
   if (!envCfg) throw unknownEnvironment(name, environmentNames(loaded));
 
   const policy = resolvePolicy(loaded, name, envCfg);

@@ -288,6 +288,11 @@ export interface LoadedConfig {
   /** Non-fatal problems, e.g. "${SLACK_WEBHOOK_URL} is unset: Slack notifications are disabled". */
   warnings: string[];
   /**
+   * Environments out of service because a key they need uses an unset variable: name (or `*` for
+   * all) -> why. resolveEnvironment refuses them with exit 78. Absent for configs built in code.
+   */
+  disabled?: Record<string, string>;
+  /**
    * Where a key path sits in the file (1-based line and column; `exact: false` when the path is not in
    * the file and the position is its nearest parent). Absent for configs built in code.
    */

@@ -10,7 +10,11 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { redactSecrets } from '../config/redact.js';
 import type { Notifications } from '../config/schema.js';
+
+/** URLs (down to scheme and host), tokens and passwords out of a message; one implementation, in config/redact.ts. */
+export { redactSecrets };
 
 export type NotificationEventType =
   | 'rollback_started'
@@ -42,17 +46,6 @@ export interface NotifierOptions {
 interface Channel {
   name: string;
   send(ev: NotificationEvent, signal: AbortSignal): Promise<void>;
-}
-
-/** Replace anything URL-like in a message so a webhook or token never reaches a terminal or log. */
-export function redactSecrets(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (u) => {
-    try {
-      return `${new URL(u).protocol}//${new URL(u).host}/***`;
-    } catch {
-      return '***';
-    }
-  });
 }
 
 function onPath(bin: string): string | null {
