@@ -216,6 +216,10 @@ export class ConsoleController {
     for (const { event } of events) {
       if (event.type === 'rollback' && event.phase === 'finished') refreshAll = true;
       if (event.type === 'state' && event.state.live !== this.state.backups.find((b) => b.current)?.name) refreshBackups = true;
+      // A healthy baseline marks its release known-good (before the event): show the mark.
+      if (event.type === 'baseline' && event.baseline.healthy && !this.state.backups.some((b) => b.name === event.baseline.release && b.knownGood)) {
+        refreshBackups = true;
+      }
     }
     if (refreshAll) void this.refresh();
     else if (refreshBackups) void this.refreshBackups();
@@ -335,10 +339,12 @@ export class ConsoleController {
       case 'dispatch':
         this.dispatch(intent.action);
         return;
-      case 'openRollback':
+      case 'openRollback': {
+        const before = this.state.dialog;
         this.dispatch({ type: 'dialog/openRollback', kind: intent.rollback, dryRun: intent.dryRun, target: intent.target });
-        void this.loadPlan();
+        if (this.state.dialog !== before) void this.loadPlan();
         return;
+      }
       case 'openHistory': {
         const entry = this.state.history[intent.index];
         if (!entry) return;
@@ -396,9 +402,15 @@ export class ConsoleController {
     }
   }
 
+  /**
+   * Fetch the plan of the rollback dialog just opened. It is tagged with the dialog's request id: if the
+   * operator has meanwhile backed out and opened another dialog (another target, another kind), the
+   * reducer drops it, and the preview stays on the request that will run.
+   */
   private async loadPlan(): Promise<void> {
     const d = this.state.dialog;
     if (d?.type !== 'rollback') return;
+    const { requestId } = d;
     try {
       const plan = await this.deps.engine.plan({
         env: this.state.env.name,
@@ -408,13 +420,10 @@ export class ConsoleController {
         trigger: 'manual',
         dryRun: true,
       });
-      const now = this.state.dialog;
-      if (now?.type === 'rollback' && now.stage === 'loading') {
-        const { backups: _b, target: _t, ...rest } = plan;
-        this.dispatch({ type: 'dialog/plan', plan: rest });
-      }
+      const { backups: _b, target: _t, ...rest } = plan;
+      this.dispatch({ type: 'dialog/plan', plan: rest, requestId });
     } catch (err) {
-      if (this.state.dialog?.type === 'rollback') this.dispatch({ type: 'dialog/planError', message: message(err) });
+      this.dispatch({ type: 'dialog/planError', message: message(err), requestId });
     }
   }
 

@@ -2,7 +2,8 @@
  * runConsole: the full-screen console on one environment. Opens the environment (unless given a
  * handle), builds the real RollbackEngine and Monitor, renders with ink in the alternate screen, and
  * always restores the terminal (alternate screen, cursor, raw mode): on quit, on SIGTERM/SIGHUP, on
- * process exit and after an uncaught exception. Resolves to the exit code.
+ * process exit, after an uncaught exception and after a component crash (ink unmounts; the console
+ * stops, monitor included, and resolves to 1 with the error on stderr). Resolves to the exit code.
  */
 import React from 'react';
 import { render } from 'ink';
@@ -13,6 +14,7 @@ import { currentIdentity, formatIdentity } from '../core/engine/identity.js';
 import { Monitor, type MonitorOptions } from '../core/monitor/monitor.js';
 import { App } from './app.js';
 import { ConsoleController, type ConsoleAction } from './controller.js';
+import { isRunning } from './state/reducer.js';
 import { loadTheme, type ThemeRequest } from './theme.js';
 
 export interface RunConsoleOptions {
@@ -88,10 +90,14 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     }
   };
   const onExit = (): void => restore();
-  const onFatal = (err: unknown): void => {
+  /** Stop everything (the monitor must not go on rolling back headless), give the terminal back, say why. */
+  const crashed = (err: unknown): void => {
     controller.stop();
     restore();
     stderr.write(`rollback-tui: console crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  };
+  const onFatal = (err: unknown): void => {
+    crashed(err);
     process.exit(1);
   };
   // SIGTERM / SIGHUP / opts.signal: the same path as `q`, confirmed (a running rollback is aborted safely first).
@@ -102,8 +108,13 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
 
+  // A broken theme is also in the events pane, but there it scrolls away: say it on the terminal too,
+  // before the alternate screen takes it (it is there again after quitting).
+  for (const w of themeWarnings) stderr.write(`warning: ${w}\n`);
   stdout.write(ENTER_ALT);
   let instance: ReturnType<typeof render> | null = null;
+  let leaving = false;
+  let failed = false;
   try {
     instance = render(React.createElement(App, { controller, theme }), {
       stdin,
@@ -113,12 +124,27 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
       patchConsole: true,
       maxFps: 20,
     });
+    // A component that throws makes ink unmount and reject waitUntilExit: the console is gone, so that is
+    // fatal, like an uncaught exception, except that a rollback of ours still running is stopped safely
+    // (as on a confirmed `q`) rather than cut off. Should ink ever leave without an error, quit as on `q`.
+    void instance.waitUntilExit().then(
+      () => {
+        if (!leaving) controller.requestQuit();
+      },
+      (err: unknown) => {
+        failed = true;
+        crashed(err);
+        if (isRunning(controller.getState())) stderr.write('rollback-tui: stopping the running rollback safely first…\n');
+        controller.requestQuit();
+      },
+    );
     controller.start();
     opts.signal?.addEventListener('abort', onSignal, { once: true });
     if (opts.signal?.aborted) onSignal();
     const code = await controller.waitForExit();
-    return code;
+    return failed ? 1 : code;
   } finally {
+    leaving = true;
     opts.signal?.removeEventListener('abort', onSignal);
     controller.stop();
     instance?.unmount();

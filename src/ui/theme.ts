@@ -137,7 +137,7 @@ export interface ThemeRequest {
 
 export interface LoadedTheme {
   theme: Theme;
-  /** Non-fatal problems, shown as events in the console and on stderr by the CLI. */
+  /** Non-fatal problems: runConsole prints them on stderr before it takes the screen, and logs them as events. */
   warnings: string[];
 }
 

@@ -1,8 +1,8 @@
 /**
  * The console through the real controller, the real App and a real environment (a temp symlink store,
- * the real engine): extra (demo) actions, the history detail dialog and the quit signal. The monitor
- * is a stand-in that only reports a state: these tests are about keys, dialogs, footer, help and
- * quitting, not about sampling.
+ * the real engine): extra (demo) actions, the history detail dialog, and runConsole on a fake terminal
+ * (the quit signal, a component crash, a theme warning). Except in runConsole, the monitor is a stand-in
+ * that only reports a state: these tests are about keys, dialogs, footer, help and quitting, not sampling.
  */
 // runConsole below draws to a fake terminal: hide CI from ink first, as the bin's loadConsoleUi does.
 import './no-ci.js';
@@ -17,10 +17,11 @@ import { cleanup, render } from 'ink-testing-library';
 import { openEnvironment, type EnvironmentHandle } from '../../src/core/environment.js';
 import { RollbackEngine } from '../../src/core/engine/engine.js';
 import type { MonitorState } from '../../src/core/monitor/types.js';
+import type { Backup } from '../../src/core/stores/types.js';
 import { App } from '../../src/ui/app.js';
 import { ConsoleController, type ConsoleAction } from '../../src/ui/controller.js';
 import { bindingsOf, footerBindings, resolveKey, validateExtraActions, type KeyContext } from '../../src/ui/keybindings.js';
-import { runConsole } from '../../src/ui/run.js';
+import { runConsole, type RunConsoleOptions } from '../../src/ui/run.js';
 import { DEFAULT_THEME } from '../../src/ui/theme.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
 import { monitorState, staticMonitor } from './fixtures.js';
@@ -263,33 +264,83 @@ describe('history detail', () => {
   });
 });
 
-describe('runConsole signal', () => {
+/**
+ * runConsole on a fake terminal (`over` replaces options). Resolves once the first full frame is drawn:
+ * `done` is runConsole's promise.
+ */
+async function startConsole(over: Partial<RunConsoleOptions> = {}) {
+  // ink patches the console with `new console.Console(...)`; vitest's console has no Console.
+  const patched = console as { Console?: typeof Console };
+  const saved = patched.Console;
+  patched.Console ??= Console;
+  onTestFinished(() => {
+    patched.Console = saved;
+  });
+  const t = fakeTerminal();
+  let errors = '';
+  t.stderr.on('data', (c: Buffer) => (errors += c.toString()));
+  // What stdout held when each stderr write was made (the theme warning must come before the alternate screen).
+  const stdoutAtStderrWrite: string[] = [];
+  const write = t.stderr.write.bind(t.stderr);
+  t.stderr.write = ((chunk: string, ...rest: never[]) => {
+    stdoutAtStderrWrite.push(t.written());
+    return write(chunk, ...rest);
+  }) as typeof t.stderr.write;
+  const done = runConsole({
+    env: envOf(layout),
+    handle,
+    stdin: t.stdin as unknown as NodeJS.ReadStream,
+    stdout: t.stdout as unknown as NodeJS.WriteStream,
+    stderr: t.stderr as unknown as NodeJS.WriteStream,
+    processEnv: {},
+    ...over,
+  });
+  const deadline = Date.now() + 10_000;
+  while (!t.written().includes('Backups')) {
+    if (Date.now() > deadline) throw new Error('the console did not draw');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { done, written: t.written, errors: () => errors, stdoutAtStderrWrite };
+}
+
+describe('runConsole', () => {
   it('quits when the signal is aborted, without asking, and restores the terminal', async () => {
-    // ink patches the console with `new console.Console(...)`; vitest's console has no Console.
-    const patched = console as { Console?: typeof Console };
-    const saved = patched.Console;
-    patched.Console ??= Console;
-    onTestFinished(() => {
-      patched.Console = saved;
-    });
-    const t = fakeTerminal();
     const ac = new AbortController();
-    const done = runConsole({
-      env: envOf(layout),
-      handle,
-      stdin: t.stdin as unknown as NodeJS.ReadStream,
-      stdout: t.stdout as unknown as NodeJS.WriteStream,
-      stderr: t.stderr as unknown as NodeJS.WriteStream,
-      processEnv: {},
-      signal: ac.signal,
-    });
-    const deadline = Date.now() + 10_000;
-    while (!t.written().includes('Backups')) {
-      if (Date.now() > deadline) throw new Error('the console did not draw');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const c = await startConsole({ signal: ac.signal });
     ac.abort();
-    await expect(done).resolves.toBe(0);
-    expect(t.written()).toContain('\x1b[?1049l');
+    await expect(c.done).resolves.toBe(0);
+    expect(c.written()).toContain('\x1b[?1049l');
+  });
+
+  it('a component that throws ends the console (exit 1, not a headless monitor): terminal restored, the error on stderr', async () => {
+    // A backup whose name cannot be read: the backups panel throws when it draws it.
+    const broken = {
+      created: '2024-11-12T10:00:00Z',
+      createdMs: Date.parse('2024-11-12T10:00:00Z'),
+      sizeBytes: null,
+      current: false,
+      knownGood: false,
+      bad: false,
+      get name(): string {
+        throw new Error('boom: a backup without a name');
+      },
+    } satisfies Backup;
+    const store = new Proxy(handle.store, {
+      get: (target, prop) => (prop === 'list' ? () => Promise.resolve([broken]) : (Reflect.get(target, prop) as unknown)),
+    });
+    const c = await startConsole({ handle: { ...handle, store } });
+    await expect(c.done).resolves.toBe(1);
+    expect(c.written().lastIndexOf('\x1b[?1049l')).toBeGreaterThan(c.written().lastIndexOf('\x1b[?1049h'));
+    expect(c.errors()).toContain('rollback-tui: console crashed: Error: boom: a backup without a name');
+  });
+
+  it('a broken theme is also a warning on stderr, written before the alternate screen', async () => {
+    const ac = new AbortController();
+    const c = await startConsole({ signal: ac.signal, theme: { flag: 'no-such-theme' } });
+    ac.abort();
+    await expect(c.done).resolves.toBe(0);
+    expect(c.errors()).toMatch(/^warning: theme "no-such-theme" not found .*; using the default theme\n/);
+    expect(c.stdoutAtStderrWrite[0]).toBe('');
+    expect(c.written()).toContain('theme "no-such-theme" not found');
   });
 });

@@ -3,7 +3,7 @@ import { initialState, reducer } from '../../src/ui/state/reducer.js';
 import { routeKey } from '../../src/ui/state/input.js';
 import { EVENTS_LIMIT, SERIES_LIMIT, type Action, type AppState } from '../../src/ui/state/types.js';
 import type { KeyPress } from '../../src/ui/keybindings.js';
-import { NOW, dashboardState, envInfo, plan, sample, trigger } from './fixtures.js';
+import { NOW, dashboardState, envInfo, monitorState, plan, sample, trigger } from './fixtures.js';
 
 const run = (s: AppState, ...actions: Action[]): AppState => actions.reduce(reducer, s);
 
@@ -30,6 +30,19 @@ describe('series and events', () => {
     expect(s.events.at(-1)?.text).toBe(`e${EVENTS_LIMIT + 19}`);
   });
 
+  it('logs a baseline once: one the monitor establishes is its own alert; one it loads is logged here', () => {
+    const baseline = monitorState().baseline!;
+    const event = { type: 'monitor/event', event: { type: 'baseline', env: 'prod', baseline }, at: NOW } as const;
+    const establishing = reducer(dashboardState(), {
+      type: 'monitor/state',
+      state: monitorState({ phase: 'baseline', baseline: null, baselineProgress: { observedSeconds: 290, neededSeconds: 300 } }),
+    });
+    expect(reducer(establishing, event).events).toBe(establishing.events);
+    const loaded = reducer(dashboardState(), event);
+    expect(loaded.events.length - dashboardState().events.length).toBe(1);
+    expect(loaded.events.at(-1)?.text).toMatch(/^baseline of backup_20261124_110000 loaded \(30 samples\): p95 100ms/);
+  });
+
   it('logs trigger transitions with the explanation', () => {
     const t = trigger('error_rate', { status: 'breached', explanation: 'error rate 5/min > 1/min' });
     const s = reducer(dashboardState(), { type: 'monitor/event', event: { type: 'trigger', env: 'prod', trigger: t, previous: 'ok' }, at: NOW });
@@ -47,6 +60,34 @@ describe('focus and selection', () => {
     expect(s.focus).toBe('backups');
     s = keys(s, { input: '', key: { tab: true, shift: true } });
     expect(s.focus).toBe('events');
+  });
+
+  it('the events pane selects the newest event (0); k goes older, j newer; a scrolled-back selection keeps its line', () => {
+    let s = dashboardState();
+    for (let i = 0; i < 5; i++) s = reducer(s, { type: 'log', line: { at: NOW, level: 'info', source: 'console', text: `e${i}` } });
+    const selectedText = (x: AppState): string | undefined => x.events[x.events.length - 1 - x.selection.events]?.text;
+    s = keys(s, { input: '', key: { tab: true, shift: true } });
+    expect(s.focus).toBe('events');
+    expect(s.selection.events).toBe(0);
+    expect(selectedText(s)).toBe('e4');
+    s = keys(s, 'j');
+    expect(selectedText(s)).toBe('e4');
+    s = keys(s, 'k', { input: '', key: { upArrow: true } });
+    expect(selectedText(s)).toBe('e2');
+    // New events arrive: the line being read stays selected ...
+    s = run(s, { type: 'log', line: { at: NOW, level: 'info', source: 'console', text: 'e5' } });
+    s = run(s, { type: 'monitor/event', event: { type: 'alert', env: 'prod', severity: 'info', message: 'e6' }, at: NOW });
+    expect(selectedText(s)).toBe('e2');
+    s = keys(s, 'j', { input: '', key: { downArrow: true } }, 'j', 'j', 'j', 'j');
+    expect(s.selection.events).toBe(0);
+    // ... and at the newest, the selection follows new events.
+    s = run(s, { type: 'log', line: { at: NOW, level: 'info', source: 'console', text: 'e7' } });
+    expect(selectedText(s)).toBe('e7');
+    // Scrolled back to the oldest line of a full log: it stays in bounds as lines drop off.
+    for (let i = 0; i < EVENTS_LIMIT; i++) s = keys(s, 'k');
+    expect(s.selection.events).toBe(s.events.length - 1);
+    for (let i = 0; i < EVENTS_LIMIT; i++) s = run(s, { type: 'log', line: { at: NOW, level: 'info', source: 'console', text: `f${i}` } });
+    expect(s.selection.events).toBe(EVENTS_LIMIT - 1);
   });
 
   it('j/k and arrows move the selection within bounds', () => {
@@ -114,6 +155,26 @@ describe('rollback dialog', () => {
       expect(s.dialog).toBeNull();
       expect(s.pendingRun).toBeNull();
     }
+  });
+
+  it('applies only the plan of the dialog open now: one fetched for a dialog backed out of is dropped', () => {
+    // `t` on one backup, Esc, `t` on another: the first plan arrives late.
+    let s = keys(dashboardState(), 'j', ENTER);
+    const first = s.dialog;
+    s = keys(s, ESC, 'j', ENTER);
+    const second = s.dialog;
+    expect(first).toMatchObject({ type: 'rollback', target: 'backup_20261123_090000' });
+    expect(second).toMatchObject({ type: 'rollback', target: 'backup_20261122_090000', stage: 'loading' });
+    if (first?.type !== 'rollback' || second?.type !== 'rollback') throw new Error('no rollback dialog');
+    expect(second.requestId).not.toBe(first.requestId);
+    const stale = plan({ kind: 'targeted', to: { name: 'backup_20261123_090000', created: '2026-11-23T09:00:00Z', knownGood: true, bad: false } });
+    expect(reducer(s, { type: 'dialog/plan', plan: stale, requestId: first.requestId })).toBe(s);
+    expect(reducer(s, { type: 'dialog/planError', message: 'gone', requestId: first.requestId })).toBe(s);
+    const own = plan({ kind: 'targeted', to: { name: 'backup_20261122_090000', created: '2026-11-22T09:00:00Z', knownGood: false, bad: true } });
+    s = reducer(s, { type: 'dialog/plan', plan: own, requestId: second.requestId });
+    expect(s.dialog).toMatchObject({ stage: 'reason', plan: { to: { name: 'backup_20261122_090000' } } });
+    // A plan (or error) arriving after the dialog has moved on changes nothing either.
+    expect(reducer(s, { type: 'dialog/planError', message: 'late', requestId: second.requestId })).toBe(s);
   });
 
   it('a plan with problems blocks the dialog', () => {

@@ -1,4 +1,7 @@
-/** The log of monitor and engine events, newest at the bottom. */
+/**
+ * The log of monitor and engine events, newest at the bottom. Unfocused it follows the newest lines;
+ * focused, the selected line (counted back from the newest: 0 = newest) is marked and kept in view.
+ */
 import React, { memo } from 'react';
 import { Text } from 'ink';
 import type { LogLevel, LogLine } from '../state/types.js';
@@ -29,23 +32,29 @@ export const EventsPanel = memo(function EventsPanel({
 }): React.JSX.Element {
   const theme = useTheme();
   const rows = Math.max(0, height - 3);
-  // Focused, the selection scrolls back from the newest line (selection 0 = newest).
-  const back = focused ? Math.max(0, events.length - 1 - selected) : 0;
-  const end = events.length - (focused ? Math.min(back, Math.max(0, events.length - rows)) : 0);
-  const shown = events.slice(Math.max(0, end - rows), end);
+  const back = focused ? Math.max(0, Math.min(selected, events.length - 1)) : 0;
+  const selectedIndex = focused && events.length > 0 ? events.length - 1 - back : -1;
+  // The newest lines fill the pane until the selection scrolls back past its top row.
+  const end = events.length - Math.max(0, back - Math.max(0, rows - 1));
+  const start = Math.max(0, end - rows);
+  const shown = events.slice(start, end);
   return (
-    <Panel title="Events" note={`${events.length}`} focused={focused} width={width} height={height}>
+    <Panel title="Events" note={focused && back > 0 ? `${events.length} · ${back} back from the newest` : `${events.length}`} focused={focused} width={width} height={height}>
       {shown.length === 0 ? <Text color={color(theme, 'muted')}>  nothing yet</Text> : null}
-      {shown.map((l, i) => (
-        <Text key={`${l.at}-${i}`} wrap="truncate">
-          <Text color={color(theme, 'muted')}> {clock(l.at)} </Text>
-          <Text color={color(theme, LEVEL[l.level].token)}>{LEVEL[l.level].sym} </Text>
-          <Text color={l.level === 'info' ? undefined : color(theme, LEVEL[l.level].token)}>
-            {l.source === 'console' ? '' : `${l.source}: `}
-            {l.text}
+      {shown.map((l, i) => {
+        const selected = start + i === selectedIndex;
+        return (
+          <Text key={`${l.at}-${start + i}`} inverse={selected} bold={selected} wrap="truncate">
+            {selected ? '›' : ' '}
+            <Text color={color(theme, 'muted')}>{clock(l.at)} </Text>
+            <Text color={color(theme, LEVEL[l.level].token)}>{LEVEL[l.level].sym} </Text>
+            <Text color={l.level === 'info' ? undefined : color(theme, LEVEL[l.level].token)}>
+              {l.source === 'console' ? '' : `${l.source}: `}
+              {l.text}
+            </Text>
           </Text>
-        </Text>
-      ))}
+        );
+      })}
     </Panel>
   );
 });

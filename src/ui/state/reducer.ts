@@ -35,6 +35,7 @@ export function initialState(env: EnvInfo, now = Date.now(), extraActions: reado
     focus: 'backups',
     selection: { backups: 0, history: 0, events: 0 },
     dialog: null,
+    rollbackRequests: 0,
     progress: null,
     banners: {
       lock: null,
@@ -70,8 +71,19 @@ function appendBounded<T>(list: readonly T[], item: T, limit: number): T[] {
   return next;
 }
 
+/**
+ * Append an event. The events selection counts back from the newest line: 0 follows the newest; a
+ * selection scrolled back moves with its line (until that line is dropped off the bounded log).
+ */
+function appendEvent(state: AppState, line: LogLine): AppState {
+  const events = appendBounded(state.events, line, EVENTS_LIMIT);
+  const sel = state.selection.events;
+  if (sel === 0) return { ...state, events };
+  return { ...state, events, selection: { ...state.selection, events: Math.min(sel + 1, events.length - 1) } };
+}
+
 function log(state: AppState, at: number, level: LogLevel, source: LogLine['source'], text: string): AppState {
-  return { ...state, events: appendBounded(state.events, { at, level, source, text }, EVENTS_LIMIT) };
+  return appendEvent(state, { at, level, source, text });
 }
 
 export function isRunning(state: AppState): boolean {
@@ -102,10 +114,16 @@ function withDialog(state: AppState, dialog: Dialog | null): AppState {
   return { ...state, dialog };
 }
 
+/** The dialog is waiting for the plan of request `requestId` (undefined: of whichever request is open). */
+function awaitsPlan(d: RollbackDialog, requestId: number | undefined): boolean {
+  return d.stage === 'loading' && (requestId === undefined || requestId === d.requestId);
+}
+
 function updateRollbackDialog(state: AppState, f: (d: RollbackDialog) => RollbackDialog): AppState {
   const d = state.dialog;
   if (!d || d.type !== 'rollback') return state;
-  return withDialog(state, f(d));
+  const next = f(d);
+  return next === d ? state : withDialog(state, next);
 }
 
 function submitRollbackDialog(state: AppState, d: RollbackDialog): AppState {
@@ -244,12 +262,16 @@ function onMonitorEvent(state: AppState, e: MonitorEvent, at: number): AppState 
       return onMonitorState(state, e.state);
     case 'baseline': {
       const b = e.baseline;
+      // A baseline the monitor has just established is logged by the monitor itself (an alert with the
+      // numbers and whether the release was marked known-good); only one it loaded is logged here.
+      const m = state.monitor;
+      if (m?.baselineProgress && m.live === b.release) return state;
       const parts = [
         b.metrics.p95_latency_ms !== null ? `p95 ${fmt(b.metrics.p95_latency_ms)}ms` : null,
         b.metrics.error_rate !== null ? `errors ${fmt(b.metrics.error_rate)}/min` : null,
         b.metrics.memory_usage_percent !== null ? `memory ${fmt(b.metrics.memory_usage_percent)}%` : null,
       ].filter((x): x is string => x !== null);
-      return log(state, at, 'info', 'monitor', `baseline recorded for ${b.release} (${b.samples} samples): ${parts.join(', ') || 'no metrics'}`);
+      return log(state, at, 'info', 'monitor', `baseline of ${b.release} loaded (${b.samples} samples): ${parts.join(', ') || 'no metrics'}`);
     }
     case 'trigger':
       // Transitions into or out of trouble; collecting/disabled changes are noise.
@@ -345,7 +367,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'banner/error':
       return { ...state, banners: { ...state.banners, error: action.message } };
     case 'log':
-      return { ...state, events: appendBounded(state.events, action.line, EVENTS_LIMIT) };
+      return appendEvent(state, action.line);
     case 'focus/next':
     case 'focus/prev': {
       const i = PANELS.indexOf(state.focus);
@@ -355,15 +377,19 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'select/move': {
       const n = listLength(state, state.focus);
       const cur = state.selection[state.focus];
-      const next = Math.max(0, Math.min(n - 1, cur + action.delta));
+      // Events count back from the newest line, which is drawn at the bottom: down (+1) is newer.
+      const delta = state.focus === 'events' ? -action.delta : action.delta;
+      const next = Math.max(0, Math.min(n - 1, cur + delta));
       return { ...state, selection: { ...state.selection, [state.focus]: Math.max(0, next) } };
     }
     case 'dialog/openRollback': {
       if (state.dialog !== null || isRunning(state)) return state;
+      const requestId = state.rollbackRequests + 1;
       return withDialog(
-        { ...state, banners: { ...state.banners, result: null, error: null } },
+        { ...state, rollbackRequests: requestId, banners: { ...state.banners, result: null, error: null } },
         {
           type: 'rollback',
+          requestId,
           kind: action.kind,
           dryRun: action.dryRun,
           target: action.target,
@@ -379,12 +405,12 @@ export function reducer(state: AppState, action: Action): AppState {
     }
     case 'dialog/plan':
       return updateRollbackDialog(state, (d) => {
-        if (d.stage !== 'loading') return d;
+        if (!awaitsPlan(d, action.requestId)) return d;
         const blocked = action.plan.problems.length > 0;
         return { ...d, plan: action.plan, stage: blocked ? 'blocked' : d.dryRun ? 'preview' : 'reason' };
       });
     case 'dialog/planError':
-      return updateRollbackDialog(state, (d) => ({ ...d, stage: 'blocked', planError: action.message }));
+      return updateRollbackDialog(state, (d) => (awaitsPlan(d, action.requestId) ? { ...d, stage: 'blocked', planError: action.message } : d));
     case 'dialog/type':
       return updateRollbackDialog(state, (d) => {
         const text = action.text.replace(/[\r\n\t]/g, ' ').replace(/\p{Cc}/gu, '');

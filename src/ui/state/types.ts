@@ -68,6 +68,12 @@ export interface Progress {
 
 export interface RollbackDialog {
   type: 'rollback';
+  /**
+   * Which opening of a rollback dialog this is (AppState.rollbackRequests when it opened). Its plan
+   * arrives later; a plan fetched for an earlier dialog (Esc, then another `t`) carries another id and
+   * is dropped, so the preview always belongs to the request that will run.
+   */
+  requestId: number;
   kind: RollbackKind;
   dryRun: boolean;
   /** Backup name for targeted rollbacks; undefined = default target. */
@@ -117,8 +123,15 @@ export interface AppState {
   history: HistoryEntry[];
   events: LogLine[];
   focus: PanelId;
+  /**
+   * The selected row of each panel. Backups and history count from the top (newest first); events
+   * count back from the newest line (0 = newest, drawn at the bottom), and a selection scrolled back
+   * stays on its line while new events arrive.
+   */
   selection: Record<PanelId, number>;
   dialog: Dialog | null;
+  /** Rollback dialogs opened so far: the next one's requestId. */
+  rollbackRequests: number;
   progress: Progress | null;
   banners: Banners;
   lockOwner: string | null;
@@ -163,8 +176,13 @@ export type Action =
   | { type: 'focus/prev' }
   | { type: 'select/move'; delta: number }
   | { type: 'dialog/openRollback'; kind: RollbackKind; dryRun: boolean; target?: string | undefined }
-  | { type: 'dialog/plan'; plan: RollbackPlan }
-  | { type: 'dialog/planError'; message: string }
+  /**
+   * The plan of the rollback dialog `requestId` (the controller always says which; a plan or an error
+   * for any other dialog is dropped). Without it, the plan is for the dialog loading now: for callers
+   * that plan synchronously (tests).
+   */
+  | { type: 'dialog/plan'; plan: RollbackPlan; requestId?: number }
+  | { type: 'dialog/planError'; message: string; requestId?: number }
   | { type: 'dialog/type'; text: string }
   | { type: 'dialog/no' }
   | { type: 'dialog/backspace' }
