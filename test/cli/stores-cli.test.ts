@@ -1,11 +1,14 @@
 /** `list`, `snapshot` and `verify` through the built bin, locally and (when sshd exists) over SSH. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeReleaseLayout, type ReleaseLayout } from '../helpers/releases.js';
+import { EnvLock } from '../../src/core/engine/lock.js';
+import { LocalExecutor } from '../../src/core/exec/local.js';
+import { StateDir } from '../../src/core/state/state-dir.js';
+import { backupNameFor, makeReleaseLayout, type ReleaseLayout } from '../helpers/releases.js';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,13 +38,14 @@ function writeConfig(dir: string, envs: Record<string, string>): string {
   return file;
 }
 
-function symlinkEnvYaml(l: ReleaseLayout, executor = '{ type: local }'): string {
+function symlinkEnvYaml(l: ReleaseLayout, executor = '{ type: local }', targetExtra: string[] = []): string {
   return [
     `    executor: ${executor}`,
     '    target:',
     '      strategy: symlink',
     `      backups_dir: ${JSON.stringify(l.backupsDir)}`,
     `      current: ${JSON.stringify(l.current)}`,
+    ...targetExtra.map((line) => `      ${line}`),
     `    state_dir: ${JSON.stringify(l.stateDir)}`,
     '',
   ].join('\n');
@@ -124,6 +128,124 @@ function cliSuite(label: string, executorYaml: () => string) {
 }
 
 cliSuite('local', () => '{ type: local }');
+
+describe('list / snapshot / verify / rollback --dry-run: the review\'s safety cases (local)', () => {
+  const cleanups: (() => void)[] = [];
+  afterAll(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+  function env(opts: Parameters<typeof makeReleaseLayout>[0], targetExtra: string[] = []) {
+    const l = makeReleaseLayout(opts);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-cli-'));
+    cleanups.push(() => l.cleanup(), () => rmSync(dir, { recursive: true, force: true }));
+    return { l, config: writeConfig(dir, { app: symlinkEnvYaml(l, '{ type: local }', targetExtra) }) };
+  }
+  const backups = (l: ReleaseLayout) => readdirSync(l.backupsDir).filter((n) => n.startsWith('backup_')).sort();
+
+  it('a snapshot with releases named in local time (UTC+2) never becomes the default target; stderr is clean', async () => {
+    const ahead = Date.now() + 2 * 3600_000;
+    const { l, config } = env({ start: new Date(ahead - 2 * 3600_000), count: 3 });
+    const snap = await run(['snapshot', '--env', 'app'], config);
+    expect(snap.code, snap.stderr).toBe(0);
+    expect(snap.stderr).not.toContain('\0');
+    expect(snap.stderr.trim().split('\n')).toEqual(['taking a snapshot of app (symlink, local)...']);
+    const name = backupNameFor(new Date(Math.floor(ahead / 1000) * 1000 + 1000));
+    expect(snap.stdout).toBe(`snapshot ${name} created ${new Date(Math.floor(ahead / 1000) * 1000 + 1000).toISOString()}\n`);
+    const dry = await run(['rollback', '--env', 'app', '--dry-run', '--json'], config);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ from: l.names[2], to: l.names[1], dry_run: true });
+  });
+
+  it('a stray symlink is listed as unusable and skipped: verify and a standard rollback use the valid older backup', async () => {
+    const { l, config } = env({ count: 3, live: 1 });
+    mkdirSync(path.join(l.root, 'elsewhere'));
+    symlinkSync(path.join(l.root, 'elsewhere'), path.join(l.backupsDir, 'backup_20241112_105959'));
+    const v = await run(['verify', '--env', 'app', '--json'], config);
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, target: l.names[0], live: l.names[1] });
+    const j = await run(['list', '--env', 'app', '--json'], config);
+    expect(j.code, j.stderr).toBe(0);
+    const list = JSON.parse(j.stdout) as Record<string, unknown>[];
+    for (const b of list) {
+      if (b.name === 'backup_20241112_105959') expect(b).toMatchObject({ unusable: 'a symlink, not a release directory', current: false });
+      else expect(Object.keys(b).sort()).toEqual([...keys].sort());
+    }
+    const t = await run(['list', '--env', 'app'], config);
+    expect(t.stdout).toMatch(/backup_20241112_105959\s.*unusable\s+unusable: a symlink, not a release directory/);
+    expect(t.stderr).toMatch(/1 entry in the list can never be a rollback target/);
+    const dry = await run(['rollback', '--env', 'app', '--dry-run', '--json'], config);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ from: l.names[1], to: l.names[0] });
+    const to = await run(['rollback', '--env', 'app', '--dry-run', '--to', 'backup_20241112_105959'], config);
+    expect(to.code).toBe(1);
+    expect(to.stdout + to.stderr).toMatch(/backup_20241112_105959 cannot be a rollback target: a symlink/);
+  });
+
+  it('a damaged marks.json: list warns, verify and a default rollback are refused naming the file, --to works, nothing overwrites it', async () => {
+    const { l, config } = env({ count: 3 }, ['keep: 1']);
+    mkdirSync(l.stateDir, { recursive: true });
+    const file = path.join(l.stateDir, 'marks.json');
+    const damaged = `{"known_good": [], "bad": ["${l.names[1]}"`;
+    writeFileSync(file, damaged);
+    const warning = new RegExp(`marks file ${file} is damaged \\(not valid JSON[^\\n]*Fix: repair it by hand`);
+
+    const t = await run(['list', '--env', 'app'], config);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain(l.names[1]);
+    expect(t.stderr).toMatch(warning);
+    const j = await run(['list', '--env', 'app', '--json'], config);
+    expect(j.code).toBe(0);
+    expect((JSON.parse(j.stdout) as Record<string, unknown>[]).every((b) => b.marks_unknown === true && b.bad === false)).toBe(true);
+    expect(j.stderr).toMatch(warning);
+
+    const v = await run(['verify', '--env', 'app'], config);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(new RegExp(`cannot be rolled back: ${warning.source}`));
+    const dry = await run(['rollback', '--env', 'app', '--dry-run'], config);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout + dry.stderr).toMatch(warning);
+    const std = await run(['rollback', '--env', 'app', '--reason', 'INC-1', '--yes'], config);
+    expect(std.code).toBe(1);
+    expect(std.stderr).toMatch(warning);
+    expect(readlinkSync(l.current)).toBe(path.join(l.backupsDir, l.names[2]!));
+
+    // snapshot: taken, retention refused with the warning
+    const before = backups(l);
+    const snap = await run(['snapshot', '--env', 'app'], config);
+    expect(snap.code, snap.stderr).toBe(0);
+    expect(snap.stderr).toMatch(/retention \(keep: 1\) was not applied/);
+    expect(backups(l)).toHaveLength(before.length + 1);
+
+    const to = await run(['rollback', '--env', 'app', '--reason', 'INC-1', '--to', l.names[0]!, '--yes', '--json'], config);
+    expect(to.code, to.stderr).toBe(0);
+    expect(readlinkSync(l.current)).toBe(path.join(l.backupsDir, l.names[0]!));
+    expect(to.stderr).toMatch(/cannot record marks \(bad: /);
+    expect(readFileSync(file, 'utf8')).toBe(damaged);
+  });
+
+  it('snapshot takes the environment lock: a held lock is exit 3 naming the owner, nothing is copied or pruned', async () => {
+    const { l, config } = env({ count: 3 }, ['keep: 1']);
+    const state = new StateDir(new LocalExecutor(), l.stateDir);
+    const lock = await EnvLock.acquire(state, {
+      env: 'app', operationId: 'op-held', operation: 'deploy', user: 'alice', initiatedBy: 'alice@bastion', version: 'test', staleMinutes: 30,
+    });
+    const before = backups(l);
+    try {
+      const r = await run(['snapshot', '--env', 'app', '--json'], config);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/app is locked by alice@bastion \(pid \d+, deploy op op-held\) since/);
+      expect(r.stdout).toBe('');
+      expect(backups(l)).toEqual(before);
+    } finally {
+      await lock.release();
+    }
+    const ok = await run(['snapshot', '--env', 'app', '--json'], config);
+    expect(ok.code, ok.stderr).toBe(0);
+    // keep 1 under the lock: the snapshot, the live release and the newest older than live stay
+    expect(backups(l)).toEqual([l.names[1]!, l.names[2]!, (JSON.parse(ok.stdout) as { name: string }).name].sort());
+    expect(readdirSync(path.join(l.stateDir, 'locks'))).toEqual([]);
+  });
+});
 
 describeSsh('over ssh', () => {
   let sshd: Sshd;

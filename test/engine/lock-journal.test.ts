@@ -24,6 +24,26 @@ function pauseEnv(fx: Fixture, step: string): { env: Record<string, string>; fil
   return { env: { ROLLBACK_TUI_TEST_PAUSE_AT: step, ROLLBACK_TUI_TEST_PAUSE_FILE: file }, file };
 }
 
+/**
+ * The monitor's automatic rollback, held at `start` (after the switch): the newest release is down
+ * (never listens), so the health trigger breaches at once and the monitor rolls back to r2.
+ */
+async function monitorHeldAtStart() {
+  const fx = await fixture({
+    releases: [{}, {}, { mode: 'down' }],
+    noStart: true,
+    policy: {
+      monitoring: { check_interval_seconds: 0.2 },
+      triggers: { health_check: { enabled: true, failure_count: 1, window_minutes: 0.005 } },
+    },
+  });
+  const p = pauseEnv(fx, 'start');
+  const c = fx.spawnCli(['monitor', '--env', 'test', '--json'], { env: p.env });
+  const closed = new Promise<void>((r) => c.on('close', () => r()));
+  await pollUntil(() => existsSync(`${p.file}.reached`), 30_000, 'the automatic rollback to reach start');
+  return { fx, names: fx.names as [string, string, string], c, closed, release: () => writeFileSync(p.file, '') };
+}
+
 describe('lock', () => {
   it('a second rollback while one runs: exit 3 naming the owner; the first then finishes', async () => {
     const fx = await fixture();
@@ -46,7 +66,7 @@ describe('lock', () => {
 
   it('a stale lock of another host: exit 3 suggesting --break-lock; --break-lock breaks it and records lock_broken with the previous owner', async () => {
     const fx = await fixture();
-    mkdirSync(path.join(fx.layout.stateDir, 'locks', 'test'), { recursive: true });
+    mkdirSync(path.join(fx.layout.stateDir, 'locks'), { recursive: true });
     const old = new Date(Date.now() - 2 * 3600_000).toISOString();
     writeFileSync(
       path.join(fx.layout.stateDir, 'locks', 'test.owner.json'),
@@ -90,26 +110,13 @@ describe('signals and crashes', () => {
   });
 
   it('SIGTERM to the monitor during its automatic rollback: the step finishes, the service is left up, the outcome is recorded, the lock released', async () => {
-    // The newest release is down (never listens): the health trigger breaches at once and the monitor
-    // rolls back to r2.
-    const fx = await fixture({
-      releases: [{}, {}, { mode: 'down' }],
-      noStart: true,
-      policy: {
-        monitoring: { check_interval_seconds: 0.2 },
-        triggers: { health_check: { enabled: true, failure_count: 1, window_minutes: 0.005 } },
-      },
-    });
-    const [, r2] = fx.names as [string, string, string];
-    const p = pauseEnv(fx, 'start');
-    const c = fx.spawnCli(['monitor', '--env', 'test', '--json'], { env: p.env });
-    const done = new Promise<void>((r) => c.on('close', () => r()));
-    await pollUntil(() => existsSync(`${p.file}.reached`), 30_000, 'the automatic rollback to reach start');
+    const { fx, names, c, closed, release } = await monitorHeldAtStart();
+    const [, r2] = names;
     expect(fx.live()).toBe(r2);
     c.kill('SIGTERM');
     await pollUntil(() => c.out().stderr.includes('SIGTERM received'), 5000, 'the signal to be seen');
-    writeFileSync(p.file, '');
-    await done;
+    release();
+    await closed;
     const out = c.out();
     expect(out.signal).toBeNull();
     expect(out.code, out.stderr).toBe(0);
@@ -124,6 +131,20 @@ describe('signals and crashes', () => {
     expect(fx.history().filter((h) => h.to !== undefined && h.kind !== 'lock_broken')).toHaveLength(1);
   });
 
+  it('kill -9 of the monitor during its automatic rollback: the recovery records it with its trigger and explanation, not as manual', async () => {
+    const { fx, names, c, closed } = await monitorHeldAtStart();
+    const [r1, r2, r3] = names;
+    c.kill('SIGKILL');
+    await closed;
+    const rec = await fx.cli(['rollback', '--env', 'test', '--reason', 'recover', '--yes', '--break-lock', '--json']);
+    expect(rec.code, rec.stderr).toBe(0);
+    const interrupted = fx.history().find((h) => h.kind === 'standard' && h.success === false);
+    expect(interrupted).toMatchObject({ from: r3, to: r2, trigger: 'health_check' });
+    expect(String(interrupted!.explanation ?? '')).not.toBe('');
+    expect(String(interrupted!.error)).toContain('interrupted at step start');
+    expect(fx.history().find((h) => h.reason === 'recover' && h.kind === 'standard')).toMatchObject({ trigger: 'manual', success: true, to: r1 });
+  });
+
   const steps = ['lock', 'journal', 'validate', 'stop', 'switch', 'start', 'verify', 'mark', 'record', 'notify', 'unlock'];
   it(`kill -9 at every step (${steps.join(', ')}): current resolves to old or new, the next command reports the interruption`, async () => {
     const one = async (step: string) => {
@@ -136,15 +157,30 @@ describe('signals and crashes', () => {
       c.kill('SIGKILL');
       await closed;
       const live = fx.live();
+      const version = await fx.serviceVersion();
       const next = await fx.cli(['history', '--env', 'test']);
       const retry = await fx.cli(['rollback', '--env', 'test', '--reason', 'after crash', '--yes']);
       if (step !== 'start') await fx.cleanup();
-      return { step, live, r2, r3, next, retry, fx };
+      return { step, live, version, r2, r3, next, retry, fx };
     };
     // A few at a time: each runs a real service and several CLI processes.
     const results: Awaited<ReturnType<typeof one>>[] = [];
     for (let i = 0; i < steps.length; i += 3) results.push(...(await Promise.all(steps.slice(i, i + 3).map(one))));
-    for (const { step, live, r2, r3, next, retry } of results) {
+    // What to do after each kill (the journal knows which steps ran): the service's real state agrees.
+    const hints = (r2: string, r3: string): Record<string, { says: string[]; never: string[] }> => {
+      const mayBeStopped = { says: [`nothing was switched (${r3} is still live) but the service may be stopped: start it on ${r3} with service.start`], never: ['not stopped'] };
+      const started = { says: [`the switch to ${r2} happened and the service was started on it: just check it with \`rollback-tui verify --env test\``], never: ['run service.start', 'may be down'] };
+      return {
+        validate: { says: [`nothing was switched (${r3} is still live) and the service was not stopped`, `--to ${r2}`], never: ['service.start', 'may be stopped'] },
+        stop: mayBeStopped,
+        switch: mayBeStopped,
+        start: { says: [`the switch to ${r2} happened but the service was being started when the rollback was interrupted: it may be down; run service.start`], never: ['just check it'] },
+        verify: started,
+        mark: started,
+        record: started,
+      };
+    };
+    for (const { step, live, version, r2, r3, next, retry } of results) {
       expect([r2, r3], step).toContain(live);
       const before = steps.indexOf(step) <= steps.indexOf('switch');
       if (before) expect(live, step).toBe(r3);
@@ -154,9 +190,17 @@ describe('signals and crashes', () => {
         expect(next.stderr, step).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step ${step}`);
         expect(next.stderr, step).toContain(`live is now ${live}`);
         expect(next.stderr, step).toContain('what to do:');
+        const hint = hints(r2, r3)[step]!;
+        for (const text of hint.says) expect(next.stderr, step).toContain(text);
+        for (const text of hint.never) expect(next.stderr, step).not.toContain(text);
+        expect(next.stderr, step).toContain('--break-lock (its lock is still held)');
       } else {
         expect(next.stderr, step).not.toContain('interrupted');
       }
+      // the hints match reality: down after stop ran and before start, up on r2 once start ran
+      if (['lock', 'journal', 'validate', 'stop'].includes(step)) expect(version, step).toBe(r3);
+      if (['switch', 'start'].includes(step)) expect(version, step).toBeNull();
+      if (['verify', 'mark', 'record'].includes(step)) expect(version, step).toBe(r2);
       if (step === 'lock') {
         expect(retry.code, `${step}: ${retry.stderr}`).toBe(0);
       } else {

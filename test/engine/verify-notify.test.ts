@@ -85,16 +85,18 @@ describe('notifications never delay or fail a rollback', () => {
         retries: 1,
       };
       fx.writeConfig({}, { notifications });
-      const t0 = Date.now();
       const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
-      const took = Date.now() - t0;
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, verification: 'passed' });
+      const doc = JSON.parse(r.stdout) as { steps: Array<{ name: string; status: string; ms: number }> };
+      expect(doc).toMatchObject({ ok: true, verification: 'passed' });
       expect(`${r.stdout}${r.stderr}`).not.toContain('SECRETTOKEN');
       expect(r.stderr).toMatch(/notification .* slack webhook \(127\.0\.0\.1:\d+\) failed/);
       expect(hits.length).toBeGreaterThan(0);
-      // generous bound: the rollback itself plus at most the notification timeout budget
-      expect(took).toBeLessThan(60_000);
+      // The notify step (as recorded in the result: history is written by the step before it) stayed
+      // within the channel's budget of timeout_seconds x attempts, though the webhook never answers.
+      const notify = doc.steps.find((s) => s.name === 'notify');
+      expect(notify).toMatchObject({ status: 'ok' });
+      expect(notify!.ms).toBeLessThanOrEqual(notifications.timeout_seconds * 1000 * (notifications.retries + 1));
       await pollUntil(() => existsSync(events) && readFileSync(events, 'utf8').includes('rollback_succeeded'), 5000, 'the command channel');
       const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; env: string });
       expect(lines.map((l) => l.event)).toEqual(['rollback_started', 'rollback_succeeded']);

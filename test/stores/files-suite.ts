@@ -80,23 +80,41 @@ export function filesStoreSuite(label: string, getExecutor: () => Executor): voi
       expect((e as UserError).message).toContain(a);
     });
 
-    it('a snapshot in a second whose plain name was pruned still sorts newest', async () => {
+    it('a snapshot sorts newest even when entries are named ahead of the clock (local time east of UTC)', async () => {
       const { bd, store } = setup();
-      // Retention removed backup_<second> but kept backup_<second>_1, for the seconds this test may run in.
+      // A deploy script naming backups in local time on a UTC+2 host, plus a `_1` of the same second.
       mkdirSync(bd, { recursive: true });
-      const now = Date.now();
-      for (let d = -1; d <= 5; d++) {
-        const name = `${formatBackupName(new Date(now + d * 1000))}_1`;
-        mkdirSync(path.join(bd, name, 'x'), { recursive: true });
-      }
+      const ahead = Date.now() + 2 * 3600_000;
+      const names = [formatBackupName(new Date(ahead - 3600_000)), formatBackupName(new Date(ahead)), `${formatBackupName(new Date(ahead))}_1`];
+      for (const name of names) mkdirSync(path.join(bd, name, 'x'), { recursive: true });
       const snap = await store.snapshot();
-      expect(snap.name).toMatch(/_2$/);
+      expect(snap.name).toBe(formatBackupName(new Date(Math.floor(ahead / 1000) * 1000 + 1000)));
       const list = await store.list();
-      const mine = list.findIndex((b) => b.name === snap.name);
-      const sameSecond = list.findIndex((b) => b.name === snap.name.replace(/_2$/, '_1'));
-      expect(mine).toBeLessThan(sameSecond);
-      expect(list[mine]!.current).toBe(true);
-      expect(list[mine]!.createdMs).toBeGreaterThan(list[sameSecond]!.createdMs);
+      expect(list[0]!.name).toBe(snap.name);
+      expect(list[0]!.current).toBe(true);
+      expect(list[0]!.createdMs).toBeGreaterThan(list[1]!.createdMs);
+      // the next one, in the same second, still sorts above it
+      const again = await store.snapshot();
+      expect((await store.list())[0]!.name).toBe(again.name);
+    });
+
+    it('a damaged marks file: listed with the warning, retention refused, the file left as it is', async () => {
+      const { a, bd, store, marks } = setup(1);
+      for (let i = 0; i < 3; i++) {
+        writeFileSync(a, `{"v":${i}}\n`);
+        await store.snapshot();
+      }
+      expect(readdirSync(bd).filter((n) => n.startsWith('backup_'))).toHaveLength(2); // keep 1 + the newest older than live
+      mkdirSync(path.dirname(marks.path), { recursive: true });
+      writeFileSync(marks.path, '{"bad": ["backup_1"');
+      const list = await store.list();
+      expect(list.every((b) => b.marksDamaged?.includes(marks.path))).toBe(true);
+      const warnings: string[] = [];
+      writeFileSync(a, '{"v":9}\n');
+      await store.snapshot({ onWarning: (w) => warnings.push(w) });
+      expect(warnings.join('\n')).toMatch(/retention \(keep: 1\) was not applied: retention refused: marks file .* is damaged/);
+      expect(readdirSync(bd).filter((n) => n.startsWith('backup_'))).toHaveLength(3);
+      expect(readFileSync(marks.path, 'utf8')).toBe('{"bad": ["backup_1"');
     });
 
     it('applies keep: N after a snapshot', async () => {

@@ -97,6 +97,17 @@ export function gitStoreSuite(label: string, getExecutor: () => Executor): void 
       expect(await codeOf(store.validateTarget(names[2]!))).toBe('TARGET_IS_LIVE');
     });
 
+    it('a damaged marks.json is reported by the listing, and retention refuses to run', async () => {
+      const { store, marks, names } = await setup();
+      await marks.markBad(names[1]!);
+      writeFileSync(marks.path, `{"bad": ["${names[1]}"]\0\0`);
+      const list = await store.list();
+      expect(list.map((b) => b.name)).toEqual([...names].reverse());
+      for (const b of list) expect(b.marksDamaged).toMatch(new RegExp(`marks file ${marks.path} is damaged \\(not valid JSON`));
+      expect(await codeOf(store.prune(1))).toBe('MARKS_DAMAGED');
+      expect(await store.list()).toHaveLength(3);
+    });
+
     it('retention drops old records but never live, known-good or the newest older than live', async () => {
       const { store, marks, names } = await setup();
       await marks.markKnownGood(names[0]!);

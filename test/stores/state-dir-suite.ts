@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Executor } from '../../src/core/exec/types.js';
+import { UserError } from '../../src/core/errors.js';
 import { MarkStore } from '../../src/core/state/marks.js';
 import { StateDir } from '../../src/core/state/state-dir.js';
 import { CountingExecutor } from '../helpers/counting-executor.js';
@@ -80,6 +81,40 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       // A rollback's mark step in one write: the fled release bad, the restored one known-good.
       await marks.apply({ bad: ['b'], knownGood: ['a'] });
       expect(await marks.read()).toEqual({ knownGood: ['a'], bad: ['b'] });
+    });
+
+    it('marks: a damaged file reads as damaged (never as no marks) and writers refuse to replace it', async () => {
+      const { state } = setup();
+      const marks = new MarkStore(state);
+      await marks.markBad('backup_3');
+      for (const [content, why] of [
+        ['{"known_good": [], "bad": ["backup_3"', /not valid JSON/],
+        ['\0\0\0\0', /not valid JSON/],
+        ['  \n', /it is empty/],
+        ['["backup_3"]', /not a JSON object/],
+        ['{"known_good": [1]}', /"known_good" is not a list of names/],
+      ] as const) {
+        writeFileSync(marks.path, content);
+        const m = await marks.read();
+        expect(m.damaged, JSON.stringify(content)).toMatch(why);
+        expect(m.damaged).toContain(`marks file ${marks.path} is damaged`);
+        for (const write of [() => marks.markBad('backup_4'), () => marks.markKnownGood('backup_2'), () => marks.forget(['backup_3']), () => marks.apply({ bad: ['backup_4'] })]) {
+          const e = await write().then(() => null, (x: unknown) => x);
+          expect(e).toBeInstanceOf(UserError);
+          expect((e as UserError).code).toBe('MARKS_DAMAGED');
+          expect((e as UserError).message).toMatch(/^cannot record marks \(.*\): marks file .* is damaged/);
+        }
+        expect(readFileSync(marks.path, 'utf8')).toBe(content);
+      }
+      rmSync(marks.path);
+      mkdirSync(marks.path);
+      expect((await marks.read()).damaged).toMatch(/it is not a regular file/);
+      expect(await marks.markBad('x').then(() => '', (e: UserError) => e.code)).toBe('MARKS_DAMAGED');
+      rmSync(marks.path, { recursive: true });
+      // a missing file is simply no marks, and writable
+      expect(await marks.read()).toEqual({ knownGood: [], bad: [] });
+      await marks.markBad('backup_4');
+      expect(await marks.read()).toEqual({ knownGood: [], bad: ['backup_4'] });
     });
   });
 }

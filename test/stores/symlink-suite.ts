@@ -12,8 +12,9 @@ import { StateDir } from '../../src/core/state/state-dir.js';
 import { SymlinkReleaseStore } from '../../src/core/stores/symlink.js';
 import type { SymlinkTargetConfig } from '../../src/core/config/schema.js';
 import { UserError } from '../../src/core/errors.js';
+import { pickDefaultTarget } from '../../src/core/engine/plan.js';
 import { CountingExecutor } from '../helpers/counting-executor.js';
-import { makeReleaseLayout, type ReleaseLayout, type ReleaseLayoutOptions } from '../helpers/releases.js';
+import { backupNameFor, makeReleaseLayout, type ReleaseLayout, type ReleaseLayoutOptions } from '../helpers/releases.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   const e = await p.then(() => null, (err: unknown) => err);
@@ -198,6 +199,88 @@ export function symlinkStoreSuite(label: string, getExecutor: () => Executor): v
       for (const dir of [l.backupsDir, l.root, process.cwd(), os.homedir(), os.tmpdir(), '/tmp', path.join(l.backupsDir, 'backup_x; touch pwned')]) {
         for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(path.join(dir, f)), `${dir}/${f}`).toBe(false);
       }
+    });
+
+    it('a snapshot of what is live is never the default target, with releases named in local time east of UTC', async () => {
+      // The deploy script names releases with `date +%Y%m%d_%H%M%S` on a UTC+2 host: two hours ahead of UTC.
+      const ahead = Date.now() + 2 * 3600_000;
+      const { l, store } = setup({ start: new Date(ahead - 2 * 3600_000), count: 3 }, { keep: 2 });
+      const liveMs = Math.floor(ahead / 1000) * 1000;
+      expect(await store.live()).toBe(l.names[2]);
+      const snap = await store.snapshot();
+      // Named one second after the newest entry, not after the UTC clock (which would sort it 2 h older).
+      expect(snap.name).toBe(backupNameFor(new Date(liveMs + 1000)));
+      expect(readFileSync(path.join(l.backupsDir, snap.name, 'VERSION'), 'utf8')).toBe(`${l.names[2]}\n`);
+      const list = await store.list();
+      expect(list.map((b) => b.name)).toEqual([snap.name, l.names[2], l.names[1]]); // keep 2 pruned the oldest only
+      expect(pickDefaultTarget(list, await store.live())?.name).toBe(l.names[1]);
+    });
+
+    it('lists stray symlinks and unsafe names as unusable; the default target and retention skip them', async () => {
+      const { l, store } = setup({ count: 3, live: 1 });
+      const outside = path.join(l.root, 'outside');
+      mkdirSync(outside);
+      writeFileSync(path.join(outside, 'precious'), 'x');
+      // All three sort between names[0] (10:00) and the live names[1] (11:00): each would be the default target.
+      symlinkSync(outside, path.join(l.backupsDir, 'backup_20241112_105959'));
+      symlinkSync(path.join(l.backupsDir, l.names[0]!), path.join(l.backupsDir, 'backup_20241112_105958'));
+      mkdirSync(path.join(l.backupsDir, 'backup_..20241112_105957'));
+      writeFileSync(path.join(l.backupsDir, 'backup_20241112_105956'), 'a regular file is not a backup');
+      const list = await store.list({ sizes: true });
+      const by = new Map(list.map((b) => [b.name, b]));
+      expect(by.has('backup_20241112_105956')).toBe(false);
+      expect(by.get('backup_20241112_105959')!.unusable).toBe('a symlink, not a release directory');
+      expect(by.get('backup_20241112_105959')!.detail).toBe('unusable: a symlink, not a release directory');
+      expect(by.get('backup_20241112_105959')!.sizeBytes).toBeNull();
+      expect(by.get('backup_20241112_105958')!.unusable).toBe('a symlink, not a release directory');
+      expect(by.get('backup_..20241112_105957')!.unusable).toMatch(/^unsafe name: it contains "\.\."/);
+      expect(by.get(l.names[0]!)!.unusable).toBeUndefined();
+      expect(pickDefaultTarget(list, await store.live())?.name).toBe(l.names[0]);
+      await store.validateTarget(l.names[0]!);
+      expect(await store.prune(1)).toEqual([]); // names[0] is the newest older than live; the rest are not ours
+      expect(readdirSync(l.backupsDir).sort()).toEqual([...l.names, 'backup_..20241112_105957', 'backup_20241112_105956', 'backup_20241112_105958', 'backup_20241112_105959'].sort());
+      expect(readFileSync(path.join(outside, 'precious'), 'utf8')).toBe('x');
+    });
+
+    it('a damaged marks.json is listed with a warning naming the file, never read as "no marks"', async () => {
+      const { l, store, marks } = setup({ count: 3, live: 2 }, { keep: 1 });
+      await marks.markBad(l.names[1]!);
+      const cases: [string, () => void, RegExp][] = [
+        ['truncated JSON', () => writeFileSync(marks.path, '{"known_good": [], "bad": ["backup_'), /not valid JSON/],
+        ['NUL bytes', () => writeFileSync(marks.path, Buffer.alloc(64)), /not valid JSON/],
+        ['empty', () => writeFileSync(marks.path, ''), /it is empty/],
+        ['wrong shape', () => writeFileSync(marks.path, '{"bad": "backup_x"}'), /"bad" is not a list of names/],
+        ['a directory', () => mkdirSync(marks.path), /it is not a regular file/],
+      ];
+      for (const [label, damage, why] of cases) {
+        rmSync(marks.path, { recursive: true, force: true });
+        damage();
+        const before = readdirSync(l.stateDir, { withFileTypes: true }).map((d) => [d.name, d.isFile() ? readFileSync(path.join(l.stateDir, d.name)) : null]);
+        const list = await store.list();
+        expect(list.map((b) => b.name), label).toEqual([...l.names].reverse());
+        for (const b of list) {
+          expect(b.marksDamaged, label).toMatch(why);
+          expect(b.marksDamaged, label).toContain(`marks file ${marks.path} is damaged`);
+          expect(b.marksDamaged, label).toMatch(/Fix: repair it by hand/);
+          expect(b.bad, label).toBe(false);
+        }
+        expect(() => pickDefaultTarget(list, l.names[2]!), label).toThrow(/is damaged/);
+        expect((await marks.read()).damaged, label).toMatch(why);
+        expect(await codeOf(marks.markBad(l.names[2]!)), label).toBe('MARKS_DAMAGED');
+        expect(await codeOf(store.prune(1)), label).toBe('MARKS_DAMAGED');
+        expect(readdirSync(l.stateDir, { withFileTypes: true }).map((d) => [d.name, d.isFile() ? readFileSync(path.join(l.stateDir, d.name)) : null]), label).toEqual(before);
+      }
+      // A snapshot with keep: is taken; retention is refused with a warning (or an error without a listener).
+      rmSync(marks.path, { recursive: true });
+      writeFileSync(marks.path, 'garbage');
+      const warnings: string[] = [];
+      const snap = await store.snapshot({ onWarning: (w) => warnings.push(w) });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^the snapshot was taken, but retention \(keep: 1\) was not applied: retention refused: marks file .* is damaged/);
+      expect(await codeOf(store.snapshot())).toBe('MARKS_DAMAGED');
+      expect(readdirSync(l.backupsDir).filter((n) => n.startsWith('backup_'))).toHaveLength(5);
+      expect(existsSync(path.join(l.backupsDir, snap.name, 'VERSION'))).toBe(true);
+      expect(readFileSync(marks.path, 'utf8')).toBe('garbage');
     });
 
     it('lists 1,000 backups in one round trip', async () => {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/core/exec/local.js';
+import { DIR_ENTRIES, parseListOutput, SH_PRELUDE } from '../../src/core/stores/common.js';
 import { SymlinkReleaseStore } from '../../src/core/stores/symlink.js';
 import { makeReleaseLayout } from '../helpers/releases.js';
 import { symlinkStoreSuite } from './symlink-suite.js';
@@ -42,6 +43,36 @@ describe('symlink switch under load', () => {
       const result = JSON.parse(out) as { reads: number; fails: number; errs: Record<string, number> };
       expect(result.fails, JSON.stringify(result.errs)).toBe(0);
       expect(result.reads).toBeGreaterThan(2000);
+    } finally {
+      l.cleanup();
+    }
+  });
+});
+
+describe('listing without GNU find (BSD, busybox)', () => {
+  it('the sh fallback lists the same entries: types without following symlinks, mtimes, sizes of real directories', async () => {
+    const l = makeReleaseLayout({ count: 2 });
+    try {
+      mkdirSync(path.join(l.root, 'elsewhere'));
+      symlinkSync(path.join(l.root, 'elsewhere'), path.join(l.backupsDir, 'backup_link'));
+      writeFileSync(path.join(l.backupsDir, 'backup_file'), 'x');
+      const shim = path.join(l.root, 'bin');
+      mkdirSync(shim);
+      writeFileSync(path.join(shim, 'find'), '#!/bin/sh\nexit 1\n');
+      chmodSync(path.join(shim, 'find'), 0o755);
+      const ex = new LocalExecutor();
+      const list = async (env: Record<string, string> = {}) => {
+        const r = await ex.script(`${SH_PRELUDE}bd=$1 pat=$2 sizes=1\n${DIR_ENTRIES}`, [l.backupsDir, 'backup_*'], { env, timeoutMs: 30_000 });
+        expect(r.exitCode, r.stderr).toBe(0);
+        const out = parseListOutput(r.stdout);
+        return { entries: out.entries.map((e) => [e.name, e.type, Math.floor(e.mtimeMs / 1000)]).sort(), sizes: [...out.sizes.keys()].sort() };
+      };
+      const gnu = await list();
+      const fallback = await list({ PATH: `${shim}:${process.env.PATH ?? ''}` });
+      expect(fallback).toEqual(gnu);
+      expect(gnu.entries.map((e) => [e[0], e[1]])).toEqual([['backup_20241112_100000', 'd'], ['backup_20241112_110000', 'd'], ['backup_file', 'f'], ['backup_link', 'l']]);
+      expect(gnu.entries[0]![2]).toBe(Date.parse('2024-11-12T10:00:00Z') / 1000);
+      expect(gnu.sizes).toEqual(l.names);
     } finally {
       l.cleanup();
     }

@@ -9,7 +9,11 @@ import type { Backup } from '../../core/stores/types.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
 
-/** The contract's JSON entry for one backup. */
+/**
+ * The contract's JSON entry for one backup, plus optional fields present only when they apply:
+ * `unusable` (why the entry can never be a rollback target) and `marks_unknown` (marks.json is damaged,
+ * so known_good/bad are not known; the warning on stderr names the file and the fix).
+ */
 export interface ListJsonEntry {
   name: string;
   created: string;
@@ -17,10 +21,27 @@ export interface ListJsonEntry {
   current: boolean;
   known_good: boolean;
   bad: boolean;
+  unusable?: string;
+  marks_unknown?: true;
 }
 
 export function toListJson(b: Backup): ListJsonEntry {
-  return { name: b.name, created: b.created, size_bytes: b.sizeBytes, current: b.current, known_good: b.knownGood, bad: b.bad };
+  const e: ListJsonEntry = { name: b.name, created: b.created, size_bytes: b.sizeBytes, current: b.current, known_good: b.knownGood, bad: b.bad };
+  if (b.unusable !== undefined) e.unusable = b.unusable;
+  if (b.marksDamaged !== undefined) e.marks_unknown = true;
+  return e;
+}
+
+/** Warnings about a listing: damaged marks (loud: rollbacks without --to are refused), unusable entries. */
+export function listWarnings(backups: readonly Backup[]): string[] {
+  const warnings: string[] = [];
+  const damaged = backups.find((b) => b.marksDamaged)?.marksDamaged;
+  if (damaged) warnings.push(damaged);
+  const unusable = backups.filter((b) => b.unusable).length;
+  if (unusable) {
+    warnings.push(`${unusable} ${unusable === 1 ? 'entry' : 'entries'} in the list can never be a rollback target (marked unusable, the DETAIL says why)`);
+  }
+  return warnings;
 }
 
 export function formatSize(bytes: number | null): string {
@@ -44,7 +65,13 @@ export function displayName(name: string): string {
 export function listTable(ctx: CliContext, backups: Backup[]): string {
   const c = ctx.color;
   const rows = backups.map((b) => {
-    const marks = [b.current ? c.green('current') : '', b.knownGood ? c.cyan('known-good') : '', b.bad ? c.red('bad') : '']
+    const marks = [
+      b.current ? c.green('current') : '',
+      b.knownGood ? c.cyan('known-good') : '',
+      b.bad ? c.red('bad') : '',
+      b.unusable ? c.yellow('unusable') : '',
+      b.marksDamaged ? c.red('marks?') : '',
+    ]
       .filter(Boolean)
       .join(' ');
     return [
@@ -76,20 +103,18 @@ export function registerList(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { env?: string; json?: boolean; sizes?: boolean }) => {
       const { env } = await ctx.resolveEnv(opts);
-      const handle = openEnvironment(env);
-      await reportInterrupted(handle, (m) => ctx.warn(m));
+      const handle = openEnvironment(env, { closeOnSignal: true });
       try {
+        await reportInterrupted(handle, (m) => ctx.warn(m));
         const backups = await handle.store.list({ sizes: opts.sizes === true });
-        if (opts.json) {
-          ctx.json(backups.map(toListJson));
-          return;
+        if (opts.json) ctx.json(backups.map(toListJson));
+        else if (backups.length === 0) ctx.out(`no backups for ${env.name} (${handle.executor.description})`);
+        else {
+          ctx.stdout.write(listTable(ctx, backups));
+          if (!backups.some((b) => b.current)) ctx.warn(`nothing in the list is live for ${env.name}`);
         }
-        if (backups.length === 0) {
-          ctx.out(`no backups for ${env.name} (${handle.executor.description})`);
-          return;
-        }
-        ctx.stdout.write(listTable(ctx, backups));
-        if (!backups.some((b) => b.current)) ctx.warn(`nothing in the list is live for ${env.name}`);
+        // After the table, so they are the last thing on the screen.
+        for (const w of listWarnings(backups)) ctx.warn(w);
       } finally {
         await handle.close();
       }

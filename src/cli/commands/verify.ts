@@ -1,12 +1,14 @@
 /**
  * `rollback-tui verify --env NAME [--json]` (seed 004's --verify-only): can this environment be rolled
- * back right now? Exit 0 naming the default target (the newest backup older than the live one, not marked
- * bad, that passes validation), or 1 with the reason.
+ * back right now? Exit 0 naming the default target (the newest usable backup older than the live one, not
+ * marked bad, that passes validation), or 1 with the reason (a damaged marks.json is one).
  */
 import type { Command } from 'commander';
 import { pickDefaultTarget, reportInterrupted } from '../../core/engine/index.js';
+import { noTargetReason } from '../../core/engine/plan.js';
 import { openEnvironment } from '../../core/environment.js';
 import { ExitCode, isUserError } from '../../core/errors.js';
+import type { Backup } from '../../core/stores/types.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 import { displayName } from './list.js';
@@ -34,20 +36,23 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { env?: string; json?: boolean }) => {
       const { env } = await ctx.resolveEnv(opts);
-      const handle = openEnvironment(env);
-      await reportInterrupted(handle, (m) => ctx.warn(m));
+      const handle = openEnvironment(env, { closeOnSignal: true });
       const result: VerifyResult = { ok: false, env: env.name, target: null, reason: null, live: null };
       try {
+        await reportInterrupted(handle, (m) => ctx.warn(m));
         const backups = await handle.store.list();
         result.live = backups.find((b) => b.current)?.name ?? null;
-        const target = pickDefaultTarget(backups, result.live);
-        if (backups.length === 0) {
-          result.reason = `no backups for ${env.name} in ${'backups_dir' in env.target && env.target.backups_dir ? env.target.backups_dir : env.target.strategy} (${handle.executor.description})`;
-        } else if (!target) {
-          result.reason = result.live
-            ? `no backup older than the live one (${displayName(result.live)}) that is not marked bad`
-            : 'no backup that is not marked bad';
-        } else {
+        const where = 'backups_dir' in env.target && env.target.backups_dir ? env.target.backups_dir : env.target.strategy;
+        let target: Backup | null = null;
+        try {
+          target = pickDefaultTarget(backups, result.live);
+          if (!target && backups.length === 0) result.reason = `no backups for ${env.name} in ${where} (${handle.executor.description})`;
+          else if (!target) result.reason = noTargetReason(backups, result.live === null ? null : displayName(result.live), where);
+        } catch (err) {
+          if (!isUserError(err)) throw err;
+          result.reason = err.message; // marks.json is damaged: the message names the file and the fix
+        }
+        if (target) {
           result.target = target.name;
           try {
             await handle.store.validateTarget(target.name);

@@ -5,7 +5,11 @@
  * Safety rules:
  * - The lock is taken first and always released (unless this process dies: then the journal and the
  *   lock tell the next command what happened).
- * - The journal is written before anything changes and updated at each step.
+ * - The journal is written before anything changes and updated as each step starts and ends (steps
+ *   that change nothing on the host are folded into the next write), so an interruption report knows
+ *   whether the service may be down.
+ * - With `expectFrom` (the monitor), the live release is checked against it when planning and again
+ *   under the lock: if an operator replaced it since the decision, nothing is done.
  * - The switch is delegated to the store, which makes it atomic (symlink: rename over `current`), and it
  *   is never interrupted: an abort is only acted on between steps.
  * - An abort (SIGINT/SIGTERM through `req.signal`) finishes the running step, then undoes what it safely
@@ -61,6 +65,18 @@ export interface EngineOptions {
   identity?: InitiatedBy;
   /** Lock refresh interval override (tests). */
   lockRefreshMs?: number;
+}
+
+/** Steps after which the journal is written at once: they change the host (service, current, marks). */
+const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'stop', 'switch', 'start', 'maintenance_off', 'mark']);
+
+/** The refusal of a rollback decided against a release that is no longer live (nothing was done). */
+function liveChanged(env: string, expected: string, live: string | null | undefined): UserError {
+  const now = live === undefined ? 'something that could not be read' : (live ?? '(nothing recognisable)');
+  return new UserError(`${env}: live changed from ${expected} to ${now} since the decision to roll back; nothing was done`, {
+    code: 'LIVE_CHANGED',
+    hint: `${now} was put live in the meantime (by an operator or a deploy) and is left alone; decide again against what is live now`,
+  });
 }
 
 class StepFailure extends Error {
@@ -141,6 +157,7 @@ class Run {
   private maintenanceOn = false;
   private error: string | undefined;
   private hint: string | undefined;
+  private code: string | undefined;
   private exitCode: number = ExitCode.OK;
   private incidentPath: string | undefined;
   private readonly who: string;
@@ -208,6 +225,7 @@ class Run {
       }
       this.results.set(name, { name, status: 'ok', ms });
       this.timeline.push({ at: Date.now(), text: `${name}: ok (${ms} ms)` });
+      await this.journalStepEnded(name, 'ok');
       this.safeEmit({ type: 'step-end', step: name, status: 'ok', ms });
       return true;
     } catch (err) {
@@ -215,6 +233,7 @@ class Run {
       const message = redactSecrets(err instanceof Error ? err.message : String(err));
       this.results.set(name, { name, status: 'failed', ms, error: message });
       this.timeline.push({ at: Date.now(), text: `${name}: FAILED (${ms} ms): ${message}` });
+      await this.journalStepEnded(name, 'failed');
       this.safeEmit({ type: 'step-end', step: name, status: 'failed', ms, error: message });
       if (err instanceof StepFailure) {
         this.exitCode = err.exitCode;
@@ -224,12 +243,20 @@ class Run {
         this.exitCode = err.exitCode;
         this.error ??= message;
         this.hint ??= err.hint;
+        this.code ??= err.code;
       } else {
         this.exitCode = ExitCode.FAILED;
         this.error ??= message;
       }
       return false;
     }
+  }
+
+  /** Record a step's end in the journal (at once for steps that change the host). Never throws. */
+  private async journalStepEnded(name: StepName, outcome: 'ok' | 'failed'): Promise<void> {
+    await this.journal
+      ?.stepEnded(name, outcome, JOURNAL_FLUSH.has(name))
+      .catch((err: Error) => this.warn(`could not update the journal: ${err.message}`));
   }
 
   private skip(name: StepName, why: string): void {
@@ -271,6 +298,8 @@ class Run {
     const plan = this.plan;
     this.safeEmit({ type: 'plan', plan: stripPlan(plan) });
     for (const w of plan.warnings) this.warnings.push(w);
+    // Decided against another release than the one live now: do nothing (checked again under the lock).
+    if (req.expectFrom !== undefined && plan.from !== req.expectFrom) return this.failEarly(liveChanged(env.name, req.expectFrom, plan.from), kind);
 
     if (req.dryRun) return this.dryRunResult(plan);
     if (plan.problems.length) {
@@ -303,7 +332,16 @@ class Run {
     if (this.lock?.brokeLock) await this.recordBrokenLock(this.lock.brokenOwner);
 
     // The live release may have changed while we planned: re-check under the lock.
-    const liveNow = await this.h.store.live().catch(() => from);
+    const liveRead = await this.h.store.live().catch(() => undefined);
+    if (req.expectFrom !== undefined && liveRead !== req.expectFrom) {
+      const refusal = liveChanged(env.name, req.expectFrom, liveRead);
+      this.error = refusal.message;
+      this.hint = refusal.hint;
+      this.code = refusal.code;
+      this.exitCode = refusal.exitCode;
+      return this.finish(kind, liveRead ?? from, to, { unrecorded: true });
+    }
+    const liveNow = liveRead === undefined ? from : liveRead;
     if (liveNow !== from) {
       this.error = `the live release changed from ${from ?? '(none)'} to ${liveNow ?? '(none)'} while planning`;
       this.hint = 'someone else switched it; re-run to plan against what is live now';
@@ -324,6 +362,8 @@ class Run {
         step: 'journal',
         initiated_by: this.who,
         reason: req.reason,
+        trigger: req.trigger,
+        ...(req.explanation ? { explanation: req.explanation } : {}),
       });
       await this.journal.begin('journal');
     });
@@ -464,7 +504,12 @@ class Run {
   }
 
   /** Steps after the changes: mark, record, notify, unlock. */
-  private async finish(kind: RollbackResult['kind'], from: string | null, to: string, o: { lockFailed?: boolean }): Promise<RollbackResult> {
+  private async finish(
+    kind: RollbackResult['kind'],
+    from: string | null,
+    to: string,
+    o: { lockFailed?: boolean; /** Refused under the lock before anything was done: no history, no notification. */ unrecorded?: boolean },
+  ): Promise<RollbackResult> {
     const env = this.env;
     const changed = this.switched;
     if (!o.lockFailed && this.lock) {
@@ -505,7 +550,11 @@ class Run {
       ...(this.req.explanation ? { explanation: this.req.explanation } : {}),
     });
 
-    if (this.lock) {
+    if (this.lock && o.unrecorded) {
+      this.skip('record', 'nothing was done');
+      this.skip('notify', 'nothing was done');
+      await this.unlock();
+    } else if (this.lock) {
       const recorded = await this.step('record', async () => {
         entry.steps = this.stepList();
         entry.duration_ms = durationSoFar();
@@ -536,10 +585,7 @@ class Run {
         if (this.engine.notifier.channelNames.length === 0) return { skipped: 'no notification channels configured' };
         this.engine.notifier.notify(this.resultEvent(kind, from, to, success));
       });
-      const unlocked = await this.step('unlock', async () => {
-        await this.lock!.release();
-      });
-      if (!unlocked) this.restoreAfterNonFatal('unlock');
+      await this.unlock();
     } else {
       this.skip('record', 'nothing was changed');
       this.skip('notify', 'nothing was changed');
@@ -560,10 +606,18 @@ class Run {
       ...(this.error ? { error: this.error } : {}),
       ...(this.hint ? { hint: this.hint } : {}),
       warnings: [...this.warnings],
-      ...(this.lock ? { id: this.opId } : {}),
+      ...(this.lock && !o.unrecorded ? { id: this.opId } : {}),
+      ...(this.code ? { code: this.code } : {}),
     };
     this.safeEmit({ type: 'result', result });
     return result;
+  }
+
+  private async unlock(): Promise<void> {
+    const unlocked = await this.step('unlock', async () => {
+      await this.lock!.release();
+    });
+    if (!unlocked) this.restoreAfterNonFatal('unlock');
   }
 
   /** A failure in a bookkeeping step is a warning: the rollback's own outcome stands. */
@@ -574,6 +628,7 @@ class Run {
         this.warn(`${step} failed: ${r.error}`);
         this.error = undefined;
         this.hint = undefined;
+        this.code = undefined;
         this.exitCode = this.verification === 'failed' ? ExitCode.VERIFICATION_FAILED : ExitCode.OK;
       }
     }
@@ -600,7 +655,8 @@ class Run {
             timestamp: intr.journal.started_at,
             env: env.name,
             kind: intr.journal.kind,
-            trigger: 'manual',
+            trigger: intr.journal.trigger ?? 'manual',
+            ...(intr.journal.explanation ? { explanation: intr.journal.explanation } : {}),
             from: intr.journal.from,
             to: intr.journal.to,
             reason: intr.journal.reason,
@@ -699,6 +755,7 @@ class Run {
       exit_code: isUserError(err) ? err.exitCode : ExitCode.FAILED,
       error: message,
       ...(isUserError(err) && err.hint ? { hint: err.hint } : {}),
+      ...(isUserError(err) ? { code: err.code } : {}),
       warnings: [...this.warnings],
     };
     this.safeEmit({ type: 'result', result });

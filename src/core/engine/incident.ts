@@ -1,5 +1,5 @@
 /**
- * The incident report written after every real rollback: `state_dir/incidents/<time>-<env>.md`, modelled
+ * The incident report written after every real rollback: `state_dir/incidents/<time>-<env>-<id>.md`, modelled
  * on seed 001's post-mortem (who, why, trigger and its explanation, a timeline with each step's timing,
  * from/to, verification, the changes between the releases, the last lines of the service's logs).
  */
@@ -26,8 +26,13 @@ export interface IncidentInput {
   nextSteps?: string[];
 }
 
-export function incidentFileName(entry: Pick<HistoryEntry, 'timestamp' | 'env'>): string {
-  return `incidents/${entry.timestamp.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z')}-${entry.env}.md`;
+/**
+ * `incidents/2024-11-12T15-30-45Z-prod-rb-20241112T153045-1b2c3d4e.md`: readable (time, environment),
+ * unique (the operation id: two rollbacks within one second never overwrite each other's report).
+ */
+export function incidentFileName(entry: Pick<HistoryEntry, 'timestamp' | 'env' | 'id'>): string {
+  const id = entry.id.replace(/[^A-Za-z0-9._@+-]/g, '_');
+  return `incidents/${entry.timestamp.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z')}-${entry.env}-${id}.md`;
 }
 
 function hhmmss(ms: number): string {

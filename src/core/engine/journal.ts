@@ -25,8 +25,14 @@ export interface JournalRecord {
   to: string;
   /** The step running (or last started) when the journal was written. */
   step: StepName;
-  /** Steps finished so far, in order. */
+  /** Steps finished successfully so far, in order. */
   done: StepName[];
+  /** Steps that ended in failure (a failed `stop` may still have stopped the service). */
+  failed?: StepName[];
+  /** "manual" or the policy trigger that fired, with its explanation (so an interrupted automatic
+   * rollback is recorded as what it was). Absent in journals of older versions: "manual". */
+  trigger?: string;
+  explanation?: string;
   started_at: string;
   updated_at: string;
   pid: number;
@@ -39,10 +45,10 @@ export class Journal {
   private record: JournalRecord;
   constructor(
     private readonly state: JournalState,
-    init: Omit<JournalRecord, 'updated_at' | 'pid' | 'host' | 'done' | 'started_at'> & { started_at?: string },
+    init: Omit<JournalRecord, 'updated_at' | 'pid' | 'host' | 'done' | 'failed' | 'started_at'> & { started_at?: string },
   ) {
     const now = new Date().toISOString();
-    this.record = { ...init, started_at: init.started_at ?? now, updated_at: now, pid: process.pid, host: os.hostname(), done: [] };
+    this.record = { ...init, started_at: init.started_at ?? now, updated_at: now, pid: process.pid, host: os.hostname(), done: [], failed: [] };
   }
 
   get current(): Readonly<JournalRecord> {
@@ -64,9 +70,14 @@ export class Journal {
     await this.write();
   }
 
-  async stepDone(step: StepName): Promise<void> {
-    if (!this.record.done.includes(step)) this.record.done.push(step);
-    await this.write();
+  /**
+   * A step ended (ok or failed). `write: false` keeps it in memory until the next write (the next
+   * step's start): for steps that change nothing on the host, whose outcome no hint depends on.
+   */
+  async stepEnded(step: StepName, outcome: 'ok' | 'failed', write = true): Promise<void> {
+    const list = outcome === 'ok' ? this.record.done : (this.record.failed ??= []);
+    if (!list.includes(step)) list.push(step);
+    if (write) await this.write();
   }
 
   clear(): Promise<void> {
@@ -78,7 +89,8 @@ export function parseJournal(text: string | null): JournalRecord | null {
   if (!text) return null;
   try {
     const v = JSON.parse(text) as JournalRecord;
-    return v && typeof v.env === 'string' && typeof v.to === 'string' ? v : null;
+    if (!v || typeof v.env !== 'string' || typeof v.to !== 'string') return null;
+    return { ...v, done: Array.isArray(v.done) ? v.done : [], failed: Array.isArray(v.failed) ? v.failed : [] };
   } catch {
     return null;
   }
@@ -116,22 +128,48 @@ export async function readInterrupted(
     if (!st.deadOnThisHost && !st.stale) return null;
   }
   const now = await live().catch(() => null);
-  const switched = now === journal.to;
   const where = `${journal.kind} rollback of ${env} from ${journal.from ?? '(none)'} to ${journal.to}`;
   const message =
     `interrupted ${where} at step ${journal.step} (started ${clock(journal.started_at)} by ${journal.initiated_by}, pid ${journal.pid} on ${journal.host}, ${formatAgo(Date.parse(journal.updated_at))}); ` +
     `live is now ${now ?? 'nothing recognisable'}`;
-  const lockNote = owner ? ' and --break-lock (its lock is still held)' : '';
-  let hint: string;
-  if (switched) {
-    hint =
-      journal.done.includes('start') || journal.step === 'verify' || journal.step === 'maintenance_off'
-        ? `the switch to ${journal.to} happened and the service was started; check it with \`rollback-tui verify --env ${env}\` and re-run the rollback${lockNote} if needed`
-        : `the switch to ${journal.to} happened but the service may not have been started: run service.start, then check with \`rollback-tui verify --env ${env}\`; a new rollback${lockNote} clears this report`;
-  } else if (now === journal.from) {
-    hint = `nothing was switched (${journal.from} is still live${journal.done.includes('stop') || journal.step === 'stop' ? ', but the service may be stopped' : ''}); re-run \`rollback-tui rollback --env ${env} --to ${journal.to} --reason ...\`${lockNote}`;
-  } else {
-    hint = `current resolves to neither release of the interrupted rollback; check the target with \`rollback-tui list --env ${env}\` before anything else`;
-  }
+  const hint = interruptedHint(journal, now, env, owner ? ' and --break-lock (its lock is still held)' : '');
   return { journal, live: now, lockOwner: owner, message, hint };
+}
+
+/**
+ * What to do after an interruption, from where `current` points now and which steps had started,
+ * finished or failed: whether the service may be down (stopped and not started again), whether it was
+ * started on the new release, whether maintenance mode may still be on.
+ */
+export function interruptedHint(j: JournalRecord, live: string | null, env: string, lockNote: string): string {
+  const ran = (s: StepName) => j.done.includes(s);
+  const touched = (s: StepName) => ran(s) || j.step === s || (j.failed ?? []).includes(s);
+  const verify = `\`rollback-tui verify --env ${env}\``;
+  const maintenance = touched('maintenance_on') && !ran('maintenance_off') ? '; maintenance mode may still be on: run maintenance.off once the service is healthy' : '';
+  if (live === j.to) {
+    if (ran('start')) {
+      return `the switch to ${j.to} happened and the service was started on it: just check it with ${verify}${maintenance}; a new rollback${lockNote} clears this report`;
+    }
+    const why =
+      j.step === 'start'
+        ? 'the service was being started when the rollback was interrupted: it may be down'
+        : touched('stop')
+          ? 'the service was stopped before the switch and not started again: it is probably down'
+          : j.step === 'switch'
+            ? 'the service was not restarted on it'
+            : null; // start was skipped (no service commands configured)
+    return why
+      ? `the switch to ${j.to} happened but ${why}; run service.start, then check with ${verify}${maintenance}; a new rollback${lockNote} clears this report`
+      : `the switch to ${j.to} happened (no service commands ran): check it with ${verify}${maintenance}; a new rollback${lockNote} clears this report`;
+  }
+  if (live === j.from) {
+    const service =
+      touched('stop') && !ran('start')
+        ? `but the service may be stopped: start it on ${j.from} with service.start, then check with ${verify}`
+        : touched('stop')
+          ? `and the service was started again on it`
+          : `and the service was not stopped`;
+    return `nothing was switched (${j.from} is still live) ${service}${maintenance}; if the rollback is still needed, re-run \`rollback-tui rollback --env ${env} --to ${j.to} --reason ...\`${lockNote}`;
+  }
+  return `current resolves to neither release of the interrupted rollback; check the target with \`rollback-tui list --env ${env}\` before anything else`;
 }

@@ -1,11 +1,13 @@
 /**
- * The per-environment lock: `state_dir/lock/` taken atomically with mkdir (on the target host, through
- * the executor, so operators on different machines exclude each other), holding `owner.json`
- * {user, host, pid, operation_id, operation, started_at, refreshed_at, version}. While held, the owner
- * file is refreshed on an interval; a lock whose refreshed_at is older than
- * `policy.rollback.stale_lock_minutes` is stale and may be broken, but only on request (`--break-lock`,
- * or the monitor with `break_stale_locks`). The caller records the break in history with the
- * previous owner.
+ * The per-environment lock: the owner file `state_dir/locks/<env>.owner.json`
+ * {user, host, pid, operation_id, operation, started_at, refreshed_at, version}, created exclusively
+ * and with its content in place from the first instant (temp file + link(2), on the target host through
+ * the executor, so operators on different machines exclude each other): there is never a lock without
+ * an owner. While held, the owner file is refreshed on an interval; a lock whose refreshed_at is older
+ * than `policy.rollback.stale_lock_minutes` is stale and may be broken, but only on request
+ * (`--break-lock`, or the monitor with `break_stale_locks`). Breaking is a compare-and-swap of the exact
+ * owner file judged stale, so of two breakers only one succeeds. The caller records the break in
+ * history with the previous owner.
  */
 import os from 'node:os';
 import { ExitCode, UserError } from '../errors.js';
@@ -14,14 +16,16 @@ import { formatAgo } from './time.js';
 export interface LockState {
   read(name: string): Promise<string | null>;
   writeAtomic(name: string, content: string): Promise<void>;
-  mkdirExclusive(name: string): Promise<boolean>;
-  removeDir(name: string): Promise<void>;
+  createExclusive(name: string, content: string): Promise<boolean>;
+  replaceIfUnchanged(name: string, expected: string, content: string): Promise<'replaced' | 'missing' | 'changed' | 'taken'>;
   remove(name: string): Promise<void>;
 }
 
-/** The lock directory (mkdir is the atomic test-and-set) and its owner file, per environment. */
-export const lockDir = (env: string): string => `locks/${env}`;
+/** The lock of an environment: its owner file (created exclusively: the atomic test-and-set). */
 export const lockOwnerFile = (env: string): string => `locks/${env}.owner.json`;
+
+/** How many times acquire retries when the lock disappears between two looks (released meanwhile). */
+const ACQUIRE_ATTEMPTS = 3;
 
 export interface LockOwner {
   user: string;
@@ -98,10 +102,24 @@ export function lockStatus(owner: LockOwner | null, staleMinutes: number, now = 
 
 /** "prod is locked by alice@bastion (pid 123, rollback op rb-…) since 10:02:11Z (4 min ago)". */
 export function describeOwner(env: string, owner: LockOwner | null, now = Date.now()): string {
-  if (!owner) return `${env} is locked (the owner file is missing or unreadable: a lock is being taken, or a process died while taking it)`;
+  if (!owner) return `${env} is locked (its owner file ${lockOwnerFile(env)} is unreadable)`;
   const since = owner.started_at.replace(/^.*T/, '').replace(/\.\d+Z$/, 'Z');
   const who = owner.initiated_by ?? `${owner.user}@${owner.host}`;
   return `${env} is locked by ${who} (pid ${owner.pid}, ${owner.operation} op ${owner.operation_id}) since ${since} (${formatAgo(Date.parse(owner.started_at), now)})`;
+}
+
+/** Exit 3: who holds it, since when, whether it is stale or its process is gone, and what to do. */
+function heldError(o: AcquireOptions, prev: LockOwner | null, st: LockStatus, now: number): UserError {
+  const staleNote = st.stale
+    ? `; it is stale (not refreshed for ${formatAgo(now - st.ageMs, now).replace(' ago', '')}, threshold ${o.staleMinutes} min)`
+    : st.deadOnThisHost
+      ? '; that process is no longer running on this host'
+      : '';
+  const hint =
+    st.stale || st.deadOnThisHost || !prev
+      ? 'if no rollback or deploy is really running, pass --break-lock (the break is recorded in history)'
+      : `wait for it to finish, or ask ${prev.initiated_by ?? `${prev.user}@${prev.host}`}; --break-lock only breaks a lock older than ${o.staleMinutes} min`;
+  return new UserError(`${describeOwner(o.env, prev, now)}${staleNote}`, { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD', hint });
 }
 
 export class EnvLock {
@@ -139,50 +157,38 @@ export class EnvLock {
       version: o.version,
       ...(o.initiatedBy ? { initiated_by: o.initiatedBy } : {}),
     };
-    const warn = o.onWarning ?? (() => {});
+    const file = lockOwnerFile(o.env);
+    const text = `${JSON.stringify(owner)}\n`;
     let broken: LockOwner | null = null;
     let brokeLock = false;
-    if (!(await state.mkdirExclusive(lockDir(o.env)))) {
-      const prev = await EnvLock.owner(state, o.env);
+    for (let attempt = 1; ; attempt++) {
+      if (await state.createExclusive(file, text)) break;
+      const raw = await state.read(file);
+      // Released between the two looks: try again (a few times; then it is contended, say so).
+      if (raw === null && attempt < ACQUIRE_ATTEMPTS) continue;
+      const prev = parseOwner(raw);
       const st = lockStatus(prev, o.staleMinutes, now());
-      if (!o.breakLock) {
-        const staleNote = st.stale
-          ? `; it is stale (not refreshed for ${formatAgo(now() - st.ageMs, now()).replace(' ago', '')}, threshold ${o.staleMinutes} min)`
-          : st.deadOnThisHost
-            ? '; that process is no longer running on this host'
-            : '';
-        const hint =
-          st.stale || st.deadOnThisHost || !prev
-            ? 'if no rollback or deploy is really running, pass --break-lock (the break is recorded in history)'
-            : `wait for it to finish, or ask ${prev.initiated_by ?? `${prev.user}@${prev.host}`}; --break-lock only breaks a lock older than ${o.staleMinutes} min`;
-        throw new UserError(`${describeOwner(o.env, prev, now())}${staleNote}`, { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD', hint });
-      }
-      // --break-lock: only a stale lock, a dead local owner, or one with no owner file.
+      if (!o.breakLock || raw === null) throw heldError(o, prev, st, now());
+      // --break-lock: only a stale lock, a dead local owner, or an unreadable owner file.
       if (prev && !st.stale && !st.deadOnThisHost) {
         throw new UserError(
           `${describeOwner(o.env, prev, now())}; refusing to break it: it was refreshed ${formatAgo(now() - st.ageMs, now())}, the stale threshold is ${o.staleMinutes} min`,
           { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD', hint: 'a live rollback holds it; wait for it to finish' },
         );
       }
-      await state.remove(lockOwnerFile(o.env));
-      await state.removeDir(lockDir(o.env));
-      if (!(await state.mkdirExclusive(lockDir(o.env)))) {
-        const again = await EnvLock.owner(state, o.env);
-        throw new UserError(`${describeOwner(o.env, again, now())} (taken while breaking the stale lock)`, {
-          exitCode: ExitCode.LOCKED,
-          code: 'LOCK_HELD',
-        });
+      // Replace exactly the owner file judged breakable: if it changed meanwhile (refreshed, or broken
+      // and taken by someone else), this breaks nothing.
+      const swapped = await state.replaceIfUnchanged(file, raw, text);
+      if (swapped === 'replaced') {
+        broken = prev;
+        brokeLock = true;
+        break;
       }
-      broken = prev;
-      brokeLock = true;
+      if (swapped === 'missing' && attempt < ACQUIRE_ATTEMPTS) continue;
+      const again = await EnvLock.owner(state, o.env);
+      throw new UserError(`${describeOwner(o.env, again, now())} (taken while breaking the stale lock)`, { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD' });
     }
-    try {
-      await state.writeAtomic(lockOwnerFile(o.env), `${JSON.stringify(owner)}\n`);
-    } catch (err) {
-      await state.removeDir(lockDir(o.env)).catch(() => undefined);
-      throw err;
-    }
-    const lock = new EnvLock(state, owner, broken, brokeLock, warn);
+    const lock = new EnvLock(state, owner, broken, brokeLock, o.onWarning ?? (() => {}));
     const refreshMs = o.refreshMs ?? Math.max(1000, Math.min(30_000, (o.staleMinutes * 60_000) / 4));
     lock.timer = setInterval(() => void lock.refresh(), refreshMs);
     lock.timer.unref();
@@ -215,6 +221,5 @@ export class EnvLock {
     const cur = await EnvLock.owner(this.state, this.owner.env).catch(() => null);
     if (cur && cur.operation_id !== this.owner.operation_id) return;
     await this.state.remove(lockOwnerFile(this.owner.env));
-    await this.state.removeDir(lockDir(this.owner.env));
   }
 }

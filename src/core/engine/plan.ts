@@ -12,18 +12,42 @@ import { checkName } from '../health/checks.js';
 import type { Backup, BackupStore } from '../stores/types.js';
 import { backupNameProblem } from '../stores/names.js';
 import { journalFile } from './journal.js';
-import { lockDir } from './lock.js';
+import { lockOwnerFile } from './lock.js';
 import type { PlannedStep, RollbackKind, RollbackPlan, RollbackRequest, StepName } from './types.js';
 
-/** The newest backup older than the live one, not marked bad (null: nothing to roll back to). */
+/**
+ * The newest usable backup older than the live one, not marked bad (null: nothing to roll back to).
+ * Unusable entries (stray symlinks, unsafe names) are skipped. Throws MARKS_DAMAGED when marks.json is
+ * damaged: which releases are bad is unknown, so no default target can be chosen (`--to` still works).
+ */
 export function pickDefaultTarget(backups: readonly Backup[], live: string | null): Backup | null {
-  const sorted = [...backups].sort((a, b) => b.createdMs - a.createdMs);
+  const damaged = backups.find((b) => b.marksDamaged)?.marksDamaged;
+  if (damaged) {
+    throw new UserError(damaged, { code: 'MARKS_DAMAGED', hint: 'roll back to a release named from `rollback-tui list` with --to NAME' });
+  }
+  const sorted = backups.filter((b) => !b.unusable).sort((a, b) => b.createdMs - a.createdMs);
   const liveB = live ? sorted.find((b) => b.name === live) : undefined;
   if (!liveB) {
     // Nothing recognisable is live: the newest good one.
     return sorted.find((b) => !b.bad && !b.current) ?? null;
   }
   return sorted.find((b) => b.name !== liveB.name && !b.current && !b.bad && b.createdMs < liveB.createdMs) ?? null;
+}
+
+/** Why pickDefaultTarget found nothing (for plans and `verify`); `where` names the backups dir. */
+export function noTargetReason(backups: readonly Backup[], live: string | null, where: string): string {
+  const usable = backups.filter((b) => !b.unusable);
+  const skipped = backups.length - usable.length;
+  const note = skipped ? ` (${skipped} unusable ${skipped === 1 ? 'entry' : 'entries'} skipped: see \`rollback-tui list\`)` : '';
+  const liveB = usable.find((b) => b.current || b.name === live);
+  const older = liveB ? usable.filter((b) => b.createdMs < liveB.createdMs) : usable;
+  const why =
+    usable.length === 0
+      ? `no backups in ${where}: nothing to roll back to`
+      : older.length > 0
+        ? `every backup older than the live one (${live}) is marked bad: nothing to roll back to without --to`
+        : `no backup older than the live one (${live ?? 'none'}): nothing to roll back to`;
+  return why + note;
 }
 
 export const STEP_ORDER: readonly StepName[] = [
@@ -100,19 +124,16 @@ export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options:
       if (!target) problems.push(`backup ${JSON.stringify(req.to)} not found in ${backupsDirOf(env)}`);
     }
   } else {
-    target = pickDefaultTarget(backups, live);
-    if (!target) {
-      const older = liveB ? backups.filter((b) => b.createdMs < liveB.createdMs) : backups;
-      problems.push(
-        backups.length === 0
-          ? `no backups in ${backupsDirOf(env)}: nothing to roll back to`
-          : older.length > 0
-            ? `every backup older than the live one (${live}) is marked bad: nothing to roll back to without --to`
-            : `no backup older than the live one (${live ?? 'none'}): nothing to roll back to`,
-      );
+    try {
+      target = pickDefaultTarget(backups, live);
+      if (!target) problems.push(noTargetReason(backups, live, backupsDirOf(env)));
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
     }
   }
   if (target) {
+    if (target.unusable) problems.push(`${target.name} cannot be a rollback target: ${target.unusable}`);
+    if (target.marksDamaged) warnings.push(`the marks of ${target.name} are unknown: ${target.marksDamaged}`);
     if (target.name === live || target.current) problems.push(`${target.name} is already live`);
     if (target.bad) warnings.push(`${target.name} is marked bad (a release was rolled back away from it)`);
     if (liveB && target.createdMs > liveB.createdMs) warnings.push(`${target.name} is newer than the live ${liveB.name}: this rolls forward`);
@@ -176,7 +197,7 @@ function planSteps(
   const stop = env.service.stop;
   const start = env.service.start;
   return [
-    step('lock', [`mkdir ${sd}/${lockDir(env.name)}`]),
+    step('lock', [`create ${sd}/${lockOwnerFile(env.name)} (exclusive)`]),
     step('journal', [`write ${sd}/${journalFile(env.name)}`]),
     step('validate', validateCommands, emergency ? 'emergency: pre-validation skipped' : undefined),
     step('maintenance_on', m ? [m.on] : [], emergency ? 'emergency: no maintenance mode' : m ? undefined : 'no maintenance commands configured'),
@@ -190,9 +211,9 @@ function planSteps(
     ),
     step('maintenance_off', m ? [m.off] : [], emergency ? 'emergency: no maintenance mode' : m ? undefined : 'no maintenance commands configured'),
     step('mark', emergency ? [`mark ${from ?? '(none)'} bad`] : [`mark ${to} known-good (if verified)`, `mark ${from ?? '(none)'} bad`]),
-    step('record', [`append ${sd}/history.jsonl`, `write ${sd}/incidents/<time>-${env.name}.md`]),
+    step('record', [`append ${sd}/history.jsonl`, `write ${sd}/incidents/<time>-${env.name}-<id>.md`]),
     step('notify', channels, channels.length ? undefined : 'no notification channels configured'),
-    step('unlock', [`remove ${sd}/${lockDir(env.name)}`]),
+    step('unlock', [`remove ${sd}/${lockOwnerFile(env.name)}`]),
   ];
 }
 
@@ -201,7 +222,13 @@ export function assertRunnable(plan: RollbackPlan): void {
   if (plan.problems.length === 0) return;
   throw new UserError(`cannot roll back ${plan.env}: ${plan.problems.join('; ')}`, {
     hint: `run \`rollback-tui list --env ${plan.env}\` to see the backups and their marks`,
-    code: plan.problems[0]?.includes('not found') ? 'BACKUP_NOT_FOUND' : plan.problems[0]?.startsWith('invalid backup name') ? 'INVALID_BACKUP_NAME' : 'NO_TARGET',
+    code: plan.problems[0]?.includes('not found')
+      ? 'BACKUP_NOT_FOUND'
+      : plan.problems[0]?.startsWith('invalid backup name')
+        ? 'INVALID_BACKUP_NAME'
+        : plan.problems[0]?.startsWith('marks file')
+          ? 'MARKS_DAMAGED'
+          : 'NO_TARGET',
   });
 }
 

@@ -44,6 +44,13 @@ export interface RollbackRequest {
   dryRun?: boolean;
   breakLock?: boolean;
   signal?: AbortSignal;
+  /**
+   * The release that was live when the rollback was decided (the monitor: before its grace countdown).
+   * When set, the engine refuses (exit 1, code LIVE_CHANGED, nothing done, nothing recorded) if the live
+   * release is anything else, checked when planning and again under the lock, so it never rolls back
+   * a release an operator put live in the meantime.
+   */
+  expectFrom?: string;
 }
 
 export interface TargetInfo {
@@ -92,6 +99,8 @@ export interface RollbackResult {
   warnings?: string[];
   /** The history entry id (real rollbacks). */
   id?: string;
+  /** Machine-readable reason of a refusal or failure, e.g. "LIVE_CHANGED", "LOCK_HELD" (not in the contract's JSON). */
+  code?: string;
 }
 
 export type EngineEvent =

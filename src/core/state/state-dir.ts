@@ -83,17 +83,23 @@ export class StateDir {
   }
 
   /**
-   * File content, or null when it does not exist. `maxBytes` raises the executor's output cap (the
+   * File content, or null when it does not exist (STATE_NOT_A_FILE when the path is something else). `maxBytes` raises the executor's output cap (the
    * history log grows large); a file larger than the cap is an error, never silently cut short.
    */
   async read(name: string, options: { maxBytes?: number } = {}): Promise<string | null> {
     const r = await this.run(
       `read ${name}`,
-      'if [ -f "$1" ]; then exec cat -- "$1"; elif [ -e "$1" ]; then echo "not a regular file: $1" >&2; exit 1; else exit 10; fi',
+      'if [ -f "$1" ]; then exec cat -- "$1"; elif [ -e "$1" ] || [ -L "$1" ]; then exit 11; else exit 10; fi',
       [this.path(name)],
-      [0, 10],
+      [0, 10, 11],
       options.maxBytes,
     );
+    if (r.exitCode === 11) {
+      throw new UserError(`cannot read ${name} in state dir ${this.root}: ${this.path(name)} is not a regular file`, {
+        hint: `move ${this.path(name)} aside`,
+        code: 'STATE_NOT_A_FILE',
+      });
+    }
     if (r.truncated) {
       throw new UserError(`cannot read ${name} in state dir ${this.root}: it is larger than ${options.maxBytes ?? DEFAULT_MAX_OUTPUT_BYTES} bytes`, {
         hint: `archive it (move ${this.path(name)} aside) and start a new one`,
@@ -144,6 +150,54 @@ if [ -d "$1" ]; then exit 10; fi
 mkdir -- "$1"`;
     const r = await this.run(`create ${name}`, script, [this.path(name)], [0, 10]);
     return r.exitCode === 0;
+  }
+
+  /**
+   * Create a file only if it does not exist yet, with its full content from the first instant: a temp
+   * file beside it is written and fsynced, then hard-linked to the name (link(2) fails if the name
+   * exists: an atomic test-and-set that never shows an empty or half-written file, over SSH too).
+   * True if this call created it, false if it already existed.
+   */
+  async createExclusive(name: string, content: string): Promise<boolean> {
+    if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
+    const script = `umask 077
+f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d" || exit 1
+tmp="$d/.tmp.$(basename -- "$f").$$"
+trap 'rm -f -- "$tmp"' EXIT
+printf '%s' ${shQuote(content)} > "$tmp" || exit 1
+fsync_file "$tmp"
+if [ -d "$f" ]; then exit 10; fi
+if ln -- "$tmp" "$f" 2>/dev/null; then fsync_dir "$d"; exit 0; fi
+if [ -e "$f" ] || [ -L "$f" ]; then exit 10; fi
+ln -- "$tmp" "$f"`;
+    const r = await this.run(`create ${name}`, script, [this.path(name)], [0, 10]);
+    return r.exitCode === 0;
+  }
+
+  /**
+   * Compare-and-swap a file created with createExclusive: if it still holds exactly `expected`, move it
+   * aside (one atomic rename: of two callers, only one can move a given file), check again what was
+   * moved, and create `content` in its place exclusively. 'replaced': done; 'missing': there was no
+   * file; 'changed': it holds something else (left, or put back, as it was); 'taken': it was removed,
+   * but someone else created the name before ours could be.
+   */
+  async replaceIfUnchanged(name: string, expected: string, content: string): Promise<'replaced' | 'missing' | 'changed' | 'taken'> {
+    if (content.includes('\0') || expected.includes('\0')) throw new Error('state file content contains a NUL byte');
+    const script = `umask 077
+f=$1; d=$(dirname -- "$f"); b=$(basename -- "$f")
+old="$d/.tmp.replaced.$b.$$"; tmp="$d/.tmp.$b.$$"
+trap 'rm -f -- "$old" "$tmp"' EXIT
+same() { printf '%s' ${shQuote(expected)} | cmp -s - "$1"; }
+[ -f "$f" ] || exit 11
+same "$f" || { [ -f "$f" ] || exit 11; exit 12; }
+if ! mv -f -- "$f" "$old" 2>/dev/null; then [ -e "$f" ] || exit 11; mv -f -- "$f" "$old"; exit 1; fi
+if ! same "$old"; then ln -- "$old" "$f" 2>/dev/null; exit 12; fi
+printf '%s' ${shQuote(content)} > "$tmp" || exit 1
+fsync_file "$tmp"
+if ln -- "$tmp" "$f" 2>/dev/null; then fsync_dir "$d"; exit 0; fi
+exit 13`;
+    const r = await this.run(`replace ${name}`, script, [this.path(name)], [0, 11, 12, 13]);
+    return ({ 0: 'replaced', 11: 'missing', 12: 'changed', 13: 'taken' } as const)[r.exitCode as 0 | 11 | 12 | 13];
   }
 
   async removeDir(name: string): Promise<void> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { ExecOptions, ExecResult, Executor } from '../exec/types.js';
 import type { Backup, Marks, StoreCallOptions } from './types.js';
-import { parseBackupTimestamp } from './names.js';
+import { backupNameProblem, formatBackupStamp, parseBackupTimestamp } from './names.js';
 
 export const LIST_TIMEOUT_MS = 120_000;
 export const SWITCH_TIMEOUT_MS = 300_000;
@@ -66,7 +66,7 @@ export function makeBackup(
   fallbackMs: number,
   marks: Marks,
   live: string | null,
-  extra: { sizeBytes?: number | null; detail?: string; createdMs?: number } = {},
+  extra: { sizeBytes?: number | null; detail?: string; createdMs?: number; unusable?: string } = {},
 ): Backup {
   const createdMs = extra.createdMs ?? parseBackupTimestamp(name)?.getTime() ?? fallbackMs;
   const b: Backup = {
@@ -79,14 +79,65 @@ export function makeBackup(
     bad: marks.bad.includes(name),
   };
   if (extra.detail !== undefined) b.detail = extra.detail;
+  if (extra.unusable !== undefined) b.unusable = extra.unusable;
+  if (marks.damaged !== undefined) b.marksDamaged = marks.damaged;
   return b;
 }
 
+/** Why a listed entry can never be a switch target (a symlink, an unsafe name), or undefined. */
+export function unusableReason(name: string, isLink: boolean): string | undefined {
+  if (isLink) return 'a symlink, not a release directory';
+  const problem = backupNameProblem(name);
+  return problem === null ? undefined : `unsafe name: ${problem}`;
+}
+
 /**
- * Retention over a list as `list()` returns it (newest first): the newest `keep` stay; of the older ones,
- * delete all but the live one, known-good ones, the newest one older than live and the newest older one
- * not marked bad (the default rollback target).
+ * The backups of a directory listing (symlink and files stores), newest first: directories and symlinks
+ * matching the pattern (dot entries and regular files are not backups); symlinks and unsafe names are
+ * listed as unusable, with why (also as `detail`, so every view shows it).
  */
+export function backupsFromEntries(out: ListOutput, marks: Marks, live: string | null): Backup[] {
+  const list = out.entries
+    .filter((e) => e.type !== 'f' && !e.name.startsWith('.'))
+    .map((e) => {
+      const unusable = unusableReason(e.name, e.type === 'l');
+      return makeBackup(e.name, e.mtimeMs, marks, live, {
+        sizeBytes: out.sizes.get(e.name) ?? null,
+        ...(unusable === undefined ? {} : { unusable, detail: `unusable: ${unusable}` }),
+      });
+    });
+  return sortNewestFirst(list);
+}
+
+/**
+ * The lowest timestamp (`YYYYMMDD_HHMMSS`, UTC) a new snapshot may be named with: one second after the
+ * newest usable entry. A snapshot copies what is live now, so it is the newest thing; named from the
+ * clock alone it could sort older than releases named in local time (east of UTC) and become the
+ * default target, a copy of the release being rolled back from. '' when there is no entry.
+ */
+export function snapshotStampFloor(list: readonly Backup[]): string {
+  const newest = Math.max(-Infinity, ...list.filter((b) => !b.unusable).map((b) => b.createdMs));
+  return Number.isFinite(newest) ? formatBackupStamp(new Date(Math.floor(newest / 1000) * 1000 + 1000)) : '';
+}
+
+/**
+ * Retention after a snapshot: applies `keep` when configured. Refused (nothing deleted) when marks.json is
+ * damaged: that is reported through onWarning (the snapshot itself is kept), or thrown without one.
+ */
+export async function retainAfterSnapshot(
+  keep: number | undefined,
+  prune: (keep: number, options: StoreCallOptions) => Promise<string[]>,
+  options: StoreCallOptions,
+): Promise<void> {
+  if (keep === undefined) return;
+  try {
+    await prune(keep, options);
+  } catch (err) {
+    if (!(err instanceof UserError) || err.code !== 'MARKS_DAMAGED' || !options.onWarning) throw err;
+    options.onWarning(`the snapshot was taken, but retention (keep: ${keep}) was not applied: ${err.message}`);
+  }
+}
+
 /**
  * A configured path on the target host, checked and normalised once (every store's constructor): absolute,
  * no NUL or line breaks (they would split the scripts' output), no trailing slash.
@@ -101,8 +152,17 @@ export function targetPath(key: string, value: string): string {
   return path.posix.normalize(value).replace(/(.)\/+$/, '$1');
 }
 
-export function retentionVictims(list: readonly Backup[], keep: number): string[] {
+/**
+ * Retention over a list as `list()` returns it (newest first): the newest `keep` stay; of the older ones,
+ * delete all but the live one, known-good ones, the newest one older than live and the newest older one
+ * not marked bad (the default rollback target). Unusable entries are neither counted nor deleted (they are
+ * not ours). Refused (MARKS_DAMAGED) when marks.json is damaged: known-good ones could not be protected.
+ */
+export function retentionVictims(all: readonly Backup[], keep: number): string[] {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep must be a positive integer, got ${keep}`, { code: 'CONFIG' });
+  const damaged = all.find((b) => b.marksDamaged)?.marksDamaged;
+  if (damaged) throw new UserError(`retention refused: ${damaged}`, { code: 'MARKS_DAMAGED' });
+  const list = all.filter((b) => !b.unusable);
   const liveIndex = list.findIndex((b) => b.current);
   const protectedNames = new Set<string>();
   if (liveIndex >= 0) {
@@ -165,15 +225,20 @@ export function nulTokens(text: string): string[] {
 
 /**
  * The listing part of a list script: expects $bd (backups dir), $pat (glob), $sizes (1 for du). Prints
- * B (physical backups dir), E (mtime, type, name) per entry -- GNU find in one process, else a loop --
+ * B (physical backups dir), E (mtime, type d/f/l of the entry itself, symlinks not followed, name) per
+ * entry -- GNU find in one process, else a loop --
  * and with sizes a Z ... z block of du records. One process tree, one round trip, any number of entries.
  */
 /**
- * Shell fragment: reserve a snapshot directory `$bd/$n` named `$base` or `$base_N` (exit 41 when none is
- * free). It starts above the highest suffix taken in this second: after retention pruned "$base",
- * reusing it would make the newest snapshot sort as the oldest of the second.
+ * Shell fragment: reserve a snapshot directory `$bd/$n` named `$prefix$stamp` or `..._N` (exit 41 when
+ * none is free), where $stamp is the host's UTC clock, or $floor (snapshotStampFloor) when that is later.
+ * It starts above the highest suffix taken in this second: after retention pruned "$base", reusing it
+ * would make the newest snapshot sort as the oldest of the second.
  */
-export const RESERVE_SNAPSHOT_NAME = `n=$base; i=0
+export const RESERVE_SNAPSHOT_NAME = `stamp=$(date -u +%Y%m%d_%H%M%S)
+if [ -n "$floor" ]; then stamp=$(printf '%s\\n%s\\n' "$stamp" "$floor" | LC_ALL=C sort | tail -n 1); fi
+base="$prefix$stamp"
+n=$base; i=0
 for e in "$bd/$base" "$bd/$base"_*; do
   [ -e "$e" ] || continue
   s=\${e#"$bd/$base"}; s=\${s#_}
@@ -196,13 +261,13 @@ export const DIR_ENTRIES = `
 cd -- "$bd" 2>/dev/null || { printf 'N\\0'; exit 0; }
 printf 'B\\0%s\\0' "$(pwd -P)"
 if find . -maxdepth 0 -printf '' 2>/dev/null; then
-  find . -mindepth 1 -maxdepth 1 -name "$pat" -printf 'E\\0%T@\\0%Y\\0%f\\0'
+  find . -mindepth 1 -maxdepth 1 -name "$pat" -printf 'E\\0%T@\\0%y\\0%f\\0'
 else
   IFS=
   for f in $pat; do
     [ -e "$f" ] || [ -L "$f" ] || continue
-    if [ -d "$f" ]; then t=d; else t=f; fi
-    m=$(stat -f %m -- "$f" 2>/dev/null || stat -c %Y -- "$f")
+    if [ -L "$f" ]; then t=l; elif [ -d "$f" ]; then t=d; else t=f; fi
+    m=$(stat -c %Y -- "$f" 2>/dev/null || stat -f %m -- "$f")
     printf 'E\\0%s\\0%s\\0%s\\0' "$m" "$t" "$f"
   done
 fi
@@ -210,10 +275,10 @@ if [ "$sizes" = 1 ]; then
   IFS=
   printf 'Z\\0'
   if du -0 -sk -- /dev/null >/dev/null 2>&1; then
-    for f in $pat; do [ -d "$f" ] && printf '%s\\0' "$f"; done | xargs -0 du -0 -sk -- 2>/dev/null
+    for f in $pat; do [ -d "$f" ] && [ ! -L "$f" ] && printf '%s\\0' "$f"; done | xargs -0 du -0 -sk -- 2>/dev/null
   else
     for f in $pat; do
-      [ -d "$f" ] || continue
+      [ -d "$f" ] && [ ! -L "$f" ] || continue
       k=$(du -sk -- "$f" 2>/dev/null | cut -f1)
       printf '%s\\t%s\\0' "$k" "$f"
     done
@@ -228,15 +293,18 @@ export interface ListOutput {
   physicalCurrent: string;
   currentIsRealDir: boolean;
   marksText: string | null;
+  /** The marks path exists but could not be read (Q). */
+  marksProblem: string | null;
   backupsDirMissing: boolean;
   physicalBackupsDir: string;
-  entries: { name: string; mtimeMs: number; isDir: boolean }[];
+  /** type: d directory, l symlink (never followed), f anything else. */
+  entries: { name: string; mtimeMs: number; type: 'd' | 'l' | 'f' }[];
   sizes: Map<string, number>;
   /** Store-specific single values (tag -> value), e.g. the files store's recorded live name. */
   extra: Map<string, string>;
 }
 
-const ARITY: Record<string, number> = { L: 1, P: 1, R: 0, M: 1, N: 0, B: 1, E: 3, Z: 0, X: 2 };
+const ARITY: Record<string, number> = { L: 1, P: 1, R: 0, M: 1, Q: 1, N: 0, B: 1, E: 3, Z: 0, X: 2 };
 
 export function parseListOutput(stdout: string): ListOutput {
   const out: ListOutput = {
@@ -244,6 +312,7 @@ export function parseListOutput(stdout: string): ListOutput {
     physicalCurrent: '',
     currentIsRealDir: false,
     marksText: null,
+    marksProblem: null,
     backupsDirMissing: false,
     physicalBackupsDir: '',
     entries: [],
@@ -263,9 +332,14 @@ export function parseListOutput(stdout: string): ListOutput {
       case 'P': out.physicalCurrent = f[0] ?? ''; break;
       case 'R': out.currentIsRealDir = true; break;
       case 'M': out.marksText = f[0] ?? null; break;
+      case 'Q': out.marksProblem = f[0] ?? 'unreadable'; break;
       case 'N': out.backupsDirMissing = true; break;
       case 'B': out.physicalBackupsDir = f[0] ?? ''; break;
-      case 'E': out.entries.push({ mtimeMs: Math.round(Number(f[0]) * 1000), isDir: f[1] === 'd', name: f[2] ?? '' }); break;
+      case 'E': {
+        const type = f[1] === 'd' || f[1] === 'l' ? f[1] : 'f';
+        out.entries.push({ mtimeMs: Math.round(Number(f[0]) * 1000), type, name: f[2] ?? '' });
+        break;
+      }
       case 'X': out.extra.set(f[0] ?? '', f[1] ?? ''); break;
       case 'Z':
         // du records "KB<tab>NAME" until the closing 'z'.

@@ -11,8 +11,9 @@ import type { FilesTargetConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { Executor } from '../exec/types.js';
 import type { MarkStore } from '../state/marks.js';
-import { parseMarks } from '../state/marks.js';
+import { MARKS_LIST_FRAGMENT, parseMarks } from '../state/marks.js';
 import {
+  backupsFromEntries,
   DIR_ENTRIES,
   RESERVE_SNAPSHOT_NAME,
   PRUNE_SCRIPT,
@@ -24,10 +25,11 @@ import {
   notFound,
   nulTokens,
   parseListOutput,
+  retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
   runValidateCommands,
-  sortNewestFirst,
+  snapshotStampFloor,
   SWITCH_TIMEOUT_MS,
   targetPath,
 } from './common.js';
@@ -48,7 +50,7 @@ printf 'X\\0live\\0%s\\0' "$live"
 
 const LIST_SCRIPT = `
 bd=$1 marks=$2 sizes=$3 pat='backup_*'; shift 3
-if [ -n "$marks" ] && [ -f "$marks" ]; then printf 'M\\0'; cat -- "$marks"; printf '\\0'; fi
+${MARKS_LIST_FRAGMENT}
 [ -d "$bd" ] && { ${LIVE_FRAGMENT} }
 ${DIR_ENTRIES}
 exit 0
@@ -85,10 +87,9 @@ fsync_dir "$bd"
 `;
 
 const SNAPSHOT_SCRIPT = `
-bd=$1; shift
+bd=$1 floor=$2 prefix=backup_; shift 2
 for f in "$@"; do [ -f "$f" ] || { printf '%s\\n' "$f" >&2; exit 43; }; done
 mkdir -p -- "$bd" || exit 1
-base="backup_$(date -u +%Y%m%d_%H%M%S)"
 ${RESERVE_SNAPSHOT_NAME}
 tmp="$bd/.rtui-snap-$$"
 rm -rf -- "$tmp"; mkdir -- "$tmp" || exit 42
@@ -159,13 +160,8 @@ export class ConfigFilesStore implements BackupStore {
       [this.bd, this.marks?.path ?? '', options.sizes ? '1' : '0', ...this.files],
       { ...options, timeoutMs: options.sizes ? LONG_TIMEOUT_MS : LIST_TIMEOUT_MS });
     const out = parseListOutput(r.stdout);
-    const marks = parseMarks(out.marksText);
-    const live = out.extra.get('live') || null;
-    return sortNewestFirst(
-      out.entries
-        .filter((e) => e.isDir && !e.name.startsWith('.'))
-        .map((e) => makeBackup(e.name, e.mtimeMs, marks, live, { sizeBytes: out.sizes.get(e.name) ?? null })),
-    );
+    const marks = parseMarks(out.marksText, this.marks?.path, out.marksProblem);
+    return backupsFromEntries(out, marks, out.extra.get('live') || null);
   }
 
   async live(options: StoreCallOptions = {}): Promise<string | null> {
@@ -186,20 +182,24 @@ export class ConfigFilesStore implements BackupStore {
       { ...options, timeoutMs: SWITCH_TIMEOUT_MS }, this.failures(name));
   }
 
+  /** Copy the files into a new backup (never named older than the newest entry), then apply `keep:`. */
   async snapshot(options: StoreCallOptions = {}): Promise<Backup> {
+    const quiet = { signal: options.signal };
+    const floor = snapshotStampFloor(await this.list(quiet));
     const r = await runStoreScript(this.executor, `snapshot of ${this.files.length} files`, SNAPSHOT_SCRIPT,
-      [this.bd, ...this.files], { ...options, timeoutMs: LONG_TIMEOUT_MS }, this.failures(''));
+      [this.bd, floor, ...this.files], { ...quiet, timeoutMs: LONG_TIMEOUT_MS }, this.failures(''));
     const [name = '', now = '0'] = nulTokens(r.stdout);
     const marks = this.marks ? await this.marks.read() : { knownGood: [], bad: [] };
     const b = makeBackup(name, Number(now) * 1000, marks, name, { detail: `${this.files.length} files` });
-    if (this.cfg.keep !== undefined) await this.prune(this.cfg.keep, options);
+    await retainAfterSnapshot(this.cfg.keep, (keep, o) => this.prune(keep, o), options);
     return b;
   }
 
   async prune(keep: number, options: StoreCallOptions = {}): Promise<string[]> {
-    const victims = retentionVictims(await this.list(options), keep).filter(isSafeBackupName);
+    const quiet = { signal: options.signal };
+    const victims = retentionVictims(await this.list(quiet), keep).filter(isSafeBackupName);
     if (victims.length === 0) return [];
-    const r = await runStoreScript(this.executor, `pruning ${this.bd}`, PRUNE_SCRIPT, [this.bd, ...victims], options);
+    const r = await runStoreScript(this.executor, `pruning ${this.bd}`, PRUNE_SCRIPT, [this.bd, ...victims], quiet);
     const removed = nulTokens(r.stdout);
     if (this.marks && removed.length > 0) await this.marks.forget(removed);
     return removed;

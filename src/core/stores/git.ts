@@ -10,7 +10,7 @@ import type { GitTargetConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { Executor } from '../exec/types.js';
 import type { MarkStore } from '../state/marks.js';
-import { parseMarks } from '../state/marks.js';
+import { MARKS_LIST_FRAGMENT, parseMarks } from '../state/marks.js';
 import {
   isLive,
   lastLine,
@@ -18,6 +18,7 @@ import {
   makeBackup,
   notFound,
   nulTokens,
+  retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
   runValidateCommands,
@@ -37,7 +38,7 @@ repo=$1 rec=$2 marks=$3
 cd -- "$repo" 2>/dev/null || exit 26
 git rev-parse --git-dir >/dev/null 2>&1 || exit 27
 printf 'H\\0%s\\0' "$(git rev-parse -q --verify HEAD 2>/dev/null)"
-if [ -n "$marks" ] && [ -f "$marks" ]; then printf 'M\\0'; cat -- "$marks"; printf '\\0'; fi
+${MARKS_LIST_FRAGMENT}
 [ -f "$rec" ] || exit 0
 awk 'NF == 2 && !($2 in t) { t[$2] = $1; printf "D%c%s%c%s%c", 0, $1, 0, $2, 0 }' "$rec"
 awk 'NF == 2 { print $2 }' "$rec" | sort -u | git cat-file --batch-check='%(objectname) %(objecttype)' |
@@ -165,12 +166,14 @@ export class GitReleaseStore implements BackupStore {
     const t = nulTokens(r.stdout);
     let head = '';
     let marksText: string | null = null;
+    let marksProblem: string | null = null;
     const recorded = new Map<string, number>();
     const commits = new Map<string, { time: number; subject: string }>();
     for (let i = 0; i < t.length; ) {
       const tag = t[i];
       if (tag === 'H') { head = t[i + 1] ?? ''; i += 2; }
       else if (tag === 'M') { marksText = t[i + 1] ?? null; i += 2; }
+      else if (tag === 'Q') { marksProblem = t[i + 1] ?? 'unreadable'; i += 2; }
       else if (tag === 'D') { recorded.set(t[i + 2] ?? '', Number(t[i + 1]) * 1000); i += 3; }
       else if (tag?.endsWith('C')) {
         // git log separates records with a newline: "\nC" after the first one.
@@ -179,7 +182,7 @@ export class GitReleaseStore implements BackupStore {
       } else if (tag === '\n' || tag === '') { i++; }
       else throw new Error(`unexpected git list output near ${JSON.stringify(tag?.slice(0, 40))}`);
     }
-    const marks = parseMarks(marksText);
+    const marks = parseMarks(marksText, this.marks?.path, marksProblem);
     const live = head ? head.slice(0, GIT_NAME_LENGTH) : null;
     const list: { b: Backup; order: number }[] = [];
     let order = 0;
@@ -229,22 +232,22 @@ export class GitReleaseStore implements BackupStore {
 
   async snapshot(options: StoreCallOptions = {}): Promise<Backup> {
     const r = await runStoreScript(this.executor, `recording HEAD of ${this.repo}`, SNAPSHOT_SCRIPT,
-      [this.repo, this.records], options, this.failures(''));
+      [this.repo, this.records], { signal: options.signal }, this.failures(''));
     const [hash = '', at = '0', subject = ''] = nulTokens(r.stdout);
     const marks = this.marks ? await this.marks.read() : { knownGood: [], bad: [] };
     const name = hash.slice(0, GIT_NAME_LENGTH);
     const b = makeBackup(name, Number(at) * 1000, marks, name, { createdMs: Number(at) * 1000, detail: subject.trim() });
-    if (this.cfg.keep !== undefined) await this.prune(this.cfg.keep, options);
+    await retainAfterSnapshot(this.cfg.keep, (keep, o) => this.prune(keep, o), options);
     return b;
   }
 
   async prune(keep: number, options: StoreCallOptions = {}): Promise<string[]> {
-    const list = await this.list(options);
-    const victims = retentionVictims(list, keep);
+    const quiet = { signal: options.signal };
+    const victims = retentionVictims(await this.list(quiet), keep);
     if (victims.length === 0) return [];
     // Records hold full hashes: find them by prefix in one more listing-free step.
-    const full = await this.fullHashes(victims, options);
-    await runStoreScript(this.executor, `pruning ${this.records}`, PRUNE_SCRIPT, [this.records, ...full], options);
+    const full = await this.fullHashes(victims, quiet);
+    await runStoreScript(this.executor, `pruning ${this.records}`, PRUNE_SCRIPT, [this.records, ...full], quiet);
     if (this.marks) await this.marks.forget(victims);
     return victims;
   }

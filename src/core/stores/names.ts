@@ -36,9 +36,12 @@ export function assertBackupName(name: string): string {
 const STAMP = /(?:^|[^0-9])(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})(?:_(\d+))?$/;
 
 /**
- * `backup_20241112_153045` (or any `<prefix>YYYYMMDD_HHMMSS`) -> that instant, read as UTC (the names carry no zone; UTC keeps listing and
- * sorting independent of the viewer's zone). A `_N` suffix (two snapshots in one second) is allowed.
- * Null when the name has no valid timestamp.
+ * `backup_20241112_153045` (or any `<prefix>YYYYMMDD_HHMMSS`) -> that instant, read as UTC. Names carry no
+ * zone: UTC keeps listing and sorting independent of the viewer's zone, and snapshots are named in UTC.
+ * Releases named in local time (`date +%Y%m%d_%H%M%S` on a host east of UTC) therefore read as that many
+ * hours in the future; the order among them stays right, and a snapshot is never named older than the
+ * newest existing entry (see snapshotStampFloor in common.ts). A `_N` suffix (several snapshots in one
+ * second) is allowed. Null when the name has no valid timestamp.
  */
 export function parseBackupTimestamp(name: string): Date | null {
   const m = STAMP.exec(name);
@@ -57,8 +60,13 @@ export function parseBackupTimestamp(name: string): Date | null {
   return suffix ? new Date(ms + suffix) : date;
 }
 
+/** `YYYYMMDD_HHMMSS` for a date (UTC). */
+export function formatBackupStamp(date: Date): string {
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${p(date.getUTCFullYear(), 4)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}_${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
+}
+
 /** `backup_YYYYMMDD_HHMMSS` for a date (UTC). */
 export function formatBackupName(date: Date): string {
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `backup_${p(date.getUTCFullYear(), 4)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}_${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
+  return `backup_${formatBackupStamp(date)}`;
 }

@@ -12,8 +12,9 @@ import type { SymlinkTargetConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { Executor } from '../exec/types.js';
 import type { MarkStore } from '../state/marks.js';
-import { parseMarks } from '../state/marks.js';
+import { MARKS_LIST_FRAGMENT, parseMarks } from '../state/marks.js';
 import {
+  backupsFromEntries,
   DIR_ENTRIES,
   RESERVE_SNAPSHOT_NAME,
   PRUNE_SCRIPT,
@@ -24,10 +25,11 @@ import {
   makeBackup,
   notFound,
   nulTokens,
+  retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
   runValidateCommands,
-  sortNewestFirst,
+  snapshotStampFloor,
   SWITCH_TIMEOUT_MS,
   targetPath,
 } from './common.js';
@@ -40,7 +42,7 @@ printf 'L\\0'; if [ -L "$cur" ]; then printf '%s' "$(readlink -- "$cur")"; fi; p
 p=; if [ -e "$cur" ]; then p=$(cd -P -- "$cur" 2>/dev/null && pwd -P) || p=; fi
 printf 'P\\0%s\\0' "$p"
 if [ -d "$cur" ] && [ ! -L "$cur" ]; then printf 'R\\0'; fi
-if [ -n "$marks" ] && [ -f "$marks" ]; then printf 'M\\0'; cat -- "$marks"; printf '\\0'; fi
+${MARKS_LIST_FRAGMENT}
 ${DIR_ENTRIES}
 exit 0
 `;
@@ -98,11 +100,10 @@ printf 'B\\0%s\\0' "$b"
 `;
 
 const SNAPSHOT_SCRIPT = `
-bd=$1 cur=$2 prefix=$3
+bd=$1 cur=$2 prefix=$3 floor=$4
 [ -e "$cur" ] || exit 40
 src=$(cd -P -- "$cur" && pwd -P) || exit 40
 mkdir -p -- "$bd" || exit 1
-base="$prefix$(date -u +%Y%m%d_%H%M%S)"
 ${RESERVE_SNAPSHOT_NAME}
 tmp="$bd/.rtui-snap-$$"
 rm -rf -- "$tmp"
@@ -159,17 +160,8 @@ export class SymlinkReleaseStore implements BackupStore {
       { ...options, timeoutMs: options.sizes ? LONG_TIMEOUT_MS : LIST_TIMEOUT_MS },
     );
     const out = parseList(r.stdout);
-    const marks = parseMarks(out.marksText);
-    const live = liveName(out.physicalCurrent, out.physicalBackupsDir);
-    const list = out.entries
-      .filter((e) => e.isDir && !e.name.startsWith('.'))
-      .map((e) =>
-        makeBackup(e.name, e.mtimeMs, marks, live, {
-          sizeBytes: out.sizes.get(e.name) ?? null,
-          ...(isSafeBackupName(e.name) ? {} : { detail: 'unsafe name: cannot be used as a target' }),
-        }),
-      );
-    return sortNewestFirst(list);
+    const marks = parseMarks(out.marksText, this.marksPath(), out.marksProblem);
+    return backupsFromEntries(out, marks, liveName(out.physicalCurrent, out.physicalBackupsDir));
   }
 
   async live(options: StoreCallOptions = {}): Promise<string | null> {
@@ -242,14 +234,20 @@ export class SymlinkReleaseStore implements BackupStore {
     return m[1] ?? '';
   }
 
+  /**
+   * Copy the live release into a new backup, named after the clock but never older than the newest entry
+   * (snapshotStampFloor), then apply `keep:`. The scripts' machine output is never streamed to onLine.
+   */
   async snapshot(options: StoreCallOptions = {}): Promise<Backup> {
     const prefix = this.snapshotPrefix();
+    const quiet = { signal: options.signal };
+    const floor = snapshotStampFloor(await this.list(quiet));
     const r = await runStoreScript(
       this.executor,
       `snapshot of ${this.cur}`,
       SNAPSHOT_SCRIPT,
-      [this.bd, this.cur, prefix],
-      { ...options, timeoutMs: LONG_TIMEOUT_MS },
+      [this.bd, this.cur, prefix, floor],
+      { ...quiet, timeoutMs: LONG_TIMEOUT_MS },
       {
         40: () => new UserError(`nothing is live: ${this.cur} does not exist`, { code: 'NOTHING_LIVE', hint: 'deploy a release first' }),
         41: () => new UserError('could not find a free snapshot name', { code: 'SNAPSHOT_FAILED' }),
@@ -262,14 +260,15 @@ export class SymlinkReleaseStore implements BackupStore {
     const [name = '', now = '0'] = nulTokens(r.stdout);
     const marks = this.marks ? await this.marks.read() : { knownGood: [], bad: [] };
     const backup = makeBackup(name, Number(now) * 1000, marks, null);
-    if (this.cfg.keep !== undefined) await this.prune(this.cfg.keep, options);
+    await retainAfterSnapshot(this.cfg.keep, (keep, o) => this.prune(keep, o), options);
     return backup;
   }
 
   async prune(keep: number, options: StoreCallOptions = {}): Promise<string[]> {
-    const victims = retentionVictims(await this.list(options), keep).filter(isSafeBackupName);
+    const quiet = { signal: options.signal };
+    const victims = retentionVictims(await this.list(quiet), keep).filter(isSafeBackupName);
     if (victims.length === 0) return [];
-    const r = await runStoreScript(this.executor, `pruning ${this.bd}`, PRUNE_SCRIPT, [this.bd, ...victims], { ...options, timeoutMs: LONG_TIMEOUT_MS });
+    const r = await runStoreScript(this.executor, `pruning ${this.bd}`, PRUNE_SCRIPT, [this.bd, ...victims], { ...quiet, timeoutMs: LONG_TIMEOUT_MS });
     const removed = nulTokens(r.stdout);
     if (this.marks && removed.length > 0) await this.marks.forget(removed);
     return removed;

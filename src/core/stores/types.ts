@@ -14,14 +14,26 @@ export interface Backup {
   current: boolean;
   knownGood: boolean;
   bad: boolean;
-  /** Extra context: the git commit subject, the number of files in a files snapshot. */
+  /** Extra context: the git commit subject, the number of files in a files snapshot, why it is unusable. */
   detail?: string;
+  /**
+   * Set when the entry can never be a rollback target (why: a symlink, not a release directory; an unsafe
+   * name). Listed so the operator sees it; skipped by the default target, `verify` and retention.
+   */
+  unusable?: string;
+  /**
+   * Set (to the warning naming the file and the fix) when marks.json is damaged: knownGood/bad of this
+   * entry are unknown, so no default or automatic rollback may pick a target from this list.
+   */
+  marksDamaged?: string;
 }
 
 export interface StoreCallOptions {
   signal?: AbortSignal;
   /** Live output of long steps (git checkout + build commands). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Non-fatal problems (snapshot: retention skipped because marks.json is damaged). Without it they throw. */
+  onWarning?: (message: string) => void;
 }
 
 export interface BackupStore {
@@ -52,4 +64,6 @@ export interface BackupStore {
 export interface Marks {
   knownGood: string[];
   bad: string[];
+  /** marks.json exists but cannot be read as marks: the warning naming the file and the fix. */
+  damaged?: string;
 }
