@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalExecutor } from '../../src/core/exec/index.js';
+import { SshExecutor } from '../../src/core/exec/ssh.js';
+import { probeSample } from '../../src/core/monitor/sources/probe.js';
 import { runHealthCheck, runHealthChecks, redactUrl } from '../../src/core/health/checks.js';
 import { verifyRelease } from '../../src/core/engine/verify.js';
 import { pollUntil } from '../engine/fixture.js';
@@ -92,6 +94,47 @@ describe('health checks against the real demo service', () => {
     expect(r).toMatchObject({ ok: true, status: 200 });
     const bad = await runHealthCheck({ http: { url: `http://127.0.0.1:${sick.port}/health`, status: 200, timeout_seconds: 2, via: 'target' } }, { executor });
     expect(bad).toMatchObject({ ok: false, status: 500 });
+  });
+
+  it('a target that cannot be reached over SSH makes via-target and remote command checks inconclusive, not failed', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const closedPort = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    // The real ssh client against a port nobody listens on: exit 255, a TransportError.
+    const ssh = new SshExecutor({ type: 'ssh', host: '127.0.0.1', port: closedPort, user: 'deploy', connect_timeout_seconds: 2 });
+    const target = `deploy@127.0.0.1:${closedPort}`;
+    try {
+      const url = `http://127.0.0.1:${healthy.port}/health`;
+      const results = await runHealthChecks(
+        [{ http: { url, status: 200, timeout_seconds: 2, via: 'target' } }, { tcp: { host: '127.0.0.1', port: healthy.port, timeout_seconds: 2, via: 'target' } }, { command: 'true' }],
+        { executor: ssh },
+      );
+      for (const r of results) {
+        // ok: false, so a verification can never pass on it; inconclusive, so the monitor does not count it.
+        expect(r).toMatchObject({ ok: false, inconclusive: true });
+        expect(r.error).toMatch(new RegExp(`^cannot reach ${target}: Connection refused`));
+      }
+      const metrics = { source: 'probe' as const, timeout_seconds: 5 };
+      // Only checks that could not run: no verdict on up, error rate or latency.
+      const blind = await probeSample(
+        { health: [{ http: { url, status: 200, timeout_seconds: 2 } }, { http: { url, status: 200, timeout_seconds: 2, via: 'target' } }], metrics },
+        { executor: ssh, at: Date.now(), release: 'r1', intervalMs: 1000 },
+      );
+      expect(blind.up).toBeNull();
+      expect(blind.health_failures).toBe(0);
+      expect(blind.error_rate).toBeNull();
+      expect(blind.errors.up).toMatch(/^health check not run \(http http:\/\/127\.0\.0\.1:\d+\/health: cannot reach deploy@/);
+      expect(blind.errors.error_rate).toBe(blind.errors.up);
+      // A check that ran and failed is a failure, whatever else could not run.
+      const down = await probeSample(
+        { health: [{ http: { url: `http://127.0.0.1:${sick.port}/health`, status: 200, timeout_seconds: 2 } }, { command: 'true' }], metrics },
+        { executor: ssh, at: Date.now(), release: 'r1', intervalMs: 1000 },
+      );
+      expect(down).toMatchObject({ up: false, health_failures: 1, error_rate: 60, errors: {} });
+    } finally {
+      await ssh.close();
+    }
   });
 
   it('tcp: open port passes, closed port fails fast', async () => {

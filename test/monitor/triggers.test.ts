@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PolicySchema, type Policy } from '../../src/core/config/schema.js';
 import { evaluateTriggers, samplesNeeded } from '../../src/core/monitor/triggers.js';
-import { computeBaseline, parseBaseline } from '../../src/core/monitor/baseline.js';
+import { computeBaseline, judgeBaselineWindow, parseBaseline } from '../../src/core/monitor/baseline.js';
+import { assessBreach, budgetWindowMs, recurrenceWindowMs, type AutoRollbackRecord } from '../../src/core/monitor/recurrence.js';
 import { emptySample } from '../../src/core/monitor/sources/sample.js';
 import type { Baseline, Sample, TriggerState } from '../../src/core/monitor/types.js';
 
@@ -132,6 +133,32 @@ describe('evaluateTriggers', () => {
     expect(get(evaluateTriggers(policy, old, null, NOW), 'health_check').value).toBe(0);
   });
 
+  it('health_check: one failure per probe that found the service down, however many checks failed in it', () => {
+    // Three health entries all failing in one tick is one failed probe, not three (failure_count: 3).
+    const once = series(10, (s, i) => ((s.up = i !== 9), (s.health_failures = i === 9 ? 3 : 0)));
+    const t = get(evaluateTriggers(policy, once, null, NOW), 'health_check');
+    expect(t.value).toBe(1);
+    expect(t.status).toBe('warning');
+    const three = series(10, (s, i) => ((s.up = i < 7), (s.health_failures = i < 7 ? 0 : 3)));
+    expect(get(evaluateTriggers(policy, three, null, NOW), 'health_check')).toMatchObject({ status: 'breached', value: 3 });
+  });
+
+  it('health_check: probes that could not run (SSH down) are inconclusive, never failures', () => {
+    const blind = series(10, (s) => ((s.up = null), (s.errors.up = 'health check not run (ssh: Connection refused)')));
+    const t = get(evaluateTriggers(policy, blind, null, NOW), 'health_check');
+    expect(t.status).toBe('inconclusive');
+    expect(t.value).toBe(0);
+    expect(t.explanation).toContain('10 of 10 probes in 10s could not run (health check not run (ssh: Connection refused))');
+    // Two that could not run among ten leave eight conclusive ones: enough to say ok.
+    const some = series(10, (s, i) => {
+      if (i < 2) {
+        s.up = null;
+        s.errors.up = 'not run';
+      }
+    });
+    expect(get(evaluateTriggers(policy, some, null, NOW), 'health_check').status).toBe('ok');
+  });
+
   it('database: the counter increase over the window above the threshold', () => {
     const at10 = get(evaluateTriggers(policy, series(11, (s, i) => (s.db_connection_errors = 100 + i)), null, NOW), 'database');
     expect(at10.value).toBe(10);
@@ -197,5 +224,62 @@ describe('baseline', () => {
     expect(parseBaseline(JSON.stringify(b), 'r1')).toEqual(b);
     expect(parseBaseline(JSON.stringify(b), 'other')).toBeNull();
     expect(parseBaseline('{not json', 'r1')).toBeNull();
+  });
+
+  it('a window is healthy only when most samples are conclusive and up, and no trigger fired', () => {
+    const up = series(10, (s) => (s.error_rate = 0));
+    expect(judgeBaselineWindow(up, false)).toEqual({ healthy: true, why: '10 of 10 samples up' });
+    expect(judgeBaselineWindow(up, true)).toMatchObject({ healthy: false, why: 'a trigger fired during the window' });
+    // One sample up is not enough (it used to be).
+    const mostlyDown = series(10, (s, i) => ((s.up = i === 0), (s.error_rate = i === 0 ? 0 : 600)));
+    expect(judgeBaselineWindow(mostlyDown, false)).toEqual({ healthy: false, why: '9 down of 10 samples' });
+    // Nothing measured is not healthy (it used to be).
+    const nothing = series(5, (s) => (s.up = null));
+    expect(judgeBaselineWindow(nothing, false)).toEqual({ healthy: false, why: '5 inconclusive of 5 samples' });
+    expect(judgeBaselineWindow([], false).healthy).toBe(false);
+    // Measurement errors on baseline fields are inconclusive; two of ten still leave 80%.
+    const blind = (n: number) =>
+      series(10, (s, i) => {
+        s.error_rate = 0;
+        if (i < n) s.errors.memory_usage_percent = 'metrics.memory: exit 1';
+      });
+    expect(judgeBaselineWindow(blind(3), false)).toEqual({ healthy: false, why: '3 inconclusive of 10 samples' });
+    expect(judgeBaselineWindow(blind(2), false)).toEqual({ healthy: true, why: '8 of 10 samples up' });
+    // No health checks configured, but the metrics were read: measured and up.
+    expect(judgeBaselineWindow(series(5, (s) => ((s.up = null), (s.error_rate = 1))), false).healthy).toBe(true);
+  });
+});
+
+describe('automatic rollbacks in a row (recurrence)', () => {
+  // baseline 10 s; database 10 s window; longest window 10 s: recurrence 10 + 2 x 10 = 30 s.
+  const p: Policy = { ...policy, rollback: { ...policy.rollback, max_rollback_attempts: 2 } };
+  const at = (msAgo: number) => new Date(NOW - msAgo).toISOString();
+  const rec = (o: Partial<AutoRollbackRecord>): AutoRollbackRecord => ({ env: 'prod', at: at(5_000), trigger: 'database', from: 'r3', to: 'r2', verification: 'passed', ...o });
+  const assess = (records: AutoRollbackRecord[], trigger = 'database', live = 'r2') => assessBreach(records, { env: 'prod', live, trigger, now: NOW, policy: p });
+
+  it('derives its windows from the policy', () => {
+    expect(recurrenceWindowMs(p, 'database')).toBe(30_000);
+    expect(recurrenceWindowMs(p, 'custom')).toBe(30_000);
+    expect(budgetWindowMs(p)).toBe(30_000);
+  });
+
+  it('the same trigger again on the release an automatic rollback restored, within the window: the older release is unhealthy too', () => {
+    const v = assess([rec({})]);
+    expect(v.kind).toBe('recurred');
+    expect(v.kind === 'recurred' && v.message).toBe('database breached again on r2 5s after the automatic rollback from r3 (within 30s): the older release is unhealthy too');
+  });
+
+  it('acts when it is another trigger, another release, another environment, or after the window', () => {
+    expect(assess([rec({})], 'error_rate')).toEqual({ kind: 'act', attempts: 1 });
+    expect(assess([rec({})], 'database', 'r5')).toEqual({ kind: 'act', attempts: 1 });
+    expect(assess([rec({ env: 'staging' })])).toEqual({ kind: 'act', attempts: 2 });
+    expect(assess([rec({ at: at(31_000) })])).toEqual({ kind: 'act', attempts: 2 });
+    expect(assess([])).toEqual({ kind: 'act', attempts: 2 });
+  });
+
+  it('stops at max_rollback_attempts automatic rollbacks within the window, whatever the triggers', () => {
+    const v = assess([rec({ at: at(20_000), trigger: 'memory', from: 'r4', to: 'r3' }), rec({ trigger: 'latency' })], 'error_rate');
+    expect(v.kind).toBe('limit');
+    expect(v.kind === 'limit' && v.message).toContain('2 automatic rollbacks within 30s (r4 -> r3, r3 -> r2) reach max_rollback_attempts 2');
   });
 });

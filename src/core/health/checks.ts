@@ -10,6 +10,11 @@
  * - command checks default to `target`: a verify script (seed 004's verify_deployment.py) lives beside
  *   the release. `via: local` runs it on the operator's machine. For a local environment both are the
  *   same machine.
+ *
+ * A check that could not be run at all (the SSH connection to the target failed, the executor timed out
+ * or gave up, no curl/wget/nc on the target) says nothing about the service: it is `ok: false` (a
+ * verification cannot pass on it) but also `inconclusive: true`, so the monitor counts it as a
+ * measurement error, never as a failed health check.
  */
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -24,6 +29,8 @@ export interface HealthCheckResult {
   error?: string;
   /** HTTP status, when an HTTP answer arrived. */
   status?: number;
+  /** The check could not be run (transport or executor failure): not a verdict on the service. */
+  inconclusive?: boolean;
 }
 
 export interface HealthCheckContext {
@@ -33,6 +40,7 @@ export interface HealthCheckContext {
 }
 
 type Via = 'local' | 'target';
+type Outcome = Omit<HealthCheckResult, 'name' | 'latencyMs'>;
 
 /** Hide credentials in URLs (user:password@, query strings may hold tokens). */
 export function redactUrl(url: string): string {
@@ -79,7 +87,7 @@ function tail(text: string, max = 200): string {
 async function httpLocal(
   c: { url: string; status?: number; timeout_seconds?: number; body?: string },
   signal: AbortSignal | undefined,
-): Promise<Omit<HealthCheckResult, 'name' | 'latencyMs'>> {
+): Promise<Outcome> {
   const timeoutMs = (c.timeout_seconds ?? 5) * 1000;
   const signals = [AbortSignal.timeout(timeoutMs)];
   if (signal) signals.push(signal);
@@ -100,13 +108,13 @@ async function httpLocal(
 function tcpLocal(
   c: { host: string; port: number; timeout_seconds?: number },
   signal: AbortSignal | undefined,
-): Promise<Omit<HealthCheckResult, 'name' | 'latencyMs'>> {
+): Promise<Outcome> {
   const timeoutMs = (c.timeout_seconds ?? 5) * 1000;
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve({ ok: false, error: 'aborted' });
     const socket = net.connect({ host: c.host, port: c.port });
     let done = false;
-    const finish = (r: Omit<HealthCheckResult, 'name' | 'latencyMs'>) => {
+    const finish = (r: Outcome) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -174,6 +182,9 @@ else
 fi
 `;
 
+/** Exit status of the via-target scripts when the target lacks the tool to probe with. */
+const NO_PROBE_TOOL = 91;
+
 const TCP_VIA_TARGET = `
 h="$1"; p="$2"; t="$3"
 if command -v nc >/dev/null 2>&1; then exec nc -z -w "$t" "$h" "$p"; fi
@@ -181,25 +192,39 @@ if command -v bash >/dev/null 2>&1; then exec timeout "$t" bash -c 'exec 3<>"/de
 echo "neither nc nor bash on the target" >&2; exit 91
 `;
 
+/** A check that could not be run: the executor threw (TransportError: ssh exit 255) or gave up. */
+function notRun(executor: Executor, problem: unknown): Outcome {
+  const text = typeof problem === 'string' ? problem : shortError(problem);
+  return { ok: false, inconclusive: true, error: text.includes(executor.description) ? text : `${executor.description}: ${text}` };
+}
+
+/**
+ * Run a probe script on the target. The probe's own verdict comes back as an ExecResult; the executor
+ * failing to run it (connection, timeout of the whole round trip, missing probe tool) is inconclusive.
+ */
 async function viaTarget(
   executor: Executor,
   script: string,
   args: string[],
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<ExecResult | { error: string }> {
+): Promise<ExecResult | Outcome> {
+  let r: ExecResult;
   try {
-    return await executor.script(script, args, { timeoutMs, signal });
+    r = await executor.script(script, args, { timeoutMs, signal });
   } catch (err) {
-    return { error: shortError(err) };
+    return notRun(executor, err);
   }
+  if (r.timedOut) return notRun(executor, `no answer within ${timeoutMs} ms`);
+  if (r.exitCode === NO_PROBE_TOOL) return notRun(executor, tail(r.stderr) || 'no probe tool on the target');
+  return r;
 }
 
-/** Run one check. Never throws: an unhealthy service, a timeout or a transport problem is `ok: false`. */
+/** Run one check. Never throws: an unhealthy service, a timeout or a transport problem is `ok: false` (the last also `inconclusive`). */
 export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckContext): Promise<HealthCheckResult> {
   const name = checkName(check);
   const started = performance.now();
-  const done = (r: Omit<HealthCheckResult, 'name' | 'latencyMs'>): HealthCheckResult => ({
+  const done = (r: Outcome): HealthCheckResult => ({
     name,
     latencyMs: Math.round(performance.now() - started),
     ...r,
@@ -212,7 +237,7 @@ export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckC
     if (via === 'local') return done(await httpLocal(c, ctx.signal));
     const t = c.timeout_seconds ?? 5;
     const r = await viaTarget(ctx.executor, HTTP_VIA_TARGET, [c.url, String(t)], t * 1000 + 5000, ctx.signal);
-    if ('error' in r) return done({ ok: false, error: r.error });
+    if ('ok' in r) return done(r);
     if (r.exitCode !== 0) return done({ ok: false, error: tail(r.stderr) || `exit ${r.exitCode}` });
     const nl = r.stdout.lastIndexOf('\n');
     const status = Number(r.stdout.slice(nl + 1).trim());
@@ -231,7 +256,7 @@ export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckC
     if (via === 'local') return done(await tcpLocal(c, ctx.signal));
     const t = c.timeout_seconds ?? 5;
     const r = await viaTarget(ctx.executor, TCP_VIA_TARGET, [c.host, String(c.port), String(Math.ceil(t))], t * 1000 + 5000, ctx.signal);
-    if ('error' in r) return done({ ok: false, error: r.error });
+    if ('ok' in r) return done(r);
     return done(r.exitCode === 0 ? { ok: true } : { ok: false, error: tail(r.stderr) || `connection refused (exit ${r.exitCode})` });
   }
 
@@ -250,7 +275,8 @@ export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckC
     const out = tail(`${r.stdout}\n${r.stderr}`);
     return done(r.exitCode === 0 ? { ok: true } : { ok: false, error: `exit ${r.exitCode}${out ? `: ${out}` : ''}` });
   } catch (err) {
-    return done({ ok: false, error: shortError(err) });
+    // The command never ran: the executor could not reach the target.
+    return done(notRun(ctx.executor, err));
   }
 }
 

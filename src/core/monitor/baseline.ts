@@ -47,6 +47,33 @@ export function computeBaseline(release: string, samples: readonly Sample[], hea
   };
 }
 
+/** Fraction of a baseline window's samples that must be conclusive and up (as a trigger window needs). */
+export const HEALTHY_FRACTION = 0.8;
+
+/** The sample fields a baseline records: a measurement error on any of them makes the sample inconclusive. */
+const BASELINE_KEYS = ['up', 'error_rate', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'memory_usage_percent', 'cpu_usage_percent', 'request_rate'] as const;
+
+/**
+ * Was the release healthy over its baseline window? Most samples (HEALTHY_FRACTION) must be conclusive
+ * (no measurement error on a baseline field, something measured) and up (health checks passed, or none
+ * configured), and no trigger may have fired meanwhile. Nothing measured is not healthy.
+ */
+export function judgeBaselineWindow(samples: readonly Sample[], breached: boolean): { healthy: boolean; why: string } {
+  if (breached) return { healthy: false, why: 'a trigger fired during the window' };
+  if (samples.length === 0) return { healthy: false, why: 'no samples' };
+  let inconclusive = 0;
+  let down = 0;
+  for (const s of samples) {
+    const measured = s.up !== null || BASELINE_KEYS.some((k) => k !== 'up' && s[k] !== null);
+    if (!measured || BASELINE_KEYS.some((k) => s.errors[k] !== undefined)) inconclusive++;
+    else if (s.up === false) down++;
+  }
+  const good = samples.length - inconclusive - down;
+  if (good >= HEALTHY_FRACTION * samples.length - 1e-9) return { healthy: true, why: `${good} of ${samples.length} samples up` };
+  const parts = [down > 0 ? `${down} down` : '', inconclusive > 0 ? `${inconclusive} inconclusive` : ''].filter(Boolean).join(', ');
+  return { healthy: false, why: `${parts} of ${samples.length} samples` };
+}
+
 export function baselineFile(release: string): string {
   return `${BASELINE_DIR}/${release}.json`;
 }

@@ -3,24 +3,30 @@
  * ring, establishes and persists baselines, evaluates the policy's triggers and, when one is breached
  * and automation is armed, rolls back through the engine (seed 001's decision tree):
  *
- *   breach -> "auto-rollback initiated" (trigger, value, threshold, baseline) -> optional grace
- *   countdown (cancellable) -> standard rollback (trigger + explanation in history) -> healthy? new
- *   baseline for the restored release : next older known-good release, up to max_rollback_attempts ->
- *   still unhealthy: stop, keep maintenance on, escalate ("systemic issue").
+ *   breach -> the same trigger again soon after an automatic rollback, or max_rollback_attempts of them
+ *   recently? escalate (recurrence.ts) : "auto-rollback initiated" (trigger, value, threshold, baseline)
+ *   -> optional grace countdown (cancellable; sampling goes on) -> still live, lock free, still
+ *   breached? -> standard rollback (trigger + explanation in history, expectFrom: the live release it
+ *   was decided on) -> healthy? new baseline for the restored release : next older known-good release,
+ *   up to max_rollback_attempts -> still unhealthy: stop, keep maintenance on, escalate ("systemic
+ *   issue") and pause automation until an operator resumes it.
  *
  * It never rolls back onto a release marked bad, never starts while a rollback runs or an operator
- * holds the lock, and with `enabled: false` it monitors and alerts but never acts. Everything it sees
- * and does is an event for listeners (the `monitor` subcommand prints them, the console renders them).
- * Time comes from an injectable clock, so tests and the bench can run it on simulated time.
+ * holds the lock (nor when it cannot tell), and with `enabled: false` (or paused) it monitors and
+ * notifies once per breach but never acts. Everything it sees and does is an event for listeners (the
+ * `monitor` subcommand prints them, the console renders them). Time comes from an injectable clock, so
+ * tests and the bench can run it on simulated time.
  */
 import type { Policy, ResolvedEnvironment } from '../config/schema.js';
 import type { EngineHandle, RollbackEngine } from '../engine/engine.js';
 import { appendHistoryTo, makeEntry } from '../engine/history.js';
 import type { NotificationEvent } from '../engine/notify.js';
+import { lockOwnerFile } from '../engine/lock.js';
 import { pickDefaultTarget } from '../engine/plan.js';
 import type { HistoryEntry, RollbackRequest, RollbackResult } from '../engine/types.js';
 import type { Backup } from '../stores/types.js';
-import { BaselineStore, computeBaseline } from './baseline.js';
+import { BaselineStore, computeBaseline, judgeBaselineWindow } from './baseline.js';
+import { assessBreach, AutoRollbackLog, type AutoRollbackRecord } from './recurrence.js';
 import { RingBuffer, ringCapacity } from './ring.js';
 import { CommandSource } from './sources/command.js';
 import { LogTail } from './sources/logs.js';
@@ -59,6 +65,9 @@ export interface MonitorOptions {
 
 export type MonitorListener = (e: MonitorEvent) => void;
 
+/** Whether the environment's lock is free; `error` when it cannot be read (then nothing is done). */
+type LockLook = { held: false } | { held: true; who: string } | { error: string };
+
 export const realClock: MonitorClock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -94,6 +103,7 @@ export class Monitor {
   private readonly listeners = new Set<MonitorListener>();
   private readonly ring: RingBuffer<Sample>;
   private readonly baselines: BaselineStore;
+  private readonly autoRollbacks: AutoRollbackLog;
   private readonly commandSource: CommandSource | null;
   private readonly logTail: LogTail | null;
   private readonly stopController = new AbortController();
@@ -112,7 +122,10 @@ export class Monitor {
   private graceRemaining: number | null = null;
   private graceCancel: AbortController | null = null;
   private cancelledTriggers = new Set<string>();
-  private lockAlerted: string | null = null;
+  /** Breached triggers already notified while automation is disabled or paused (once per episode). */
+  private notifiedBreaches = new Set<string>();
+  /** The last "not acting" alert (lock held, unreadable ...), so it is said once, not every tick. */
+  private holdBackAlerted: string | null = null;
   private consecutive = new Map<string, number>();
   private blind = false;
   private lastSample: Sample | null = null;
@@ -134,6 +147,7 @@ export class Monitor {
     this.interval = intervalMs(this.policy);
     this.ring = new RingBuffer<Sample>(ringCapacity(longestWindowMs(this.policy), this.interval));
     this.baselines = new BaselineStore(handle.state);
+    this.autoRollbacks = new AutoRollbackLog(handle.state);
     this.commandSource = handle.env.metrics.source === 'command' ? new CommandSource(handle.env.metrics) : null;
     const logTrigger = this.policy.triggers.log_errors;
     this.logTail =
@@ -194,7 +208,7 @@ export class Monitor {
       live: this.live,
       baseline: this.baseline,
       baselineProgress:
-        this.establishingSince !== null && !this.baseline
+        this.establishingSince !== null
           ? { observedSeconds: Math.min(neededSeconds, Math.max(0, (this.clock.now() - this.establishingSince) / 1000)), neededSeconds }
           : null,
       triggers: this.triggers,
@@ -209,8 +223,12 @@ export class Monitor {
     this.phase = phase;
   }
 
-  /** Forget the windows: a different release is live. */
-  private async adoptRelease(live: string | null, now: number): Promise<void> {
+  /**
+   * Forget the windows: a different release is live. Its stored baseline is used when it is healthy;
+   * otherwise (none, unhealthy, or `rebaseline` after an automatic rollback restored it) a new one is
+   * established, comparing against the stored healthy one meanwhile when there is one.
+   */
+  private async adoptRelease(live: string | null, now: number, options: { rebaseline?: boolean } = {}): Promise<void> {
     const previous = this.live;
     const first = !this.liveKnown;
     this.live = live;
@@ -218,6 +236,7 @@ export class Monitor {
     this.ring.clear();
     this.consecutive.clear();
     this.cancelledTriggers.clear();
+    this.notifiedBreaches.clear();
     this.logTail?.reset();
     this.escalated = false;
     this.breachedWhileEstablishing = false;
@@ -228,18 +247,25 @@ export class Monitor {
       this.setPhase('watching');
       return;
     }
+    let stored: Baseline | null = null;
     try {
-      this.baseline = await this.baselines.load(live);
+      stored = await this.baselines.load(live);
     } catch (err) {
       this.alert('warning', `cannot read the baseline of ${live}: ${errorText(err)}; establishing a new one`);
     }
-    if (this.baseline) {
-      this.emit({ type: 'baseline', env: this.env.name, baseline: this.baseline });
-      this.setPhase('watching');
-    } else {
-      this.establishingSince = now;
-      this.setPhase('baseline');
+    if (stored && !stored.healthy) {
+      this.alert('info', `the stored baseline of ${live} is from an unhealthy window: not used; establishing a new one`);
+      stored = null;
     }
+    this.baseline = stored;
+    if (stored && !options.rebaseline) {
+      this.emit({ type: 'baseline', env: this.env.name, baseline: stored });
+      this.setPhase('watching');
+      return;
+    }
+    this.establishingSince = now;
+    this.setPhase('baseline');
+    if (stored) this.alert('info', `establishing a new baseline for ${live}; comparing against its previous one (${stored.timestamp}) meanwhile`);
   }
 
   private async takeSample(at: number, release: string | null): Promise<Sample> {
@@ -317,11 +343,12 @@ export class Monitor {
       if (t.status !== 'breached') this.cancelledTriggers.delete(t.name);
     }
     this.triggers = states;
-    if (firstBreached(states) && !this.baseline) this.breachedWhileEstablishing = true;
+    for (const name of this.notifiedBreaches) if (states.find((t) => t.name === name)?.status !== 'breached') this.notifiedBreaches.delete(name);
+    if (firstBreached(states) && this.establishingSince !== null) this.breachedWhileEstablishing = true;
 
-    if (!this.baseline && this.establishingSince !== null && live !== null) await this.maybeEstablish(live, now);
+    if (this.establishingSince !== null && live !== null) await this.maybeEstablish(live, now);
     if (!this.rolling && !this.escalated && this.phase !== 'grace') {
-      this.setPhase(this.blind ? 'blind' : this.baseline || live === null ? (firstBreached(states) ? 'triggered' : 'watching') : 'baseline');
+      this.setPhase(this.blind ? 'blind' : this.establishingSince === null || live === null ? (firstBreached(states) ? 'triggered' : 'watching') : 'baseline');
     }
     this.emit({ type: 'state', env: this.env.name, state: this.getState() });
     return states;
@@ -346,9 +373,19 @@ export class Monitor {
     // Half an interval of slack: the tick that lands at the window's end counts.
     if (now - since + this.interval / 2 < neededMs) return;
     const samples = this.ring.filter((s) => s.at >= since);
-    const measured = samples.filter((s) => s.up !== null);
-    const healthy = !this.breachedWhileEstablishing && (measured.length === 0 || measured.some((s) => s.up === true));
-    const baseline = computeBaseline(live, samples, healthy, now);
+    const verdict = judgeBaselineWindow(samples, this.breachedWhileEstablishing);
+    if (!verdict.healthy) {
+      // Never stored, never a reference: observe again (comparing against the previous healthy
+      // baseline meanwhile, when there is one).
+      this.establishingSince = now;
+      this.breachedWhileEstablishing = false;
+      this.alert(
+        'warning',
+        `baseline window of ${live} was unhealthy (${verdict.why}): not recorded, not marked known-good; observing again${this.baseline ? ` (comparing against its previous baseline meanwhile)` : ''}`,
+      );
+      return;
+    }
+    const baseline = computeBaseline(live, samples, true, now);
     this.baseline = baseline;
     this.establishingSince = null;
     try {
@@ -356,21 +393,16 @@ export class Monitor {
     } catch (err) {
       this.alert('warning', `cannot save the baseline of ${live}: ${errorText(err)} (kept in memory)`);
     }
-    if (healthy) {
-      try {
-        await this.handle.marks.markKnownGood(live);
-      } catch (err) {
-        this.alert('warning', `cannot mark ${live} known-good: ${errorText(err)}`);
-      }
-      this.emit({ type: 'baseline', env: this.env.name, baseline });
-      this.alert(
-        'info',
-        `baseline for ${live}: error rate ${fmt(baseline.metrics.error_rate)}/min, p95 ${fmt(baseline.metrics.p95_latency_ms)} ms, memory ${fmt(baseline.metrics.memory_usage_percent)}% (${samples.length} samples); marked known-good`,
-      );
-    } else {
-      this.emit({ type: 'baseline', env: this.env.name, baseline });
-      this.alert('warning', `baseline for ${live} recorded from an unhealthy window: not marked known-good`);
+    try {
+      await this.handle.marks.markKnownGood(live);
+    } catch (err) {
+      this.alert('warning', `cannot mark ${live} known-good: ${errorText(err)}`);
     }
+    this.emit({ type: 'baseline', env: this.env.name, baseline });
+    this.alert(
+      'info',
+      `baseline for ${live}: error rate ${fmt(baseline.metrics.error_rate)}/min, p95 ${fmt(baseline.metrics.p95_latency_ms)} ms, memory ${fmt(baseline.metrics.memory_usage_percent)}% (${verdict.why}); marked known-good`,
+    );
   }
 
   /** Start the loop (resolves when it has stopped). Calling it twice returns the same promise. */
@@ -448,38 +480,104 @@ export class Monitor {
     }
   }
 
+  /** A "not acting" alert, said once until the reason changes or the monitor acts. */
+  private holdBack(message: string): void {
+    if (this.holdBackAlerted === message) return;
+    this.holdBackAlerted = message;
+    this.alert('warning', message);
+  }
+
+  /**
+   * Is the lock free? An owner file that is there but unreadable is held; a state dir that cannot be
+   * read at all (SSH down) is an error: not knowing is never "free".
+   */
+  private async lookAtLock(): Promise<LockLook> {
+    try {
+      const owner = await this.engine.lockOwner();
+      if (owner) return { held: true, who: describeOwner(owner) };
+      // lockOwner() reads null for a missing file but also for one it could not read or parse.
+      const file = await this.handle.state.stat(lockOwnerFile(this.env.name));
+      return file ? { held: true, who: 'someone (the lock owner file is unreadable)' } : { held: false };
+    } catch (err) {
+      return { error: errorText(err) };
+    }
+  }
+
+  /** Automation disabled or paused: tell the notifier once per breach episode of each trigger. */
+  private notifyNotActing(): void {
+    const why = this.policy.enabled ? `automation paused${this.paused ? ` by ${this.paused.by}` : ''}` : 'automation disabled';
+    for (const t of this.triggers) {
+      if (t.status !== 'breached' || this.notifiedBreaches.has(t.name)) continue;
+      this.notifiedBreaches.add(t.name);
+      this.alert('warning', `${t.name} breached on ${this.env.name}; ${why}: not rolling back`, {
+        event: 'breach_not_acted',
+        text: t.explanation,
+        data: { trigger: t.name, value: t.value, threshold: t.threshold, baseline: t.baseline, release: this.live, automation: this.automation() },
+      });
+    }
+  }
+
   /** After a tick: roll back if a trigger is breached and automation allows it. */
   async act(): Promise<void> {
     const breach = firstBreached(this.triggers);
+    if (!breach) this.holdBackAlerted = null;
     if (!breach || this.rolling || this.escalated || this.live === null) return;
     if (this.cancelledTriggers.has(breach.name)) return;
-    if (!this.policy.enabled || this.paused) return;
-    const owner = await this.engine.lockOwner().catch(() => null);
-    if (owner) {
-      const who = describeOwner(owner);
-      if (this.lockAlerted !== who) {
-        this.lockAlerted = who;
-        this.alert('warning', `${breach.name} breached but ${who} holds the lock: not rolling back`);
-      }
+    if (!this.policy.enabled || this.paused) return this.notifyNotActing();
+    const lock = await this.lookAtLock();
+    if ('error' in lock) return this.holdBack(`${breach.name} breached but the lock cannot be read (${lock.error}): not acting this tick`);
+    if (lock.held) return this.holdBack(`${breach.name} breached but ${lock.who} holds the lock: not rolling back`);
+    let records: AutoRollbackRecord[];
+    try {
+      records = await this.autoRollbacks.load();
+    } catch (err) {
+      return this.holdBack(`${breach.name} breached but the record of automatic rollbacks cannot be read (${errorText(err)}): not acting this tick`);
+    }
+    this.holdBackAlerted = null;
+    const verdict = assessBreach(records, { env: this.env.name, live: this.live, trigger: breach.name, now: this.clock.now(), policy: this.policy });
+    if (verdict.kind !== 'act') {
+      await this.escalate(breach, verdict.message);
       return;
     }
-    this.lockAlerted = null;
-    await this.autoRollback(breach);
+    await this.autoRollback(breach, verdict.attempts);
   }
 
-  private async grace(trigger: TriggerState): Promise<boolean> {
+  /**
+   * The countdown before an automatic rollback, sampling on meanwhile (the console keeps its charts, and
+   * the re-check afterwards sees fresh windows). Ends early when cancelled, stopped, when the live
+   * release changes or when the trigger clears.
+   */
+  private async grace(trigger: TriggerState, decidedOn: string): Promise<boolean> {
     const seconds = Math.ceil(this.policy.rollback.grace_seconds);
     if (seconds <= 0) return true;
     const cancel = new AbortController();
     this.graceCancel = cancel;
     const both = AbortSignal.any([cancel.signal, this.stopController.signal]);
     this.setPhase('grace');
+    const deadline = this.clock.now() + seconds * 1000;
+    let nextTick = this.clock.now() + this.interval;
+    let shown = 0;
     try {
-      for (let left = seconds; left > 0; left--) {
-        this.graceRemaining = left;
-        this.emit({ type: 'grace', env: this.env.name, trigger, remainingSeconds: left });
-        await this.clock.sleep(1000, both);
-        if (both.aborted) break;
+      while (!both.aborted) {
+        const now = this.clock.now();
+        const left = Math.ceil((deadline - now) / 1000);
+        if (left <= 0) break;
+        if (left !== shown) {
+          shown = left;
+          this.graceRemaining = left;
+          this.emit({ type: 'grace', env: this.env.name, trigger, remainingSeconds: left });
+        }
+        if (now >= nextTick) {
+          nextTick = now + this.interval;
+          try {
+            await this.tick();
+          } catch (err) {
+            if (!both.aborted) this.alert('warning', `monitor tick failed: ${errorText(err)}`);
+          }
+          if (this.live !== decidedOn || this.triggers.find((t) => t.name === trigger.name)?.status !== 'breached') break;
+          continue;
+        }
+        await this.clock.sleep(Math.max(1, Math.min(deadline - (left - 1) * 1000, nextTick) - now), both);
       }
     } finally {
       this.graceRemaining = null;
@@ -500,6 +598,26 @@ export class Monitor {
     return true;
   }
 
+  /**
+   * After the countdown, before acting: the decision was made on `decidedOn` some seconds ago. Null when
+   * it still stands, else why not (live changed, lock held or unreadable, trigger cleared).
+   */
+  private async stillWarranted(trigger: TriggerState, decidedOn: string): Promise<string | null> {
+    let live: string | null;
+    try {
+      live = await this.handle.store.live({ signal: this.stopController.signal });
+    } catch (err) {
+      return `cannot re-read the live release (${errorText(err)})`;
+    }
+    if (live !== decidedOn) return `the live release changed from ${decidedOn} to ${live ?? 'none'} during the countdown`;
+    const lock = await this.lookAtLock();
+    if ('error' in lock) return `the lock cannot be read (${lock.error})`;
+    if (lock.held) return `${lock.who} holds the lock`;
+    const current = this.triggers.find((t) => t.name === trigger.name);
+    if (current?.status !== 'breached') return `${trigger.name} no longer breached (${current?.explanation ?? 'not evaluated'})`;
+    return null;
+  }
+
   /** Older than `from`, not bad, known-good: the candidates for a second or later attempt. */
   private async nextKnownGood(from: string, tried: ReadonlySet<string>): Promise<Backup | null> {
     const backups = await this.handle.store.list({ signal: this.stopController.signal });
@@ -510,28 +628,57 @@ export class Monitor {
     return older[0] ?? null;
   }
 
-  private async autoRollback(trigger: TriggerState): Promise<void> {
+  /** Remember an automatic rollback that switched the live release (recurrence.ts reads them). */
+  private async rememberRollback(trigger: TriggerState, result: RollbackResult): Promise<void> {
+    const record: AutoRollbackRecord = {
+      env: this.env.name,
+      at: new Date(this.clock.now()).toISOString(),
+      trigger: trigger.name,
+      from: result.from,
+      to: result.to,
+      verification: result.verification,
+    };
+    try {
+      await this.autoRollbacks.append(record);
+    } catch (err) {
+      this.alert('warning', `cannot record the automatic rollback in the state dir: ${errorText(err)} (kept in memory)`);
+    }
+  }
+
+  private async autoRollback(trigger: TriggerState, attempts: number): Promise<void> {
     const signal = this.stopController.signal;
+    const decidedOn = this.live as string;
     const base = trigger.baseline === null ? 'no baseline' : `baseline ${fmt(trigger.baseline)}${trigger.unit}`;
     const summary = `${trigger.name} ${fmt(trigger.value)}${trigger.unit} vs threshold ${fmt(trigger.threshold)}${trigger.unit} (${base})`;
     this.setPhase('triggered');
     this.alert('critical', `auto-rollback initiated on ${this.env.name}: ${summary}`, {
       event: 'auto_rollback_initiated',
       text: trigger.explanation,
-      data: { trigger: trigger.name, value: trigger.value, threshold: trigger.threshold, baseline: trigger.baseline, release: this.live },
+      data: { trigger: trigger.name, value: trigger.value, threshold: trigger.threshold, baseline: trigger.baseline, release: decidedOn },
     });
-    if (!(await this.grace(trigger))) return;
-    if (this.paused) return;
+    if (this.policy.rollback.grace_seconds > 0) {
+      if (!(await this.grace(trigger, decidedOn))) return;
+      if (this.paused) return;
+      const why = await this.stillWarranted(trigger, decidedOn);
+      if (why !== null) {
+        if (signal.aborted) return;
+        this.alert('warning', `automatic rollback of ${this.env.name} called off: ${why}`, {
+          event: 'auto_rollback_called_off',
+          data: { trigger: trigger.name, release: decidedOn },
+        });
+        if (!this.escalated) this.setPhase(this.establishingSince === null ? 'watching' : 'baseline');
+        return;
+      }
+    }
 
     this.rolling = true;
     this.setPhase('rolling_back');
     const tried = new Set<string>();
-    const max = this.policy.rollback.max_rollback_attempts;
-    let from = this.live as string;
+    let from = decidedOn;
     let lastProblem = '';
     const unhealthy: string[] = [];
     try {
-      for (let attempt = 1; attempt <= max && !signal.aborted; attempt++) {
+      for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt++) {
         tried.add(from);
         let target: Backup | null;
         try {
@@ -560,6 +707,8 @@ export class Monitor {
           signal,
           // Only a stale lock (dead or long-silent owner) is ever broken, and only if the policy allows.
           breakLock: this.env.policy.rollback.break_stale_locks,
+          // The engine refuses, under the lock, if live is no longer what this decision was made on.
+          expectFrom: from,
           ...(attempt === 1 ? {} : { to: target.name }),
         };
         let result: RollbackResult;
@@ -573,12 +722,14 @@ export class Monitor {
         }
         this.emit({ type: 'rollback', env: this.env.name, phase: 'finished', result, attempt });
         tried.add(result.to);
+        const switched = !result.dry_run && (result.ok || result.verification === 'failed');
+        if (switched) await this.rememberRollback(trigger, result);
         if (result.ok && result.verification !== 'failed') {
           this.alert('info', `auto-rollback of ${this.env.name} to ${result.to} succeeded (verification ${result.verification}); establishing a new baseline`, {
             event: 'auto_rollback_succeeded',
             data: { from: result.from, to: result.to, trigger: trigger.name, attempt },
           });
-          await this.adoptRelease(result.to, this.clock.now());
+          await this.adoptRelease(result.to, this.clock.now(), { rebaseline: true });
           return;
         }
         if (result.exit_code === 3) {
@@ -592,29 +743,40 @@ export class Monitor {
           from = result.to;
           continue;
         }
+        if (result.code === 'LIVE_CHANGED') {
+          // Someone else changed the live release since the decision: void, not a systemic issue.
+          this.alert('warning', `auto-rollback not done: ${result.error ?? 'the live release changed since the decision'}`);
+          return;
+        }
         lastProblem = `rollback to ${target.name} failed: ${result.error ?? `exit ${result.exit_code}`}`;
         break;
       }
       if (signal.aborted) return;
       const also = unhealthy.length > 0 ? `previous release${unhealthy.length === 1 ? '' : 's'} ${unhealthy.join(', ')} also unhealthy; ` : '';
-      await this.escalate(trigger, `${also}${lastProblem || `still unhealthy after ${max} rollback attempts`}`);
+      await this.escalate(trigger, `${also}${lastProblem || `still unhealthy after ${attempts} rollback attempts`}`, { maintenance: unhealthy.length > 0 });
     } finally {
       this.rolling = false;
       if (!this.escalated && this.phase === 'rolling_back') this.setPhase('watching');
     }
   }
 
-  private async escalate(trigger: TriggerState, problem: string): Promise<void> {
-    this.escalated = true;
-    this.setPhase('escalated');
+  /**
+   * Stop: a critical "systemic issue" notification, recorded in history, and automation paused until an
+   * operator resumes it (a new live release does not re-arm it). The windows follow the live release.
+   */
+  private async escalate(trigger: TriggerState, problem: string, options: { maintenance?: boolean } = {}): Promise<void> {
     let live: string | null = this.live;
     try {
       live = await this.handle.store.live();
     } catch {
       // keep the last known
     }
-    const message = `systemic issue on ${this.env.name}: ${problem}. Automatic rollback stopped; maintenance stays on; live is ${live ?? 'none'}. Manual action needed.`;
+    if (live !== this.live) await this.adoptRelease(live, this.clock.now());
+    this.escalated = true;
+    this.setPhase('escalated');
+    const message = `systemic issue on ${this.env.name}: ${problem}. Automatic rollback stopped${options.maintenance ? '; maintenance stays on' : ''}; live is ${live ?? 'none'}. Manual action needed.`;
     await this.record('escalation', this.actor, message, { trigger: trigger.name, explanation: trigger.explanation, success: false, error: problem });
+    if (!this.paused) await this.pauseAutomation(this.actor);
     this.emit({ type: 'escalation', env: this.env.name, message });
     this.alert('critical', message, { event: 'escalation', text: trigger.explanation, data: { trigger: trigger.name, live } });
   }

@@ -7,7 +7,8 @@
  * - A window holds the samples with `now - window < at <= now`. It needs `samplesNeeded` samples
  *   (80% of window / interval, the slack absorbs timer jitter) before a mean/percentile/sustained
  *   condition may fire: until then the state is 'collecting' ("collecting 7/9").
- * - Counting conditions (health_check failures, log_errors lines, database errors increase) can only
+ * - Counting conditions (health_check: probes that found the service down, one per tick however many
+ *   checks failed in it; log_errors lines; database errors increase) can only
  *   grow as the window fills, so they fire as soon as the count is reached (Argo's failureLimit), even
  *   while collecting: a crash right after start is caught at once (seeds 000, 003).
  * - A sample whose source errored for a metric (`sample.errors[metric]`) is a measurement error: it
@@ -221,12 +222,13 @@ function evalHealth(policy: Policy, samples: readonly Sample[], now: number): Tr
   const all = inWindow(samples, windowMs, now);
   const w = { all, needed: samplesNeeded(windowMs, intervalMs(policy)) };
   const measured = all.filter((s) => s.up !== null);
+  const errored = all.filter((s) => s.up === null && s.errors.up !== undefined);
   const extra = { threshold: t.failure_count, unit: 'failures' };
-  if (all.length > 0 && measured.length === 0) {
+  if (all.length > 0 && measured.length === 0 && errored.length === 0) {
     return state('health_check', 'disabled', w, { ...extra, explanation: 'health checks: none configured for this environment' });
   }
-  let failures = 0;
-  for (const s of measured) failures += s.health_failures;
+  // One failure per probe (tick) that found the service down, however many checks failed in it.
+  const failures = measured.filter((s) => s.up === false).length;
   const breached = failures >= t.failure_count;
   const head = `${failures} failed health check${failures === 1 ? '' : 's'} in ${fmtWindow(windowMs)}`;
   if (breached) {
@@ -237,6 +239,14 @@ function evalHealth(policy: Policy, samples: readonly Sample[], now: number): Tr
       ...extra,
       value: failures,
       explanation: `${head} < ${t.failure_count}, collecting ${all.length}/${w.needed} samples`,
+    });
+  }
+  if (measured.length < w.needed) {
+    const last = errored[errored.length - 1]?.errors.up ?? 'no value';
+    return state('health_check', 'inconclusive', w, {
+      ...extra,
+      value: failures,
+      explanation: `health checks: inconclusive, ${errored.length} of ${all.length} probes in ${fmtWindow(windowMs)} could not run (${last})`,
     });
   }
   return state('health_check', failures > 0 ? 'warning' : 'ok', w, { ...extra, value: failures, explanation: `${head} < ${t.failure_count}` });

@@ -10,9 +10,9 @@ export interface Sample {
   at: number;
   /** The live release the sample belongs to. */
   release: string | null;
-  /** true/false from the health checks; null if not measured. */
+  /** true/false from the health checks; null if not measured (or inconclusive: `errors.up` says why). */
   up: boolean | null;
-  /** Failed health checks in this sample (0 when all passed). */
+  /** Failed health checks in this sample (0 when all passed; the health_check trigger counts the sample once). */
   health_failures: number;
   /** Errors per minute (probe: failed probes per minute; prometheus: the query). */
   error_rate: number | null;

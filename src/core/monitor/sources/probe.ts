@@ -5,6 +5,9 @@
  * the interval, so the window mean is failures per minute over the window). Memory comes from
  * `metrics.memory`: a command printing a percent, or `meminfo` for the host's /proc/meminfo, both
  * through the executor (so over SSH it is the target's memory).
+ *
+ * A check that could not run (SSH to the target down: `inconclusive`) makes the tick inconclusive for
+ * up, error rate and latency (`sample.errors.up` ...) unless another check failed conclusively.
  */
 import type { MetricsConfig, ResolvedEnvironment } from '../../config/schema.js';
 import type { Executor } from '../../exec/types.js';
@@ -26,6 +29,8 @@ export interface ProbeSample extends Sample {
 }
 
 const MEMINFO_SCRIPT = 'cat /proc/meminfo';
+/** What the health checks measure besides up/down; inconclusive together when a check could not run. */
+const PROBE_METRICS = ['error_rate', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms'] as const;
 
 /** Parse /proc/meminfo into a used-memory percent (MemTotal - MemAvailable). */
 export function parseMeminfo(text: string): number {
@@ -74,15 +79,25 @@ export async function probeSample(env: Pick<ResolvedEnvironment, 'health' | 'met
     : null;
   if (env.health.length > 0) {
     const results = await runHealthChecks(env.health, { executor: ctx.executor, signal: ctx.signal });
-    const failures = results.filter((r) => !r.ok).length;
-    const latency = Math.max(...results.map((r) => r.latencyMs));
     sample.checks = results;
-    sample.up = failures === 0;
+    const conclusive = results.filter((r) => !r.inconclusive);
+    const failures = conclusive.filter((r) => !r.ok).length;
     sample.health_failures = failures;
-    sample.error_rate = failures * (60_000 / ctx.intervalMs);
-    sample.p50_latency_ms = latency;
-    sample.p95_latency_ms = latency;
-    sample.p99_latency_ms = latency;
+    if (failures === 0 && conclusive.length < results.length) {
+      // Nothing failed that could be checked, but some checks could not run (SSH down): no verdict.
+      const notRun = results.filter((r) => r.inconclusive).map((r) => `${r.name}: ${r.error ?? 'not run'}`).join('; ');
+      const why = `health check not run (${notRun})`;
+      sample.errors.up = why;
+      for (const key of PROBE_METRICS) setError(sample, key, why);
+    } else {
+      // A failure seen is a failure, whatever else could not be checked.
+      const latency = Math.max(...conclusive.map((r) => r.latencyMs));
+      sample.up = failures === 0;
+      sample.error_rate = failures * (60_000 / ctx.intervalMs);
+      sample.p50_latency_ms = latency;
+      sample.p95_latency_ms = latency;
+      sample.p99_latency_ms = latency;
+    }
   }
   if (memory) {
     const m = await memory;
