@@ -73,7 +73,7 @@ export const TriggersSchema = z
     database: z
       .strictObject({
         ...triggerBase,
-        threshold: nonNegative.default(10).describe('db_connection_errors over the window above this is a breach.'),
+        threshold: nonNegative.default(10).describe('The increase of the db_connection_errors counter over the window above this is a breach.'),
         window_minutes: positive.default(2),
       })
       .optional(),

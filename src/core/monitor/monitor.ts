@@ -17,6 +17,7 @@
  * `monitor` subcommand prints them, the console renders them). Time comes from an injectable clock, so
  * tests and the bench can run it on simulated time.
  */
+import { isUserError } from '../errors.js';
 import type { Policy, ResolvedEnvironment } from '../config/schema.js';
 import type { EngineHandle, RollbackEngine } from '../engine/engine.js';
 import { appendHistoryTo, makeEntry } from '../engine/history.js';
@@ -689,7 +690,8 @@ export class Monitor {
             target = await this.nextKnownGood(from, tried);
           }
         } catch (err) {
-          lastProblem = `cannot list backups: ${errorText(err)}`;
+          // A damaged marks.json says so itself; anything else failed while listing.
+          lastProblem = isUserError(err) && err.code === 'MARKS_DAMAGED' ? errorText(err) : `cannot list backups: ${errorText(err)}`;
           break;
         }
         if (!target || target.bad) {
