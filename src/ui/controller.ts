@@ -469,6 +469,7 @@ export class ConsoleController {
             env: this.state.env.name,
             kind: req.kind,
             ...(req.target !== undefined ? { to: req.target } : {}),
+            ...(req.expectFrom !== undefined ? { expectFrom: req.expectFrom } : {}),
             reason: req.reason,
             trigger: 'manual',
             dryRun: req.dryRun,

@@ -133,7 +133,8 @@ describe('rollback dialog', () => {
     expect(s.dialog).toMatchObject({ stage: 'confirm', confirmText: '', error: expect.stringContaining('not the environment') });
     s = keys(s, 'p', 'r', 'o', 'd', ENTER);
     expect(s.dialog).toBeNull();
-    expect(s.pendingRun).toEqual({ kind: 'standard', target: undefined, reason: 'bad', dryRun: false });
+    // The run is refused if live is no longer the release the preview was planned from.
+    expect(s.pendingRun).toEqual({ kind: 'standard', target: undefined, expectFrom: 'backup_20261124_110000', reason: 'bad', dryRun: false });
   });
 
   it('yes-no environments confirm with y', () => {

@@ -161,7 +161,15 @@ function confirmRun(state: AppState, d: RollbackDialog): AppState {
   return {
     ...state,
     dialog: null,
-    pendingRun: { kind: d.kind, target: d.target, reason: d.reason.trim(), dryRun: d.dryRun },
+    pendingRun: {
+      kind: d.kind,
+      target: d.target,
+      // The live release the preview was planned from: a deploy while the dialog was open makes the
+      // engine refuse rather than roll back from a release the operator never saw.
+      ...(d.plan?.from ? { expectFrom: d.plan.from } : {}),
+      reason: d.reason.trim(),
+      dryRun: d.dryRun,
+    },
   };
 }
 

@@ -147,6 +147,8 @@ export interface AppState {
 export interface RunRequest {
   kind: RollbackKind;
   target?: string | undefined;
+  /** The live release the confirmed preview was planned from: the engine refuses if it changed. */
+  expectFrom?: string;
   reason: string;
   dryRun: boolean;
 }
