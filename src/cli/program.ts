@@ -88,7 +88,9 @@ export function buildProgram(ctx: Context, registrars: readonly Registrar[] = de
     }
     if (!ctx.isTTY) {
       throw new UsageError(
-        `the console needs a terminal (stdin and stdout are not a TTY); without one use a subcommand: ${names.filter((n) => n !== 'help').join(', ')}`,
+        // `demo` opens the console too: no alternative, except as a sandbox for the subcommands.
+        `the console needs a terminal (stdin and stdout are not a TTY); without one use a subcommand: ${names.filter((n) => n !== 'help' && n !== 'demo').join(', ')}` +
+          (names.includes('demo') ? ' (`demo --keep --print-config` sets up an environment to try them on)' : ''),
         names.includes('list') ? 'rollback-tui list --env NAME' : 'rollback-tui --help',
       );
     }

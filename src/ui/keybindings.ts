@@ -41,6 +41,7 @@ export type BuiltinActionId =
   | 'help.toggle'
   | 'back'
   | 'quit'
+  | 'quit.confirm'
   | 'dialog.submit'
   | 'dialog.yes'
   | 'dialog.no';
@@ -88,16 +89,23 @@ export interface KeyBinding {
   keys: KeySpec[];
   /** Short footer label. */
   label: string;
+  /** Footer label that depends on the context (e.g. "pause" or "resume"); else `label`. */
+  footerLabel?: (c: KeyContext) => string;
   /** Longer help-overlay text. */
   description: string;
   /** Changes production: drawn in the dangerous colour, never bound to a key that is also text input. */
   dangerous: boolean;
-  /** Where it applies, for the help overlay ("global", "backups panel", "dialog"). */
+  /** Where it applies, for the help overlay ("global", "backups", "dialog"); a word or two. */
   where: string;
   /** Shown in the footer when live. */
   footer: boolean;
   /** Footer key text when it differs from the keys (e.g. "↑↓/jk" for a pair of bindings). */
   footerKeys?: string;
+  /**
+   * Help overlay: this binding and the next one of the table share one row, with these keys and this
+   * text (e.g. Tab and Shift-Tab as "Tab/S-Tab"), so the whole table fits on an 80x24 terminal.
+   */
+  helpPair?: { keys: string; description: string };
   when: (c: KeyContext) => boolean;
 }
 
@@ -109,7 +117,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'rollback.standard',
     keys: ['r'],
     label: 'rollback',
-    description: 'Standard rollback to the default target (newest older than live, not bad)',
+    description: 'Standard rollback: newest older backup not marked bad',
     dangerous: true,
     where: 'global',
     footer: true,
@@ -119,7 +127,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'rollback.emergency',
     keys: ['e'],
     label: 'emergency',
-    description: 'Emergency rollback: skips pre-validation and verification; always asks for the name',
+    description: 'Emergency rollback: no pre-validation, no verification',
     dangerous: true,
     where: 'global',
     footer: true,
@@ -128,20 +136,20 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
   {
     id: 'history.open',
     keys: ['enter'],
-    label: 'open entry',
-    description: 'Open the selected history entry and its incident report',
+    label: 'open',
+    description: 'Open the selected entry and its incident report',
     dangerous: false,
-    where: 'history panel',
+    where: 'history',
     footer: true,
     when: (c) => noDialog(c) && c.focus === 'history' && c.hasSelection,
   },
   {
     id: 'rollback.targeted',
     keys: ['enter', 't'],
-    label: 'roll back to selected',
+    label: 'target',
     description: 'Targeted rollback to the selected backup',
     dangerous: true,
-    where: 'backups panel',
+    where: 'backups',
     footer: true,
     when: (c) => canStart(c) && c.focus === 'backups' && c.hasSelection,
   },
@@ -149,7 +157,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'rollback.dryRun',
     keys: ['d'],
     label: 'dry run',
-    description: 'Dry run of the default target: shows and validates the plan, changes nothing',
+    description: 'Dry run of the default target (changes nothing)',
     dangerous: false,
     where: 'global',
     footer: true,
@@ -158,8 +166,8 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
   {
     id: 'automation.cancelPending',
     keys: ['c'],
-    label: 'cancel auto-rollback',
-    description: 'Cancel the pending automatic rollback during its grace countdown',
+    label: 'cancel auto',
+    description: 'Cancel the pending automatic rollback (grace countdown)',
     dangerous: false,
     where: 'global',
     footer: true,
@@ -169,7 +177,8 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'automation.toggle',
     keys: ['p'],
     label: 'pause/resume',
-    description: 'Pause or resume automatic rollback for this environment (recorded in history)',
+    footerLabel: (c) => (c.automation === 'paused' ? 'resume' : 'pause'),
+    description: 'Pause or resume automatic rollback (recorded in history)',
     dangerous: false,
     where: 'global',
     footer: true,
@@ -178,11 +187,12 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
   {
     id: 'focus.next',
     keys: ['tab'],
-    label: 'next panel',
+    label: 'panel',
     description: 'Move focus to the next panel',
     dangerous: false,
     where: 'global',
     footer: true,
+    helpPair: { keys: 'Tab/S-Tab', description: 'Move focus to the next / previous panel' },
     when: noDialog,
   },
   {
@@ -203,6 +213,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'panels',
     footer: false,
+    helpPair: { keys: '↑↓/jk', description: 'Select the previous / next row of the focused panel' },
     when: noDialog,
   },
   {
@@ -220,7 +231,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'dialog.submit',
     keys: ['enter'],
     label: 'continue',
-    description: 'Dialogs: go on to the next step (reason, then confirmation)',
+    description: 'Next step of a dialog (reason, then confirmation)',
     dangerous: false,
     where: 'dialog',
     footer: true,
@@ -232,17 +243,28 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'dialog.yes',
     keys: ['y'],
     label: 'yes, roll back',
-    description: 'Confirm a rollback (environments without type-name confirmation)',
+    description: 'Confirm a rollback (environments without type-name)',
     dangerous: true,
     where: 'dialog',
     footer: true,
-    when: (c) => (c.dialog === 'rollback' && c.dialogStage === 'confirm' && c.typeName !== true) || c.dialog === 'quit',
+    when: (c) => c.dialog === 'rollback' && c.dialogStage === 'confirm' && c.typeName !== true,
+  },
+  {
+    // Its own binding, not dialog.yes: the footer must say what y does here, and quitting is no rollback.
+    id: 'quit.confirm',
+    keys: ['y'],
+    label: 'quit anyway',
+    description: 'Quit while a rollback runs (it stops safely first)',
+    dangerous: false,
+    where: 'quit',
+    footer: true,
+    when: (c) => c.dialog === 'quit',
   },
   {
     id: 'dialog.no',
     keys: ['n'],
     label: 'no',
-    description: 'Decline a confirmation',
+    description: 'Decline a confirmation (rollback or quit)',
     dangerous: false,
     where: 'dialog',
     footer: true,
@@ -272,7 +294,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     id: 'quit',
     keys: ['q', 'ctrl-c'],
     label: 'quit',
-    description: 'Quit the console (asks first while a rollback is running)',
+    description: 'Quit (asks first while a rollback is running)',
     dangerous: false,
     where: 'global',
     footer: true,
@@ -353,6 +375,11 @@ export function resolveKey(press: KeyPress, ctx: KeyContext): KeyBinding | null 
     if (b.keys.some((k) => names.includes(k)) && b.when(ctx)) return b;
   }
   return null;
+}
+
+/** The footer text of a binding in this context. */
+export function footerLabel(b: KeyBinding, ctx: KeyContext): string {
+  return b.footerLabel ? b.footerLabel(ctx) : b.label;
 }
 
 /** Bindings to show in the footer now, one per action. */

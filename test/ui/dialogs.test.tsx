@@ -105,7 +105,7 @@ describe('rollback dialog', () => {
     expect(runs).toEqual([]);
     await type(`prod${ENTER}`);
     await waitForFrame(r, (x) => !x.includes('Standard rollback'));
-    expect(runs).toEqual([{ kind: 'standard', target: undefined, reason: 'error spike', dryRun: false }]);
+    expect(runs).toEqual([{ kind: 'standard', target: undefined, expectFrom: 'backup_20261124_110000', reason: 'error spike', dryRun: false }]);
   });
 
   it('emergency warns that verification will be skipped and always asks for the name', async () => {
@@ -159,7 +159,7 @@ describe('rollback dialog', () => {
     expect(runs).toEqual([]);
     r.stdin.write('y');
     await waitForFrame(r, (x) => x.includes('▶ Backups'));
-    expect(runs).toEqual([{ kind: 'standard', target: undefined, reason: 'bad deploy', dryRun: false }]);
+    expect(runs).toEqual([{ kind: 'standard', target: undefined, expectFrom: 'backup_20261124_110000', reason: 'bad deploy', dryRun: false }]);
   });
 
   it('the help overlay lists the table and marks dangerous keys', async () => {
@@ -191,8 +191,8 @@ describe('progress view and result banner', () => {
       100,
       30,
     ).lastFrame() ?? '';
-    expect(f).toContain('standard rollback backup_20261124_110000 -> backup_20261123_090000');
-    expect(f).toContain('total 3.0s');
+    // At 100 columns the names lose their "backup_" prefix to keep the total and the trigger on the line.
+    expect(f).toContain('standard rollback 20261124_110000 -> 20261123_090000  total 3.0s · trigger manual');
     expect(f).toMatch(/✓ ok\s+take the lock\s+40ms/);
     expect(f).toMatch(/running\s+stop the service\s+1\.5s/);
     expect(f).toMatch(/waiting\s+switch current/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEYBINDINGS, footerBindings, keyNamesOf, resolveKey, type KeyContext } from '../../src/ui/keybindings.js';
+import { KEYBINDINGS, footerBindings, footerLabel, keyNamesOf, resolveKey, type KeyContext } from '../../src/ui/keybindings.js';
 
 const base: KeyContext = {
   focus: 'backups',
@@ -42,6 +42,7 @@ describe('keybinding table', () => {
     expect(keyOf('help.toggle')).toEqual(['?']);
     expect(keyOf('back')).toEqual(['esc']);
     expect(keyOf('quit')).toEqual(['q', 'ctrl-c']);
+    expect(keyOf('quit.confirm')).toEqual(['y']);
   });
 
   it('names keys from ink key events', () => {
@@ -76,6 +77,31 @@ describe('keybinding table', () => {
     expect(resolveKey(press('y'), { ...base, dialog: 'rollback', dialogStage: 'reason', typeName: false })).toBeNull();
     expect(resolveKey(press('y'), { ...base, dialog: 'rollback', dialogStage: 'confirm', typeName: true })).toBeNull();
     expect(resolveKey(press('y'), { ...base, dialog: 'rollback', dialogStage: 'confirm', typeName: false })?.id).toBe('dialog.yes');
+  });
+
+  it('y on the quit dialog is its own binding: "quit anyway", not "yes, roll back"', () => {
+    const quit = { ...base, running: true, dialog: 'quit' as const };
+    expect(resolveKey(press('y'), quit)?.id).toBe('quit.confirm');
+    expect(resolveKey(press('n'), quit)?.id).toBe('dialog.no');
+    expect(footerBindings(quit).map((b) => [b.id, b.label])).toEqual([
+      ['quit.confirm', 'quit anyway'],
+      ['dialog.no', 'no'],
+      ['back', 'back'],
+    ]);
+  });
+
+  it('the footer says pause or resume, whichever p does now', () => {
+    const p = KEYBINDINGS.find((b) => b.id === 'automation.toggle');
+    expect(p && footerLabel(p, base)).toBe('pause');
+    expect(p && footerLabel(p, { ...base, automation: 'paused' })).toBe('resume');
+  });
+
+  it('every description fits the help overlay at 80 columns', () => {
+    // 76 inside the border, less the keys (10), the ⚠ column (2) and where (8).
+    for (const b of KEYBINDINGS) {
+      expect(b.description.length).toBeLessThanOrEqual(56);
+      expect(b.helpPair?.description.length ?? 0).toBeLessThanOrEqual(56);
+    }
   });
 
   it('the footer lists what works now', () => {

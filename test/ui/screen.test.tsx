@@ -134,7 +134,7 @@ describe('header states', () => {
     const f = frame(100, 30, s);
     expect(f).toContain('automatic rollback cancelled');
     expect(f.split('\n')[1]).toContain('TRIGGERED');
-    expect(f).not.toMatch(/c\s+cancel auto-rollback/);
+    expect(f).not.toMatch(/c\s*cancel auto/);
   });
 
   it('a non-prod environment is not highlighted as prod', () => {
@@ -152,7 +152,7 @@ describe('banners', () => {
     expect(f).toContain('AUTOMATIC ROLLBACK in 12s');
     expect(f).toContain('value 5.2 vs threshold 1 (baseline 0.5)');
     expect(f).toContain('press c to cancel');
-    expect(f).toMatch(/c\s+cancel auto-rollback/);
+    expect(f).toMatch(/c\s*cancel auto/);
   });
 
   it('blind monitor, unreachable host and interrupted rollback each get a banner', () => {

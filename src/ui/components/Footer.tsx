@@ -1,27 +1,32 @@
 /**
  * The keys that work now, from the keybinding table; dangerous ones in the dangerous colour. Wraps onto
- * a second line on narrow terminals rather than hiding keys.
+ * a second line on narrow terminals; when even two lines are too few, navigation keys go first, then
+ * the others from the end of the table, but never the way out (Esc, q), the help (?) or the keys that
+ * answer the question on screen.
  */
 import React, { memo } from 'react';
 import { Box, Text } from 'ink';
-import { footerBindings, keysLabel, type KeyBinding, type KeyContext } from '../keybindings.js';
+import { footerBindings, footerLabel, keysLabel, type ActionId, type KeyBinding, type KeyContext } from '../keybindings.js';
 import { color } from '../theme.js';
 import { useTheme } from './ThemeContext.js';
 
 const GAP = 2;
 
-function itemWidth(b: KeyBinding): number {
-  return keysLabel(b, true).length + 2 + 1 + b.label.length;
+/** A key chip (" r ", inverse) directly followed by its label. */
+function itemWidth(b: KeyBinding, ctx: KeyContext): number {
+  return keysLabel(b, true).length + 2 + footerLabel(b, ctx).length;
 }
 
-/** Navigation keys are the first to go when space is short (the ? overlay still lists them). */
-const EXPENDABLE = new Set(['select.down', 'focus.next']);
+/** Never dropped. */
+const ESSENTIAL = new Set<ActionId>(['quit', 'help.toggle', 'back', 'automation.cancelPending', 'dialog.submit', 'dialog.yes', 'dialog.no', 'quit.confirm']);
+/** Dropped first when space is short (the ? overlay still lists them). */
+const EXPENDABLE = new Set<ActionId>(['select.down', 'focus.next']);
 
-function pack(bindings: KeyBinding[], width: number, maxLines: number): KeyBinding[][] | null {
+function pack(bindings: KeyBinding[], ctx: KeyContext, width: number, maxLines: number): KeyBinding[][] | null {
   const lines: KeyBinding[][] = [[]];
   let used = 0;
   for (const b of bindings) {
-    const w = itemWidth(b);
+    const w = itemWidth(b, ctx);
     const line = lines[lines.length - 1] as KeyBinding[];
     if (line.length > 0 && used + GAP + w > width) {
       if (lines.length >= maxLines) return null;
@@ -39,10 +44,11 @@ function pack(bindings: KeyBinding[], width: number, maxLines: number): KeyBindi
 export function footerLines(ctx: KeyContext, width: number, maxLines = 2): KeyBinding[][] {
   let bindings = footerBindings(ctx);
   for (;;) {
-    const packed = pack(bindings, width, maxLines);
+    const packed = pack(bindings, ctx, width, maxLines);
     if (packed) return packed;
-    const drop = [...bindings].reverse().find((b) => EXPENDABLE.has(b.id));
-    if (!drop) return pack(bindings, width, Number.MAX_SAFE_INTEGER)?.slice(0, maxLines) ?? [[]];
+    const from = [...bindings].reverse();
+    const drop = from.find((b) => EXPENDABLE.has(b.id)) ?? from.find((b) => !ESSENTIAL.has(b.id));
+    if (!drop) return pack(bindings, ctx, width, Number.MAX_SAFE_INTEGER)?.slice(0, maxLines) ?? [[]];
     bindings = bindings.filter((b) => b !== drop);
   }
 }
@@ -72,7 +78,7 @@ export const Footer = memo(function Footer({ ctx, width }: { ctx: KeyContext; wi
               <Text bold inverse color={b.dangerous ? color(theme, 'dangerous') : color(theme, 'accent')}>
                 {` ${keysLabel(b, true)} `}
               </Text>
-              <Text color={b.dangerous ? color(theme, 'dangerous') : undefined}> {b.label}</Text>
+              <Text color={b.dangerous ? color(theme, 'dangerous') : undefined}>{footerLabel(b, ctx)}</Text>
             </Text>
           ))}
         </Text>

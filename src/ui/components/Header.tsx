@@ -1,6 +1,7 @@
 /**
- * Two lines: which environment (prod in the loud colour, inverse), where, what is live and since when;
- * then automation, monitor phase, lock owner and the clock.
+ * Two lines: which environment (prod in the loud colour, inverse), where, what is live and since when,
+ * and the clock; then automation, monitor phase, lock owner and, when the live release is not the
+ * known-good one, the newest known-good backup (if it fits).
  */
 import React, { createContext, memo, useContext, useSyncExternalStore } from 'react';
 import { Box, Text } from 'ink';
@@ -9,7 +10,7 @@ import type { Backup } from '../../core/stores/types.js';
 import type { ClockSource } from '../controller.js';
 import type { AppState, AutoBanner, EnvInfo } from '../state/types.js';
 import { color } from '../theme.js';
-import { age, clock } from '../format.js';
+import { age, clock, shortName } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 
 /** The running console's clock (the controller's); without one the header shows the state's time. */
@@ -67,6 +68,18 @@ function fmtShort(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
+/** " │ ★good backup_…" for the second line: the full name if it fits in `room` columns, else shorter, else none. */
+export function knownGoodNote(backups: readonly Backup[], live: Backup | undefined, room: number): string | null {
+  if (live?.knownGood) return null;
+  const good = backups.find((b) => b.knownGood && !b.bad);
+  if (!good) return null;
+  for (const name of [good.name, shortName(good.name, true)]) {
+    const note = ` │ ★good ${name}`;
+    if (note.length <= room) return note;
+  }
+  return null;
+}
+
 export interface HeaderProps {
   env: EnvInfo;
   monitor: MonitorState | null;
@@ -87,20 +100,33 @@ export const Header = memo(function Header({ env, monitor, backups, auto, lockOw
   const autoToken = automation === 'armed' ? 'ok' : automation === 'paused' ? 'warning' : 'muted';
   const phase = monitorPhaseText({ monitor, banners: { auto } });
   const envToken = env.isProd ? 'prod' : 'nonProd';
+  // The first line without the clock: the known-good mark says "★good" when "★known-good" does not fit.
+  const line1 = ` ${env.isProd ? '▲ ' : ''}${env.name} `.length + ` ${env.host} `.length + '│ live '.length + (live ?? '(unknown)').length;
+  const ageText = liveBackup ? ` ${age(liveBackup.createdMs, now)} old` : '';
+  const goodMark = line1 + ageText.length + ' ★known-good'.length + (liveBackup?.bad ? 5 : 0) + 9 <= width ? ' ★known-good' : ' ★good';
+  // The second line's length so far (🔒 is two columns wide).
+  const line2 = autoText.length + 3 + phase.text.length + 3 + (lockOwner ? 3 + lockOwner.length : 'unlocked'.length);
+  const good = knownGoodNote(backups, liveBackup, width - line2);
   return (
     <Box flexDirection="column" width={width} height={2} overflow="hidden">
       <Box>
-        <Text bold inverse={env.isProd} color={color(theme, envToken)}>
-          {` ${env.isProd ? '▲ ' : ''}${env.name.toUpperCase()} `}
-        </Text>
-        <Text> {env.host} </Text>
-        <Text color={color(theme, 'muted')}>│ live </Text>
-        <Text bold>{live ?? '(unknown)'}</Text>
-        {liveBackup ? <Text color={color(theme, 'muted')}> {age(liveBackup.createdMs, now)} old</Text> : null}
-        {liveBackup?.knownGood ? <Text color={color(theme, 'ok')}> ★known-good</Text> : null}
-        {liveBackup?.bad ? <Text color={color(theme, 'breached')}> ✗bad</Text> : null}
-        <Box flexGrow={1} />
-        <Clock fallback={now} />
+        {/* One text, so a narrow terminal cuts its end rather than every part; the clock keeps its width. */}
+        <Box flexGrow={1} flexShrink={1}>
+          <Text wrap="truncate">
+            <Text bold inverse={env.isProd} color={color(theme, envToken)}>
+              {` ${env.isProd ? '▲ ' : ''}${env.name.toUpperCase()} `}
+            </Text>
+            <Text> {env.host} </Text>
+            <Text color={color(theme, 'muted')}>│ live </Text>
+            <Text bold>{live ?? '(unknown)'}</Text>
+            {ageText ? <Text color={color(theme, 'muted')}>{ageText}</Text> : null}
+            {liveBackup?.knownGood ? <Text color={color(theme, 'ok')}>{goodMark}</Text> : null}
+            {liveBackup?.bad ? <Text color={color(theme, 'breached')}> ✗bad</Text> : null}
+          </Text>
+        </Box>
+        <Box flexShrink={0} marginLeft={1}>
+          <Clock fallback={now} />
+        </Box>
       </Box>
       <Text wrap="truncate">
         <Text bold color={color(theme, autoToken)}>
@@ -112,6 +138,7 @@ export const Header = memo(function Header({ env, monitor, backups, auto, lockOw
         </Text>
         <Text color={color(theme, 'muted')}> │ </Text>
         {lockOwner ? <Text color={color(theme, 'warning')}>🔒 {lockOwner}</Text> : <Text color={color(theme, 'muted')}>unlocked</Text>}
+        {good ? <Text color={color(theme, 'ok')}>{good}</Text> : null}
       </Text>
     </Box>
   );

@@ -7,6 +7,14 @@ import { duration } from '../format.js';
 import { resultWord } from './HistoryPanel.js';
 import { useTheme } from './ThemeContext.js';
 
+/** A path in at most `room` columns: whole, else "…/dir/file", else its end. */
+export function elidePath(path: string, room: number): string {
+  if (path.length <= room) return path;
+  const tail = `…/${path.split('/').slice(-2).join('/')}`;
+  if (tail.length <= room) return tail;
+  return `…${path.slice(path.length - Math.max(0, room - 1))}`;
+}
+
 export function HistoryDetail({
   entry,
   report,
@@ -43,7 +51,10 @@ export function HistoryDetail({
           {l}
         </Text>
       ))}
-      <Text bold>Incident report{entry.incident_report ? ` (${entry.incident_report})` : ''}:</Text>
+      {/* One row, as counted above: a long path loses its middle. */}
+      <Text bold wrap="truncate">
+        Incident report{entry.incident_report ? ` (${elidePath(entry.incident_report, width - 4 - 'Incident report ():'.length)})` : ''}:
+      </Text>
       {reportError ? <Text color={color(theme, 'warning')}>{reportError}</Text> : null}
       {report === null && !reportError ? <Text color={color(theme, 'muted')}>{entry.incident_report ? 'loading…' : 'no incident report for this entry'}</Text> : null}
       {reportLines.slice(0, rows).map((l, i) => (

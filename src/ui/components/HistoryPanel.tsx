@@ -1,4 +1,7 @@
-/** Recent rollbacks and operator actions: time, kind, trigger, from -> to, who, result, duration. */
+/**
+ * Recent rollbacks and operator actions, one row each: time, kind, result, trigger, who, duration, and
+ * from -> to last (without the "backup_" prefix; cut first when the panel is narrow: Enter shows all).
+ */
 import React, { memo } from 'react';
 import { Text } from 'ink';
 import type { HistoryEntry } from '../../core/engine/types.js';
@@ -8,13 +11,13 @@ import { Panel } from './Panel.js';
 import { useTheme } from './ThemeContext.js';
 import { windowOf } from './lists.js';
 
-export function resultWord(e: HistoryEntry): { text: string; short: string; token: 'ok' | 'warning' | 'breached' | 'muted' } {
+export function resultWord(e: HistoryEntry): { text: string; brief: string; short: string; token: 'ok' | 'warning' | 'breached' | 'muted' } {
   if (e.kind === 'automation_paused' || e.kind === 'automation_resumed' || e.kind === 'lock_broken' || e.kind === 'escalation') {
-    return { text: 'recorded', short: '·', token: 'muted' };
+    return { text: 'recorded', brief: '· noted', short: '·', token: 'muted' };
   }
-  if (e.success) return { text: '✓ ok', short: '✓', token: 'ok' };
-  if (e.verification === 'failed' && e.to) return { text: '! verify fail', short: '!', token: 'warning' };
-  return { text: '✗ failed', short: '✗', token: 'breached' };
+  if (e.success) return { text: '✓ ok', brief: '✓ ok', short: '✓', token: 'ok' };
+  if (e.verification === 'failed' && e.to) return { text: '! verify fail', brief: '! verify', short: '!', token: 'warning' };
+  return { text: '✗ failed', brief: '✗ failed', short: '✗', token: 'breached' };
 }
 
 const SHORT_KIND: Record<HistoryEntry['kind'], string> = {
@@ -26,6 +29,14 @@ const SHORT_KIND: Record<HistoryEntry['kind'], string> = {
   automation_resumed: 'resumed',
   escalation: 'escalate',
 };
+
+/** Triggers in at most 7 letters, for narrow panels. */
+const SHORT_TRIGGER: Record<string, string> = { error_rate: 'errors', health_check: 'health', log_errors: 'logs', database: 'db' };
+
+/** "alice" of "alice@ops-1 from 10.0.0.5". */
+function whoOf(e: HistoryEntry): string {
+  return e.initiated_by.split(/[@\s]/)[0] || e.initiated_by;
+}
 
 export const HistoryPanel = memo(function HistoryPanel({
   history,
@@ -43,21 +54,26 @@ export const HistoryPanel = memo(function HistoryPanel({
   const theme = useTheme();
   const rows = Math.max(0, height - 3);
   const { start, items } = windowOf(history, sel, rows);
-  const wide = width >= 70;
   const narrow = width < 60;
+  // Columns as wide as the rows on screen need (within limits), to leave the route what is left.
+  const whoW = Math.min(10, Math.max(0, ...items.map((e) => whoOf(e).length)));
+  const triggerW = narrow ? 7 : Math.min(12, Math.max(0, ...items.map((e) => e.trigger.length)));
   return (
     <Panel title="History" note={focused ? 'Enter opens' : `${history.length}`} focused={focused} width={width} height={height}>
       {history.length === 0 ? <Text color={color(theme, 'muted')}>  no rollbacks recorded</Text> : null}
       {items.map((e, i) => {
         const selected = start + i === sel;
         const r = resultWord(e);
-        const route = e.to || e.from ? `${shortName(e.from, narrow)}->${shortName(e.to, narrow)}` : '';
+        const route = e.to || e.from ? `${shortName(e.from, true)}->${shortName(e.to, true)}` : '';
+        const trigger = pad(narrow ? (SHORT_TRIGGER[e.trigger] ?? e.trigger) : e.trigger, triggerW);
         return (
           <Text key={e.id} inverse={selected && focused} bold={selected} wrap="truncate">
             {selected ? '›' : ' '} <Text color={color(theme, 'muted')}>{shortTime(e.timestamp)}</Text> {pad(narrow ? SHORT_KIND[e.kind] : e.kind, narrow ? 6 : 10)}{' '}
-            <Text color={color(theme, r.token)}>{narrow ? r.short : pad(r.text, 13)}</Text> {wide ? `${pad(e.trigger, 10)} ` : ''}
-            {route} {wide ? <Text color={color(theme, 'muted')}>{e.initiated_by.split(' ')[0]} </Text> : null}
-            <Text color={color(theme, 'muted')}>{duration(e.duration_ms)}</Text>
+            <Text color={color(theme, r.token)}>{narrow ? r.short : pad(r.brief, 9)}</Text> {trigger}{' '}
+            <Text color={color(theme, 'muted')}>
+              {pad(whoOf(e), whoW)} {pad(duration(e.duration_ms), 6)}
+            </Text>
+            {route}
           </Text>
         );
       })}

@@ -3,7 +3,7 @@ import React, { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Progress, StepProgress } from '../state/types.js';
 import { color, type ColorToken } from '../theme.js';
-import { duration, pad, truncate } from '../format.js';
+import { duration, pad, shortName, truncate } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -15,6 +15,23 @@ const STEP: Record<StepProgress['status'], { sym: string; word: string; token: C
   failed: { sym: '✗', word: 'FAILED', token: 'breached' },
   skipped: { sym: '–', word: 'skipped', token: 'muted' },
 };
+
+/**
+ * The title: what runs, the total time and the trigger (always visible), and from -> to: full names
+ * when they fit on the line, else without the "backup_" prefix, else on a second line.
+ */
+export function progressTitle(p: Progress, now: number, width: number): { head: string; meta: string; route: string; rows: 1 | 2 } {
+  const inner = width - 4;
+  const head = `${p.auto ? 'AUTOMATIC ' : ''}${p.dryRun ? 'dry run' : `${p.kind} rollback`}`;
+  const meta = `total ${duration(Math.max(0, now - p.startedAt))} · trigger ${p.trigger}`;
+  const full = `${p.from ?? '(nothing live)'} -> ${p.to ?? '…'}`;
+  const short = `${p.from === null ? '(nothing live)' : shortName(p.from, true)} -> ${p.to === null ? '…' : shortName(p.to, true)}`;
+  // "⠋ " + head + " " + route + "  " + meta
+  const fixed = 2 + head.length + 1 + 2 + meta.length;
+  if (fixed + full.length <= inner) return { head, meta, route: full, rows: 1 };
+  if (fixed + short.length <= inner) return { head, meta, route: short, rows: 1 };
+  return { head, meta, route: full.length <= inner - 2 ? full : short, rows: 2 };
+}
 
 export const ProgressView = memo(function ProgressView({
   progress,
@@ -30,21 +47,23 @@ export const ProgressView = memo(function ProgressView({
   const theme = useTheme();
   const p = progress;
   const spin = SPINNER[Math.floor(now / 100) % SPINNER.length] ?? '*';
+  const title = progressTitle(p, now, width);
   // Rows inside the border: the title, the steps, then (if there is room) the live output block.
-  const inner = Math.max(1, height - 3);
+  const inner = Math.max(1, height - 2 - title.rows);
   let outRows = Math.min(p.output.length, 3);
   if (inner - (outRows + 1) < Math.min(p.steps.length, 3)) outRows = 0;
   const stepRows = Math.max(1, inner - (outRows > 0 ? outRows + 1 : 0));
   const running = p.steps.findIndex((s) => s.status === 'running');
   const first = Math.max(0, Math.min(running - Math.floor(stepRows / 2), p.steps.length - stepRows));
   const steps = p.steps.slice(first, first + stepRows);
-  const title = `${p.auto ? 'AUTOMATIC ' : ''}${p.dryRun ? 'dry run' : `${p.kind} rollback`} ${p.from ?? ''} -> ${p.to ?? '…'}`;
   return (
     <Box flexDirection="column" borderStyle="double" borderColor={color(theme, 'accent')} width={width} height={height} paddingX={1} overflow="hidden">
       <Text bold wrap="truncate">
-        {spin} {title}
-        <Text color={color(theme, 'muted')}>  total {duration(Math.max(0, now - p.startedAt))} · trigger {p.trigger}</Text>
+        {spin} {title.head}
+        {title.rows === 1 ? ` ${title.route}` : ''}
+        <Text color={color(theme, 'muted')}>  {title.meta}</Text>
       </Text>
+      {title.rows === 2 ? <Text wrap="truncate">{`  ${title.route}`}</Text> : null}
       {steps.length === 0 ? <Text color={color(theme, 'muted')}>starting…</Text> : null}
       {steps.map((s) => {
         const st = STEP[s.status];

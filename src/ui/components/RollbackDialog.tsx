@@ -9,6 +9,19 @@ import type { EnvInfo, RollbackDialog as Dialog } from '../state/types.js';
 import { color } from '../theme.js';
 import { age, pad, truncate } from '../format.js';
 import { useTheme } from './ThemeContext.js';
+import { wrappedLines } from './lists.js';
+
+/** The plan's own emergency warning when it has one (said once, in the emergency line), else ours. */
+const EMERGENCY_NOTE = 'EMERGENCY: pre-validation and verification will be skipped';
+
+/** Rows of the lines under the steps (the stage's prompt, the error), each one line. */
+function bottomRows(d: Dialog): number {
+  let n = d.error ? 1 : 0;
+  if (d.stage === 'blocked' || d.stage === 'preview') n += 1;
+  if (d.stage === 'reason') n += 2;
+  if (d.stage === 'confirm') n += 2;
+  return n;
+}
 
 const KIND_TITLE: Record<Dialog['kind'], string> = {
   standard: 'Standard rollback',
@@ -35,10 +48,22 @@ export const RollbackDialogView = memo(function RollbackDialogView({
   const title = d.dryRun ? 'Dry run (changes nothing)' : KIND_TITLE[d.kind];
   const inner = width - 4;
   const steps = plan?.steps ?? [];
-  // Rows left for the step list after the fixed lines.
-  const fixed = 12 + (plan?.warnings.length ?? 0) + (plan?.problems.length ?? 0) + (d.kind === 'emergency' ? 1 : 0);
-  const stepRows = Math.max(1, height - fixed);
-  const shownSteps = steps.slice(0, stepRows);
+  const emergencyNote = plan && d.kind === 'emergency' ? (plan.warnings.find((w) => w.startsWith('EMERGENCY')) ?? EMERGENCY_NOTE) : null;
+  const warnings = plan ? plan.warnings.filter((w) => w !== emergencyNote) : [];
+  const planErrorText = d.planError ? `✗ Cannot roll back: ${d.planError}` : null;
+  // Every row but the steps': border, title, loading, plan error, route, emergency line, warnings,
+  // problems, "Steps:", and the prompt lines at the bottom.
+  const fixed =
+    2 +
+    1 +
+    (d.stage === 'loading' ? 1 : 0) +
+    (planErrorText ? wrappedLines(planErrorText, inner) : 0) +
+    (plan ? 2 + warnings.length + plan.problems.length : 0) +
+    (emergencyNote ? wrappedLines(`⚠ ${emergencyNote}`, inner) : 0) +
+    bottomRows(d);
+  const room = Math.max(1, height - fixed);
+  // All steps when they fit, else one row less and "… N more steps".
+  const shownSteps = steps.length <= room ? steps : steps.slice(0, Math.max(1, room - 1));
   const created = plan ? Date.parse(plan.to.created) : NaN;
   return (
     <Box
@@ -57,9 +82,9 @@ export const RollbackDialogView = memo(function RollbackDialogView({
         <Text color={color(theme, 'muted')}> ({env.host})</Text>
       </Text>
       {d.stage === 'loading' ? <Text color={color(theme, 'muted')}>Preparing the preview…</Text> : null}
-      {d.planError ? (
+      {planErrorText ? (
         <Text color={color(theme, 'breached')} wrap="wrap">
-          ✗ Cannot roll back: {d.planError}
+          {planErrorText}
         </Text>
       ) : null}
       {plan ? (
@@ -76,12 +101,12 @@ export const RollbackDialogView = memo(function RollbackDialogView({
             {plan.to.knownGood ? <Text color={color(theme, 'ok')}>  ★ known-good</Text> : null}
             {plan.to.bad ? <Text color={color(theme, 'breached')}>  ✗ MARKED BAD</Text> : null}
           </Text>
-          {d.kind === 'emergency' ? (
-            <Text bold color={color(theme, 'warning')}>
-              ⚠ Emergency: pre-validation and verification will be skipped.
+          {emergencyNote ? (
+            <Text bold color={color(theme, 'warning')} wrap="wrap">
+              ⚠ {emergencyNote}
             </Text>
           ) : null}
-          {plan.warnings.map((w, i) => (
+          {warnings.map((w, i) => (
             <Text key={`w${i}`} color={color(theme, 'warning')} wrap="truncate">
               ! {w}
             </Text>

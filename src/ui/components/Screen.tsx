@@ -1,7 +1,9 @@
 /**
  * The whole screen for a given size, from the state alone: header, banners, then either the one open
  * dialog or the progress view or the dashboard (charts, triggers, backups | history, events), and the
- * footer. Layout reflows from 80x24 up; charts degrade from braille to sparklines to numbers.
+ * footer. Layout reflows from 80x24 up; charts degrade from braille to sparklines to numbers. Below 80
+ * columns backups and history no longer fit side by side: the list that has the focus gets the whole
+ * width (Tab switches). The help overlay covers the banners too (the header still shows a countdown).
  */
 import React from 'react';
 import { Box } from 'ink';
@@ -19,9 +21,9 @@ import { EventsPanel } from './EventsPanel.js';
 import { Footer, footerHeight } from './Footer.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { RollbackDialogView } from './RollbackDialog.js';
-import { ProgressView } from './ProgressView.js';
+import { ProgressView, progressTitle } from './ProgressView.js';
 import { HistoryDetail } from './HistoryDetail.js';
-import { QuitDialog } from './QuitDialog.js';
+import { QuitDialog, quitDialogHeight } from './QuitDialog.js';
 
 const NO_TRIGGERS: readonly TriggerState[] = [];
 
@@ -63,7 +65,9 @@ export function computeLayout(width: number, height: number, banners: number, tr
  */
 export function Screen({ state, width, height }: { state: AppState; width: number; height: number }): React.JSX.Element {
   const ctx = keyContextOf(state);
-  const banners = bannerLines(state.banners);
+  const d = state.dialog;
+  const showBanners = d?.type !== 'help';
+  const banners = showBanners ? bannerLines(state.banners) : 0;
   const focusedPanel = state.dialog === null ? state.focus : null;
   const backups = (h: number, w: number): React.JSX.Element => (
     <BackupsPanel
@@ -82,7 +86,6 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
   const footer = footerHeight(ctx, width);
   const layout = computeLayout(width, height, banners, state.monitor?.triggers.filter((t) => t.status !== 'disabled').length ?? 0, footer);
   const bodyH = Math.max(3, height - 2 - footer - banners);
-  const d = state.dialog;
   let body: React.JSX.Element;
   if (d?.type === 'rollback') {
     body = <RollbackDialogView dialog={d} env={state.env} now={state.now} width={width} height={bodyH} />;
@@ -91,25 +94,37 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
   } else if (d?.type === 'history') {
     body = <HistoryDetail entry={d.entry} report={d.report} reportError={d.reportError} width={width} height={bodyH} />;
   } else {
-    const progressH = state.progress ? Math.min(bodyH, Math.max(8, Math.min(state.progress.steps.length + 6, Math.floor(bodyH * 0.6)))) : 0;
-    const restH = bodyH - progressH - (d?.type === 'quit' ? 5 : 0);
-    const listW = layout.sideBySide ? Math.floor(width / 2) : width;
+    const p = state.progress;
+    const progressH = p ? Math.min(bodyH, Math.max(8, Math.min(p.steps.length + 5 + progressTitle(p, state.now, width).rows, Math.floor(bodyH * 0.6)))) : 0;
+    const restH = bodyH - progressH - (d?.type === 'quit' ? quitDialogHeight(width) : 0);
+    // Backups need 64 columns at most; on a wide terminal the rest goes to the history's longer rows.
+    const listW = layout.sideBySide ? Math.min(Math.floor(width / 2), 64) : width;
+    // Side by side, or (narrow) only the focused one of the two.
+    const lists = (h: number): React.JSX.Element =>
+      layout.sideBySide ? (
+        <>
+          {backups(h, listW)}
+          {history(h, width - listW)}
+        </>
+      ) : state.focus === 'history' ? (
+        history(h, width)
+      ) : (
+        backups(h, width)
+      );
     body = (
       <Box flexDirection="column" width={width} height={bodyH}>
         {d?.type === 'quit' ? <QuitDialog width={width} /> : null}
         {state.progress ? <ProgressView progress={state.progress} now={state.now} width={width} height={progressH} /> : null}
         {state.progress ? (
           <Box flexDirection="row" height={Math.max(0, restH)} overflow="hidden">
-            {backups(Math.max(3, restH), listW)}
-            {history(Math.max(3, restH), width - listW)}
+            {lists(Math.max(3, restH))}
           </Box>
         ) : (
           <>
             <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} />
             <TriggersPanel triggers={state.monitor?.triggers ?? NO_TRIGGERS} width={width} maxRows={layout.triggerRows} />
             <Box flexDirection="row" height={layout.listsHeight}>
-              {backups(layout.listsHeight, listW)}
-              {history(layout.listsHeight, width - listW)}
+              {lists(layout.listsHeight)}
             </Box>
             {layout.eventsHeight >= 3 ? (
               <EventsPanel events={state.events} selected={state.selection.events} focused={focusedPanel === 'events'} width={width} height={layout.eventsHeight} />
@@ -133,7 +148,7 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
         now={state.now}
         width={width}
       />
-      <Banners banners={state.banners} envName={state.env.name} width={width} />
+      {showBanners ? <Banners banners={state.banners} envName={state.env.name} width={width} /> : null}
       {body}
       <Footer ctx={ctx} width={width} />
     </Box>

@@ -29,6 +29,11 @@ function unitOf(t: TriggerState): string {
   return t.unit ? ` ${t.unit}` : '';
 }
 
+/** "12/30 samples" while the window fills; once full "45 (need 30)", which does not read as over 100%. */
+export function windowFill(t: Pick<TriggerState, 'samplesInWindow' | 'samplesNeeded'>): string {
+  return t.samplesInWindow < t.samplesNeeded ? `${t.samplesInWindow}/${t.samplesNeeded} samples` : `${t.samplesInWindow} (need ${t.samplesNeeded})`;
+}
+
 export const TriggerRow = memo(function TriggerRow({ t, width }: { t: TriggerState; width: number }): React.JSX.Element {
   const theme = useTheme();
   const u = unitOf(t);
@@ -42,7 +47,7 @@ export const TriggerRow = memo(function TriggerRow({ t, width }: { t: TriggerSta
       <Text>{pad(`${num(t.value, u)}`, 12)}</Text>
       <Text>{pad(num(t.threshold, u), 12)}</Text>
       <Text color={color(theme, 'muted')}>{pad(num(t.baseline, u), 11)}</Text>
-      <Text color={color(theme, 'muted')}>{pad(`${t.samplesInWindow}/${t.samplesNeeded} samples`, wide ? 16 : 14)}</Text>
+      <Text color={color(theme, 'muted')}>{pad(windowFill(t), wide ? 16 : 14)}</Text>
       {wide ? <Text color={color(theme, 'muted')}>{t.explanation}</Text> : null}
     </Text>
   );

@@ -77,6 +77,9 @@ function intentFor(id: ActionId, state: AppState): Intent {
       return dispatch({ type: 'back' });
     case 'quit':
       return dispatch({ type: 'quit' });
+    case 'quit.confirm':
+      // The reducer's yes on the quit dialog is "quit anyway".
+      return dispatch({ type: 'dialog/yes' });
     case 'dialog.submit':
       return dispatch({ type: 'dialog/submit' });
     case 'dialog.yes':
