@@ -7,7 +7,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import { parseHistory, makeEntry } from '../../src/core/engine/history.js';
 import { computeStats, computeDashboard, formatDashboard } from '../../src/core/engine/stats.js';
-import { pickDefaultTarget } from '../../src/core/engine/plan.js';
+import { buildPlan, formatPlan, pickDefaultTarget } from '../../src/core/engine/plan.js';
+import { openEnvironment } from '../../src/core/environment.js';
+import { makeReleaseLayout, resolvedEnv } from '../helpers/releases.js';
 import { describeOwner, lockStatus, type LockOwner } from '../../src/core/engine/lock.js';
 import { Notifier, redactSecrets } from '../../src/core/engine/notify.js';
 import { currentIdentity, formatIdentity } from '../../src/core/engine/identity.js';
@@ -149,5 +151,34 @@ describe('notifier', () => {
 
   it('redacts URLs in messages', () => {
     expect(redactSecrets('POST https://hooks.slack.com/services/T0/B0/XYZ failed')).toBe('POST https://hooks.slack.com/*** failed');
+  });
+});
+
+describe('plan', () => {
+  it('never shows a token or password from a service command or health URL (dry run, confirmation, monitor --json)', async () => {
+    const layout = makeReleaseLayout({ count: 2 });
+    const env = resolvedEnv('prod', {
+      executor: { type: 'local' },
+      target: layout.symlinkTarget(),
+      state_dir: layout.stateDir,
+      service: {
+        stop: "curl -fsS -H 'Authorization: Bearer pd-secret-123' https://ops.example/stop",
+        start: 'systemctl start app',
+      },
+      health: [{ http: { url: 'https://admin:hunter2@app.example/health' } }],
+    });
+    const handle = openEnvironment(env);
+    try {
+      const plan = await buildPlan({ env, store: handle.store }, { env: 'prod', kind: 'standard', reason: 'x', trigger: 'manual', dryRun: true });
+      const text = formatPlan(plan);
+      expect(text).toContain('systemctl start app');
+      expect(text).toContain('https://ops.example/stop');
+      expect(text).toMatch(/https:\/\/\S*\*\*\*@app\.example\/health/);
+      expect(text).not.toContain('pd-secret-123');
+      expect(text).not.toContain('hunter2');
+    } finally {
+      await handle.close();
+      layout.cleanup();
+    }
   });
 });

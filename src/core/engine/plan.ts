@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { checkName } from '../health/checks.js';
 import type { Backup, BackupStore } from '../stores/types.js';
 import { backupNameProblem } from '../stores/names.js';
+import { redactSecrets } from '../config/redact.js';
 import { journalFile } from './journal.js';
 import { lockOwnerFile } from './lock.js';
 import type { PlannedStep, RollbackKind, RollbackPlan, RollbackRequest, StepName } from './types.js';
@@ -184,8 +185,11 @@ function planSteps(
 ): PlannedStep[] {
   const emergency = kind === 'emergency';
   const sd = env.state_dir;
-  const step = (name: StepName, commands: string[], skipped?: string): PlannedStep =>
-    skipped === undefined ? { name, title: TITLES[name], commands } : { name, title: TITLES[name], commands, skipped };
+  // The plan is shown (dry run, confirmation) and sent (monitor --json): no token or password in it.
+  const step = (name: StepName, raw: string[], skipped?: string): PlannedStep => {
+    const commands = raw.map((c) => redactSecrets(c, { keepUrlPaths: true }));
+    return skipped === undefined ? { name, title: TITLES[name], commands } : { name, title: TITLES[name], commands, skipped };
+  };
   let switchCommands: string[];
   try {
     switchCommands = store.describeSwitch(to);
