@@ -21,10 +21,54 @@ export interface EnvironmentHandle {
   close(): Promise<void>;
 }
 
-export function openEnvironment(env: ResolvedEnvironment, options: { executor?: Executor } = {}): EnvironmentHandle {
+export interface OpenEnvironmentOptions {
+  executor?: Executor;
+  /**
+   * For commands that do not handle signals themselves (list, verify, ...): on SIGINT/SIGTERM while the
+   * handle is open, close it and exit 128+n, so a killed run leaves no SSH master or control directory
+   * behind. Not while other code listens for that signal too (rollback finishing its step, the monitor,
+   * the console): that code stops and closes the handle itself.
+   */
+  closeOnSignal?: boolean;
+}
+
+const GUARDED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const guarded = new Set<EnvironmentHandle>();
+
+function onSignal(sig: NodeJS.Signals): void {
+  if (process.listenerCount(sig) > 1) return;
+  const handles = [...guarded];
+  void Promise.allSettled(handles.map((h) => h.close())).then(() => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
+}
+
+function guard(handle: EnvironmentHandle, on: boolean): void {
+  const had = guarded.size > 0;
+  if (on) guarded.add(handle);
+  else guarded.delete(handle);
+  if (had === guarded.size > 0) return;
+  // A second signal while closing finds no listener and ends the process at once.
+  for (const s of GUARDED_SIGNALS) {
+    if (on) process.on(s, onSignal);
+    else process.off(s, onSignal);
+  }
+}
+
+export function openEnvironment(env: ResolvedEnvironment, options: OpenEnvironmentOptions = {}): EnvironmentHandle {
   const executor = options.executor ?? createExecutor(env.executor);
   const state = new StateDir(executor, env.state_dir);
   const marks = new MarkStore(state);
   const store = createStore(env, executor, marks);
-  return { env, executor, state, marks, store, close: () => executor.close() };
+  const handle: EnvironmentHandle = {
+    env,
+    executor,
+    state,
+    marks,
+    store,
+    close: () => {
+      guard(handle, false);
+      return executor.close();
+    },
+  };
+  if (options.closeOnSignal && executor.kind === 'ssh') guard(handle, true);
+  return handle;
 }

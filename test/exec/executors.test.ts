@@ -1,4 +1,5 @@
 /** LocalExecutor and SshExecutor against real processes (and a real sshd on 127.0.0.1). */
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor, ExecAbortedError, LocalExecutor, SshExecutor, TransportError } from '../../src/core/exec/index.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
+import { pidOf, running, uniqueSleep, waitGone, waitRunning } from './processes.js';
 
 function contract(name: string, make: () => Executor) {
   describe(`${name}: Executor contract`, () => {
@@ -70,17 +72,66 @@ function contract(name: string, make: () => Executor) {
 
     it('caps output and streams lines', async () => {
       const lines: string[] = [];
+      const errLines: string[] = [];
       const r = await ex.script('i=0; while [ $i -lt 5000 ]; do echo "line $i"; i=$((i+1)); done; echo tail >&2', [], {
         maxOutputBytes: 1000,
         onLine: (l, s) => {
-          if (s === 'stdout') lines.push(l);
+          (s === 'stdout' ? lines : errLines).push(l);
         },
       });
       expect(r.truncated).toBe(true);
       expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1000);
       expect(r.stderr).toBe('tail\n');
+      expect(errLines).toEqual(['tail']);
       expect(lines).toHaveLength(5000);
       expect(lines.at(-1)).toBe('line 4999');
+    });
+
+    it('a timeout kills the command and everything it started, even a child that ignores SIGTERM', async () => {
+      const [a, b] = [uniqueSleep(), uniqueSleep()];
+      const flag = path.join(os.tmpdir(), `rtui-survivor-${randomInt(1e9)}`);
+      const r = await ex.shell(`(trap '' TERM; ${a}; touch ${flag}) & ${b}; touch ${flag}`, { timeoutMs: 1000 });
+      expect(r.timedOut).toBe(true);
+      // The TERM-ignoring child gets SIGKILL after the grace period; nothing is left to touch the flag.
+      await waitGone(a);
+      await waitGone(b);
+      expect(existsSync(flag)).toBe(false);
+    });
+
+    it('a cancel kills the command and its children', async () => {
+      const s = uniqueSleep();
+      const ac = new AbortController();
+      const p = ex.shell(`sh -c '${s}; echo never'`, { signal: ac.signal });
+      await waitRunning(s);
+      ac.abort();
+      await expect(p).rejects.toBeInstanceOf(ExecAbortedError);
+      await waitGone(s, 3000);
+    });
+
+    it('a normal end leaves alone what the command started in the background (a service) and no watchdog behind', async () => {
+      const s = uniqueSleep();
+      const r = await ex.shell(`${s} >/dev/null 2>&1 </dev/null &`, { timeoutMs: 61_234 });
+      expect(r).toMatchObject({ exitCode: 0, timedOut: false });
+      await new Promise((res) => setTimeout(res, 500));
+      const daemon = running(s);
+      expect(daemon).toHaveLength(1);
+      // the remote deadline would be `sleep 67` (62 s + 5 s slack): disarmed with the call
+      expect(running('sleep 67').filter((l) => l.endsWith('sleep 67'))).toEqual([]);
+      process.kill(pidOf(daemon[0]!));
+    });
+
+    it('exit 255 of the command is an ordinary failure with its output', async () => {
+      const r = await ex.shell('echo ran; echo err >&2; exit 255');
+      expect(r).toMatchObject({ exitCode: 255, stdout: 'ran\n', stderr: 'err\n', timedOut: false });
+      expect(await ex.script('echo ran; exit 255')).toMatchObject({ exitCode: 255, stdout: 'ran\n' });
+    });
+
+    it('shell() runs multi-line commands and hands stdin data over byte for byte', async () => {
+      expect((await ex.shell('echo a\nif true; then\n  echo b\nfi')).stdout).toBe('a\nb\n');
+      const json = JSON.stringify({ text: "it's \"quoted\"\n$(id) `id` \\ é", n: 1 });
+      const r = await ex.shell('cat; echo; cat <&- 2>/dev/null; echo done', { stdin: json });
+      expect(r.stdout).toBe(`${json}\ndone\n`);
+      expect((await ex.shell('wc -c', { stdin: '' })).stdout.trim()).toBe('0');
     });
 
     it('rejects NUL in arguments and stdin on script()', async () => {
@@ -154,11 +205,70 @@ describeSsh('ssh executor through a real sshd', () => {
     }
   });
 
-  it('a remote command failing is not a transport error', async () => {
+  it('a remote command failing is not a transport error, exit 255 included', async () => {
     const ex = new SshExecutor(sshd.executorConfig());
     try {
-      const r = await ex.shell('exit 3');
-      expect(r.exitCode).toBe(3);
+      expect((await ex.shell('exit 3')).exitCode).toBe(3);
+      const r = await ex.shell('echo ran; exit 255');
+      expect(r).toMatchObject({ exitCode: 255, stdout: 'ran\n', stderr: '' });
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it('a timed-out remote command does not run on after the call, nor after close()', async () => {
+    // The review's repro: `sleep 30; touch /tmp/x` with a 1 s timeout used to touch the file 30 s later.
+    const ex = new SshExecutor(sshd.executorConfig());
+    const s = uniqueSleep();
+    const flag = `/tmp/rtui-timed-out-${randomInt(1e9)}`;
+    try {
+      const r = await ex.shell(`${s}; touch ${flag}`, { timeoutMs: 1000 });
+      expect(r.timedOut).toBe(true);
+      expect(running(s)).toEqual([]); // gone by the time the call returns
+    } finally {
+      await ex.close();
+    }
+    expect(running(s)).toEqual([]);
+    expect(existsSync(flag)).toBe(false);
+  });
+
+  it('close() ends a command still running, and so does a killed ssh client', async () => {
+    const ex = new SshExecutor(sshd.executorConfig());
+    const s = uniqueSleep();
+    const p = ex.shell(s);
+    await waitRunning(s);
+    await ex.close();
+    await waitGone(s, 3000);
+    await p.catch(() => undefined);
+
+    const ex2 = new SshExecutor(sshd.executorConfig());
+    const s2 = uniqueSleep();
+    try {
+      await ex2.script('true');
+      const p2 = ex2.shell(s2);
+      await waitRunning(s2);
+      // As when rollback-tui itself is killed: the client goes, the master stays.
+      const controlDir = path.dirname(ex2.sshArgs().find((a) => a.startsWith('ControlPath='))!.slice('ControlPath='.length));
+      const clients = running(controlDir).filter((l) => l.endsWith(' sh -s'));
+      expect(clients).toHaveLength(1);
+      process.kill(pidOf(clients[0]!), 'SIGKILL');
+      await waitGone(s2, 3000);
+      await p2.catch(() => undefined);
+    } finally {
+      await ex2.close();
+    }
+  });
+
+  it('shell() keeps the command off every command line (it goes on stdin)', async () => {
+    const ex = new SshExecutor(sshd.executorConfig());
+    const token = `rtui-token-${randomInt(1e9)}`;
+    const s = uniqueSleep();
+    try {
+      const p = ex.shell(`: ${token}; ${s}`, { timeoutMs: 20_000 });
+      await waitRunning(s);
+      expect(running(token)).toEqual([]);
+      await ex.close();
+      await p.catch(() => undefined);
     } finally {
       await ex.close();
     }

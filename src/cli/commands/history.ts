@@ -32,7 +32,7 @@ export async function collectHistory(ctx: CliContext, opts: { env?: string; limi
   const all: HistoryEntry[] = [];
   for (const n of names) {
     const env = resolveEnvironment(loaded, n);
-    const handle = openEnvironment(env);
+    const handle = openEnvironment(env, { closeOnSignal: true });
     try {
       await reportInterrupted(handle, (m) => ctx.warn(m));
       const { entries, warnings } = await readHistory(handle, opts.limit !== undefined ? { limit: opts.limit } : {});

@@ -121,7 +121,7 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
   }
   // A hostile or mistyped --to is refused before anything runs, even before the host is reached.
   if (opts.to !== undefined) assertBackupName(opts.to);
-  const handle = openEnvironment(env);
+  const handle = openEnvironment(env, { closeOnSignal: true });
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

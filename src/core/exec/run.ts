@@ -4,9 +4,13 @@
  *
  * The child runs in its own process group (`detached`), so a timeout or cancel kills everything it
  * started (a build's npm, a health check's curl), not just the `sh` at the top: SIGTERM to the group,
- * then SIGKILL if it is still there after a grace period.
+ * then SIGKILL if it is still there after a grace period. A cancelled call returns only once the whole
+ * group is gone: a child that outlives the top process (it ignored SIGTERM) is killed after the grace.
+ * With `holdStdin` (SSH), stdin stays open for the whole call and cancelling closes it first: the remote
+ * watchdog (remote.ts) kills the remote command on that end of file.
  */
 import { execa } from 'execa';
+import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
@@ -17,6 +21,9 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 const KILL_GRACE_MS = 2000;
 /** After a killed process exits, how long its pipes may still deliver buffered output. */
 const STREAM_DRAIN_MS = 100;
+/** With `holdStdin`: how long a cancelled call may take to end by itself once its stdin is closed (the
+ * remote watchdog's SIGTERM, then its SIGKILL 2 s later, plus a round trip) before it is signalled. */
+const STDIN_CLOSE_GRACE_MS = KILL_GRACE_MS + 1000;
 
 /** Thrown when a call's AbortSignal fires: the operator (or the engine) cancelled it. */
 export class ExecAbortedError extends UserError {
@@ -35,6 +42,8 @@ export interface RunSpec {
   what: string;
   env?: Record<string, string>;
   cwd?: string;
+  /** Keep stdin open after `input` until the process exits; cancel by closing it (see above). */
+  holdStdin?: boolean;
 }
 
 class Capture {
@@ -108,6 +117,51 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Is anything left in process group `pgid`, zombies aside? A zombie is dead, only not reaped yet, and in
+ * a container whose init does not reap, an orphan stays one for good: on Linux /proc tells them apart.
+ */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return true; // no /proc: take kill(0)'s word
+  }
+  for (const pid of pids) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may contain anything, so split after its last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
+
+/** After a cancelled call's top process exited: wait (bounded) for the rest of its group, then SIGKILL it. */
+async function reapGroup(pid: number | undefined): Promise<void> {
+  if (pid === undefined || !groupAlive(pid)) return;
+  killGroup(pid, 'SIGTERM');
+  const deadline = performance.now() + KILL_GRACE_MS;
+  while (groupAlive(pid)) {
+    if (performance.now() >= deadline) {
+      killGroup(pid, 'SIGKILL');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function runProcess(spec: RunSpec, options: ExecOptions = {}): Promise<ExecResult> {
   const { signal } = options;
   if (signal?.aborted) throw new ExecAbortedError(spec.what, signal.reason);
@@ -117,7 +171,7 @@ export async function runProcess(spec: RunSpec, options: ExecOptions = {}): Prom
   const started = performance.now();
 
   const child = execa(spec.file, [...spec.args], {
-    input: spec.input,
+    ...(spec.holdStdin ? { stdin: 'pipe' as const } : { input: spec.input }),
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,
@@ -130,14 +184,32 @@ export async function runProcess(spec: RunSpec, options: ExecOptions = {}): Prom
   });
   (child.stdout as Readable | null)?.on('data', (b: Buffer) => out.push(b));
   (child.stderr as Readable | null)?.on('data', (b: Buffer) => err.push(b));
+  if (spec.holdStdin && child.stdin) {
+    child.stdin.on('error', () => undefined); // EPIPE: the process is gone; its exit says why
+    child.stdin.write(spec.input);
+    child.once('exit', () => child.stdin?.destroy());
+  }
 
   let timedOut = false;
   let aborted = false;
+  let terminated = false;
+  let termTimer: NodeJS.Timeout | undefined;
   let killTimer: NodeJS.Timeout | undefined;
-  const terminate = (): void => {
+  const signalGroup = (): void => {
     killGroup(child.pid, 'SIGTERM');
-    killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     killTimer.unref();
+  };
+  const terminate = (): void => {
+    if (terminated) return;
+    terminated = true;
+    if (spec.holdStdin) {
+      child.stdin?.end();
+      termTimer = setTimeout(signalGroup, STDIN_CLOSE_GRACE_MS);
+      termTimer.unref();
+    } else {
+      signalGroup();
+    }
     // Once the process is gone, stop waiting for its pipes: something it started in another process
     // group may still hold them (an ssh ControlMaster keeps a multiplexed session's stdio until the
     // remote command ends). Output already received is kept.
@@ -164,6 +236,10 @@ export async function runProcess(spec: RunSpec, options: ExecOptions = {}): Prom
 
   try {
     const result = await child;
+    if (terminated) {
+      clearTimeout(termTimer);
+      await reapGroup(child.pid);
+    }
     if (aborted) throw new ExecAbortedError(spec.what, signal?.reason);
     if (result.failed && result.exitCode === undefined && !timedOut && result.signal === undefined) {
       // Could not be spawned at all (ENOENT, EACCES, bad cwd).
@@ -186,6 +262,7 @@ export async function runProcess(spec: RunSpec, options: ExecOptions = {}): Prom
     };
   } finally {
     if (timer) clearTimeout(timer);
+    if (termTimer) clearTimeout(termTimer);
     if (killTimer) clearTimeout(killTimer);
     signal?.removeEventListener('abort', onAbort);
   }
@@ -213,13 +290,24 @@ export const SHELL_WRAPPER =
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function shellArgs(command: string, options: ExecOptions): string[] {
-  const args = ['-c', SHELL_WRAPPER, 'rollback-shell', options.cwd ?? '', command];
-  for (const [k, v] of Object.entries(options.env ?? {})) {
+function envEntries(options: ExecOptions): [string, string][] {
+  const entries = Object.entries(options.env ?? {});
+  for (const [k] of entries) {
     if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
-    args.push(k, v);
   }
-  return args;
+  return entries;
+}
+
+export function shellArgs(command: string, options: ExecOptions): string[] {
+  return ['-c', SHELL_WRAPPER, 'rollback-shell', options.cwd ?? '', command, ...envEntries(options).flat()];
+}
+
+/** `export NAME=value` and `cd` lines for a script read by `sh -s`, values as quoted literals. */
+function envAndCwd(options: ExecOptions, quote: (s: string) => string): string {
+  let prefix = '';
+  for (const [k, v] of envEntries(options)) prefix += `export ${k}=${quote(v)}\n`;
+  if (options.cwd !== undefined) prefix += `cd -- ${quote(options.cwd)} || exit 1\n`;
+  return prefix;
 }
 
 /** The full stdin of a `script()` call: exported env values and the `cd` as quoted literals, then the
@@ -228,11 +316,11 @@ export function scriptInput(script: string, options: ExecOptions, quote: (s: str
   if (options.stdin !== undefined) {
     throw new Error('script(): options.stdin is not supported (the script itself is stdin); pass data as args');
   }
-  let prefix = '';
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
-    prefix += `export ${k}=${quote(v)}\n`;
-  }
-  if (options.cwd !== undefined) prefix += `cd -- ${quote(options.cwd)} || exit 1\n`;
-  return prefix + wrapScript(script);
+  return envAndCwd(options, quote) + wrapScript(script);
+}
+
+/** A `shell()` call as a script for `sh -s` (SSH sends it on stdin): the same env and `cd` lines, then
+ * the config command `eval`ed from a quoted literal, as SHELL_WRAPPER does with arguments. */
+export function shellScript(command: string, options: ExecOptions, quote: (s: string) => string): string {
+  return `${envAndCwd(options, quote)}eval ${quote(command)}\n`;
 }

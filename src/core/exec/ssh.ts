@@ -2,12 +2,18 @@
  * Runs on a remote host through the system OpenSSH client, so ~/.ssh/config, aliases, the agent,
  * ProxyJump, certificates and known_hosts work as the operator expects.
  *
- * - The remote command line is always `sh -s -- 'arg' ...` (each argument through shQuote); the script
- *   itself goes on stdin. `shell()` sends a fixed one-line wrapper plus quoted data (see run.ts).
+ * - The remote command line is always `sh -s -- 'arg' ...` (each argument through shQuote); everything
+ *   else goes on stdin: the script, or for `shell()` the config command as a quoted literal with its env
+ *   and cwd, and the call's `stdin` data.
+ * - That stdin is wrapped (remote.ts) in a watchdog, and held open for the whole call: a timeout or cancel
+ *   closes it and the remote command's process group is killed, as is everything it started; so are
+ *   commands still running when the ssh client, its master or the connection go away.
  * - One multiplexed connection per process: ControlMaster=auto, ControlPersist, ControlPath in a private
  *   0700 temp directory. `close()` runs `ssh -O exit` and removes the directory.
- * - Exit 255 is the ssh client's own failure: a TransportError with the reason from its stderr.
+ * - Exit 255 is a TransportError with the reason from ssh's stderr, unless the wrapper had started (it
+ *   prints a per-call marker first): then the 255 is the command's own and is returned like any exit.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +21,8 @@ import type { SshExecutorConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { TransportError } from './errors.js';
 import { shQuote } from './quote.js';
-import { runProcess, scriptInput, shellArgs } from './run.js';
+import { remoteInput } from './remote.js';
+import { runProcess, scriptInput, shellScript } from './run.js';
 import type { ExecOptions, ExecResult, Executor } from './types.js';
 
 /** How long an idle master connection outlives its last use (also bounds a leak if we crash). */
@@ -78,7 +85,9 @@ export class SshExecutor implements Executor {
       '-o', 'BatchMode=yes',
       '-o', 'ControlMaster=auto',
       '-o', `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
-      '-o', `ControlPath=${path.join(controlDir, '%C')}`,
+      // One destination per executor and a private dir: a short fixed name keeps the socket path under
+      // the 104-108 byte Unix limit even with a long TMPDIR (macOS), where %C's 40-char hash may not.
+      '-o', `ControlPath=${path.join(controlDir, 'm')}`,
     );
     for (const [k, v] of Object.entries(c.options ?? {})) {
       args.push('-o', `${k}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
@@ -101,10 +110,25 @@ export class SshExecutor implements Executor {
     return parts.join(' ');
   }
 
-  private async run(remoteCommand: string, input: string, what: string, options: ExecOptions): Promise<ExecResult> {
+  /** Run `remoteCommand` (an `sh -s` line) with `body` as its script, wrapped by remoteInput(). */
+  private async run(remoteCommand: string, body: string, what: string, options: ExecOptions): Promise<ExecResult> {
+    const marker = `rollback-tui-started-${randomBytes(8).toString('hex')}`;
+    const input = remoteInput(body, { marker, timeoutMs: options.timeoutMs, stdin: options.stdin });
+    let markerSeen = false;
+    const { onLine } = options;
+    const runOptions: ExecOptions = { ...options };
+    if (onLine) {
+      runOptions.onLine = (line, stream) => {
+        if (!markerSeen && stream === 'stderr' && line === marker) markerSeen = true;
+        else onLine(line, stream);
+      };
+    }
     const args = [...this.sshArgs(), '--', this.cfg.host, remoteCommand];
-    const result = await runProcess({ file: 'ssh', args, input, what: `${what} on ${this.description}` }, options);
-    if (result.exitCode === SSH_TRANSPORT_EXIT && !result.timedOut) {
+    const result = await runProcess({ file: 'ssh', args, input, what: `${what} on ${this.description}`, holdStdin: true }, runOptions);
+    const at = result.stderr.indexOf(`${marker}\n`);
+    if (at >= 0) {
+      result.stderr = result.stderr.slice(0, at) + result.stderr.slice(at + marker.length + 1);
+    } else if (result.exitCode === SSH_TRANSPORT_EXIT && !result.timedOut) {
       throw new TransportError(this.description, transportReason(result.stderr), this.manualCommand());
     }
     return result;
@@ -116,10 +140,7 @@ export class SshExecutor implements Executor {
   }
 
   shell(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const argv = shellArgs(command, options);
-    // `sh -c WRAPPER rollback-shell CWD COMMAND [NAME VALUE]...`, every word quoted for the login shell.
-    const remote = ['sh', ...argv.map(shQuote)].join(' ');
-    return this.run(remote, options.stdin ?? '', `\`${command}\``, options);
+    return this.run('sh -s', shellScript(command, options, shQuote), `\`${command}\``, options);
   }
 
   async close(): Promise<void> {

@@ -7,8 +7,12 @@
 export interface ExecOptions {
   /** Data written to the process's stdin (scripts are sent this way: `sh -s -- args`). */
   stdin?: string;
-  /** Kill the process after this long; the result then has `timedOut: true`. */
+  /**
+   * Kill the command after this long, with everything it started (its process group; over SSH the
+   * remote session's, see remote.ts); the result then has `timedOut: true`.
+   */
   timeoutMs?: number;
+  /** Cancels the same way (the call then rejects with ExecAbortedError). */
   signal?: AbortSignal;
   /** Cap on captured stdout/stderr each (default 4 MiB); beyond it output is dropped and `truncated` set. */
   maxOutputBytes?: number;
