@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`).
 import { main } from '../dist/cli/main.js';
+import { rollbackInProgress } from '../dist/core/engine/engine.js';
 
-// `rollback-tui list | head`: a closed pipe is the reader saying it has enough, not an error.
-// EIO: the terminal went away (an SSH session dropped). Crashing here could cut a rollback short;
-// SIGHUP already stops the console safely, so later writes are simply dropped.
+// `rollback-tui list | head`: a closed pipe is the reader saying it has enough, not an error; but
+// never in the middle of a rollback (its reader died with the SSH session): the rollback finishes and
+// its output is dropped. EIO: the terminal went away (an SSH session dropped). Crashing here could cut
+// a rollback short; SIGHUP stops the console, the monitor and a rollback safely, so later writes are
+// simply dropped.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
-    if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (err && err.code === 'EPIPE') {
+      if (!rollbackInProgress()) process.exit(process.exitCode ?? 0);
+      return;
+    }
     if (err && err.code === 'EIO') return;
     throw err;
   });

@@ -87,15 +87,16 @@ describe('lock', () => {
 });
 
 describe('signals and crashes', () => {
-  it('SIGTERM during the rollback finishes the step safely, records the outcome, releases the lock, exits non-zero', async () => {
+  // SIGHUP: the operator's SSH session dropped; it must be as safe as SIGTERM.
+  it.each(['SIGTERM', 'SIGHUP'] as const)('%s during the rollback finishes the step safely, records the outcome, releases the lock, exits non-zero', async (sig) => {
     const fx = await fixture();
     const [, r2] = fx.names as [string, string, string];
     const p = pauseEnv(fx, 'start');
     const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'sig', '--yes', '--json'], { env: p.env });
     const done = new Promise<void>((r) => c.on('close', () => r()));
     await pollUntil(() => existsSync(`${p.file}.reached`), 20_000, 'the pause at start');
-    c.kill('SIGTERM');
-    await pollUntil(() => c.out().stderr.includes('SIGTERM received'), 5000, 'the signal to be seen');
+    c.kill(sig);
+    await pollUntil(() => c.out().stderr.includes(`${sig} received`), 5000, 'the signal to be seen');
     writeFileSync(p.file, '');
     await done;
     const out = c.out();
@@ -106,6 +107,25 @@ describe('signals and crashes', () => {
     expect(JSON.parse(out.stdout)).toMatchObject({ ok: false, exit_code: 1 });
     expect(fx.history()[0]).toMatchObject({ success: false });
     expect(String(fx.history()[0]!.error)).toContain('interrupted');
+    expect(readdirSync(path.join(fx.layout.stateDir, 'locks'))).toEqual([]);
+  });
+
+  it('a reader that goes away mid-rollback (rollback | tee, tee killed with the session) never cuts the rollback short', async () => {
+    const fx = await fixture();
+    const [, r2] = fx.names as [string, string, string];
+    const p = pauseEnv(fx, 'stop');
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'pipe', '--yes'], { env: p.env });
+    const done = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${p.file}.reached`), 20_000, 'the pause at stop');
+    // Close our end of both pipes: the next write gets EPIPE.
+    c.stdout!.destroy();
+    c.stderr!.destroy();
+    writeFileSync(p.file, '');
+    await done;
+    expect(c.exitCode).toBe(0);
+    expect(fx.live()).toBe(r2);
+    expect(await fx.serviceVersion()).toBe(r2);
+    expect(fx.history()[0]).toMatchObject({ success: true, to: r2 });
     expect(readdirSync(path.join(fx.layout.stateDir, 'locks'))).toEqual([]);
   });
 

@@ -69,8 +69,9 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
     else ctx.warn(`${sig} again: still stopping safely`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too: a monitor started in an SSH session that drops stops like on SIGTERM (an automatic
+  // rollback in progress finishes its step), instead of dying at once.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
   try {
     if (opts.once) {
       const states = await monitor.tick();
@@ -88,8 +89,7 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
     const left = await notifier.drain(env.policy.notifications.timeout_seconds * 1000);
     if (left > 0) ctx.warn(`${left} notification(s) were still pending and were given up`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
     await handle.close();
   }
 }

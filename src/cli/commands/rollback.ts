@@ -173,11 +173,11 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
       }
     }
 
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // SIGHUP: the operator's SSH session dropped. Finish the step safely as for SIGTERM, never die
+    // mid-switch (Node's default for SIGHUP is to exit at once).
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
     const result = await engine.run(req, printer(ctx, opts.json === true));
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
 
     printSummary(ctx, result);
     if (opts.json) ctx.json(rollbackJson(result));
@@ -186,11 +186,12 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
     const left = await notifier.drain(env.policy.notifications.timeout_seconds * 1000);
     if (left > 0) ctx.warn(`${left} notification(s) were still pending and were given up`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await handle.close();
   }
 }
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function printSummary(ctx: CliContext, r: RollbackResult): void {
   const c = ctx.color;

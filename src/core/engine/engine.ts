@@ -136,8 +136,24 @@ export class RollbackEngine {
 
   /** Run the request. Never throws for an operational failure: the result carries exit_code and error. */
   async run(req: RollbackRequest, onEvent: (e: EngineEvent) => void = () => {}): Promise<RollbackResult> {
-    return new Run(this, this.handle, this.identity, this.version, this.options.lockRefreshMs, req, onEvent).execute();
+    activeRuns++;
+    try {
+      return await new Run(this, this.handle, this.identity, this.version, this.options.lockRefreshMs, req, onEvent).execute();
+    } finally {
+      activeRuns--;
+    }
   }
+}
+
+let activeRuns = 0;
+
+/**
+ * Whether a rollback runs in this process now. The launcher asks before it exits on a closed stdout
+ * pipe (`rollback ... | tee log` whose tee died with the SSH session): exiting then would leave the
+ * service half-switched; the run finishes and its later output is dropped instead.
+ */
+export function rollbackInProgress(): boolean {
+  return activeRuns > 0;
 }
 
 class Run {
