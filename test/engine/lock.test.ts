@@ -10,10 +10,9 @@ import path from 'node:path';
 import { EnvLock, lockOwnerFile, type AcquireOptions } from '../../src/core/engine/lock.js';
 import { isUserError } from '../../src/core/errors.js';
 import { LocalExecutor } from '../../src/core/exec/local.js';
-import { SshExecutor } from '../../src/core/exec/ssh.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { StateDir } from '../../src/core/state/state-dir.js';
-import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeSsh, sshExecutorForBlock } from '../helpers/sshd.js';
 
 const opts = (op: string, breakLock = false): AcquireOptions => ({
   env: 'prod',
@@ -98,15 +97,5 @@ function lockSuite(label: string, getExecutor: () => Executor): void {
 lockSuite('local', () => new LocalExecutor());
 
 describeSsh('over loopback ssh', () => {
-  let sshd: Sshd;
-  let ex: Executor;
-  beforeAll(async () => {
-    sshd = await startSshd();
-    ex = new SshExecutor(sshd.aliasConfig());
-  });
-  afterAll(async () => {
-    await ex?.close();
-    await sshd?.stop();
-  });
-  lockSuite('ssh', () => ex);
+  lockSuite('ssh', sshExecutorForBlock());
 });

@@ -14,9 +14,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, existsSync, chmodSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import type { SshExecutorConfig } from '../../src/core/config/schema.js';
 import { freePort } from '../../src/core/net.js';
+import { SshExecutor } from '../../src/core/exec/ssh.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 export const sshdAvailable = existsSync(SSHD_PATH);
@@ -208,4 +209,25 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`sshd would not start: ${lastError}`);
+}
+
+/**
+ * Inside a describe block: one loopback sshd and one SshExecutor (one master connection, like one
+ * console process) for the block's tests; the getter is valid once the block's beforeAll has run.
+ */
+export function sshExecutorForBlock(): () => SshExecutor {
+  let sshd: Sshd | undefined;
+  let ex: SshExecutor | undefined;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    ex = new SshExecutor(sshd.aliasConfig());
+  });
+  afterAll(async () => {
+    await ex?.close();
+    await sshd?.stop();
+  });
+  return () => {
+    if (!ex) throw new Error('the block\'s sshd is not started (call the getter inside a test)');
+    return ex;
+  };
 }
