@@ -7,8 +7,7 @@
  *
  *   node --expose-gc bench/monitor-samples.mjs [N=100000]
  *
- * The same recipe as `simulated()` in bench/monitor.mjs (the monitor engineer's script, which also
- * runs detection and idle measurements and exports nothing); this one only counts samples.
+ * bench/monitor.mjs (the monitor engineer's script, also detection and idle) runs it the same way.
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

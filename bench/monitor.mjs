@@ -160,54 +160,10 @@ async function idle(seconds) {
   return { seconds, ...JSON.parse(out) };
 }
 
-async function simulated(total) {
-  const policy = PolicySchema.parse({
-    enabled: false,
-    monitoring: { check_interval_seconds: 60, baseline_window_minutes: 5 },
-    triggers: { error_rate: { window_minutes: 5 }, latency: { window_minutes: 5 }, memory: { window_minutes: 10 }, database: { window_minutes: 2 } },
-  });
-  const env = { ...EnvironmentSchema.parse({ target: { strategy: 'symlink', backups_dir: '/nonexistent', current: '/nonexistent/current' }, metrics: { source: 'command', command: 'metrics' } }), name: 'sim', policy, state_dir: '/nonexistent/state' };
-  delete env.policy_raw;
-  let n = 0;
-  const executor = {
-    kind: 'local',
-    description: 'in-process',
-    async script() {
-      return { exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false, truncated: false };
-    },
-    async shell() {
-      n++;
-      const body = { error_rate: n % 7, p50_latency_ms: 10 + (n % 5), p95_latency_ms: 20 + (n % 9), p99_latency_ms: 40, memory_usage_percent: 40 + (n % 10), db_connection_errors: n, queue: n % 3 };
-      return { exitCode: 0, stdout: JSON.stringify(body), stderr: '', durationMs: 0, timedOut: false, truncated: false };
-    },
-    async close() {},
-  };
-  const files = new Map();
-  const handle = {
-    env,
-    executor,
-    state: { read: async (k) => files.get(k) ?? null, writeAtomic: async (k, v) => void files.set(k, v), appendLine: async () => {}, path: (k) => k },
-    marks: { markKnownGood: async () => ({ knownGood: [], bad: [] }) },
-    store: { live: async () => 'backup_sim', list: async () => [] },
-  };
-  let t = Date.UTC(2024, 0, 1);
-  const m = new Monitor(handle, { engine: { run: async () => { throw new Error('no'); }, lockOwner: async () => null }, clock: { now: () => t, sleep: async (ms) => void (t += ms) } });
-  const marks = [1000, total];
-  const rss = {};
-  let samples = 0;
-  m.on((e) => {
-    if (e.type !== 'sample') return;
-    samples++;
-    if (marks.includes(samples)) {
-      globalThis.gc?.();
-      const mu = process.memoryUsage();
-      rss[samples] = { rss_mb: +(mu.rss / 1048576).toFixed(1), heap_used_mb: +(mu.heapUsed / 1048576).toFixed(1) };
-      if (samples === total) m.stop();
-    }
-  });
-  const t0 = performance.now();
-  await m.start();
-  return { capacity: m.capacity, kept: m.sampleCount, memory: rss, simulated_days: +((samples * 60) / 86400).toFixed(1), wall_s: +((performance.now() - t0) / 1000).toFixed(1) };
+/** RSS after 1,000 and `total` samples on a simulated clock: bench/monitor-samples.mjs in a fresh process. */
+function simulated(total) {
+  const script = path.join(ROOT, 'bench', 'monitor-samples.mjs');
+  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', script, String(total)], { encoding: 'utf8', timeout: 600_000 }));
 }
 
 const report = {};
