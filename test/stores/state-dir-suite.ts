@@ -44,16 +44,17 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       expect(existsSync(path.join(root, 'state', 'pwned'))).toBe(false);
     });
 
-    it('mkdirExclusive is atomic; stat gives mtime and the host clock; remove/removeDir', async () => {
+    it('createExclusive is atomic and never shows a partial file; stat gives mtime and the host clock; remove', async () => {
       const { state } = setup();
-      const results = await Promise.all([1, 2, 3, 4].map(() => state.mkdirExclusive('lock')));
+      const results = await Promise.all([1, 2, 3, 4].map((i) => state.createExclusive('lock', `owner ${i}\n`)));
       expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await state.read('lock')).toBe(`owner ${results.indexOf(true) + 1}\n`);
       const st = await state.stat('lock');
-      expect(st!.isDir).toBe(true);
+      expect(st!.isDir).toBe(false);
       expect(Math.abs(st!.mtimeMs - st!.nowMs)).toBeLessThan(60_000);
       expect(await state.stat('nope')).toBeNull();
-      await state.removeDir('lock');
-      expect(await state.mkdirExclusive('lock')).toBe(true);
+      await state.remove('lock');
+      expect(await state.createExclusive('lock', 'again\n')).toBe(true);
       await state.writeAtomic('x', '1');
       await state.remove('x');
       expect(await state.read('x')).toBeNull();

@@ -141,17 +141,6 @@ fsync_file "$f"`;
     await this.run(`append to ${name}`, script, [this.path(name)]);
   }
 
-  /** Atomic mkdir: true if this call created it, false if it already existed. */
-  async mkdirExclusive(name: string): Promise<boolean> {
-    const script = `umask 077
-d=$(dirname -- "$1"); mkdir -p -- "$d" || exit 1
-if mkdir -- "$1" 2>/dev/null; then fsync_dir "$d"; exit 0; fi
-if [ -d "$1" ]; then exit 10; fi
-mkdir -- "$1"`;
-    const r = await this.run(`create ${name}`, script, [this.path(name)], [0, 10]);
-    return r.exitCode === 0;
-  }
-
   /**
    * Create a file only if it does not exist yet, with its full content from the first instant: a temp
    * file beside it is written and fsynced, then hard-linked to the name (link(2) fails if the name
@@ -198,11 +187,6 @@ if ln -- "$tmp" "$f" 2>/dev/null; then fsync_dir "$d"; exit 0; fi
 exit 13`;
     const r = await this.run(`replace ${name}`, script, [this.path(name)], [0, 11, 12, 13]);
     return ({ 0: 'replaced', 11: 'missing', 12: 'changed', 13: 'taken' } as const)[r.exitCode as 0 | 11 | 12 | 13];
-  }
-
-  async removeDir(name: string): Promise<void> {
-    this.checkName(name);
-    await this.run(`remove ${name}`, 'rm -rf -- "$1"', [this.path(name)]);
   }
 
   async remove(name: string): Promise<void> {
