@@ -22,7 +22,7 @@
 import { shQuote } from './quote.js';
 
 /** Seconds the remote deadline adds to the call's timeout. */
-export const REMOTE_DEADLINE_SLACK_S = 5;
+const REMOTE_DEADLINE_SLACK_S = 5;
 
 /** Kill the watchdog's process group: SIGTERM (not to itself), SIGKILL after 2 s. */
 const KILL_GROUP = "trap '' TERM; kill -TERM 0; sleep 2; kill -KILL 0";
