@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +59,21 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       await state.writeAtomic('x', '1');
       await state.remove('x');
       expect(await state.read('x')).toBeNull();
+    });
+
+    it('a file moved away while it is read reads as absent or whole, never as an error', async () => {
+      const { state } = setup();
+      await state.writeAtomic('locks/prod.owner.json', 'owner\n');
+      const f = state.path('locks/prod.owner.json');
+      // What a lock breaker does to the owner file: move it aside and put a file back, over and over.
+      const churn = spawn('sh', ['-c', 'while :; do mv -f -- "$1" "$1.aside"; mv -f -- "$1.aside" "$1"; done', 'churn', f], { stdio: 'ignore' });
+      try {
+        const seen = new Set<string>();
+        for (let i = 0; i < 40; i++) seen.add(String(await state.read('locks/prod.owner.json')));
+        expect([...seen].every((v) => v === 'owner\n' || v === 'null'), [...seen].join(' | ')).toBe(true);
+      } finally {
+        churn.kill('SIGKILL');
+      }
     });
 
     it('validates names', () => {

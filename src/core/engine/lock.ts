@@ -10,6 +10,7 @@
  * history with the previous owner.
  */
 import os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
 import { formatAgo } from './time.js';
 
@@ -25,7 +26,7 @@ export interface LockState {
 export const lockOwnerFile = (env: string): string => `locks/${env}.owner.json`;
 
 /** How many times acquire retries when the lock disappears between two looks (released meanwhile). */
-const ACQUIRE_ATTEMPTS = 3;
+const ACQUIRE_ATTEMPTS = 5;
 
 export interface LockOwner {
   user: string;
@@ -164,8 +165,13 @@ export class EnvLock {
     for (let attempt = 1; ; attempt++) {
       if (await state.createExclusive(file, text)) break;
       const raw = await state.read(file);
-      // Released between the two looks: try again (a few times; then it is contended, say so).
-      if (raw === null && attempt < ACQUIRE_ATTEMPTS) continue;
+      // Gone between the two looks: released, or a breaker has it moved aside for the instant of its
+      // compare-and-swap. Back off briefly so an in-flight break completes (and is recorded as the
+      // break it is) rather than being overtaken; then try again, a few times, then say it is contended.
+      if (raw === null && attempt < ACQUIRE_ATTEMPTS) {
+        await delay(20 * 2 ** attempt);
+        continue;
+      }
       const prev = parseOwner(raw);
       const st = lockStatus(prev, o.staleMinutes, now());
       if (!o.breakLock || raw === null) throw heldError(o, prev, st, now());
@@ -184,7 +190,10 @@ export class EnvLock {
         brokeLock = true;
         break;
       }
-      if (swapped === 'missing' && attempt < ACQUIRE_ATTEMPTS) continue;
+      if (swapped === 'missing' && attempt < ACQUIRE_ATTEMPTS) {
+        await delay(20 * 2 ** attempt); // another breaker moved it aside first: let it finish
+        continue;
+      }
       const again = await EnvLock.owner(state, o.env);
       throw new UserError(`${describeOwner(o.env, again, now())} (taken while breaking the stale lock)`, { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD' });
     }

@@ -89,7 +89,17 @@ export class StateDir {
   async read(name: string, options: { maxBytes?: number } = {}): Promise<string | null> {
     const r = await this.run(
       `read ${name}`,
-      'if [ -f "$1" ]; then exec cat -- "$1"; elif [ -e "$1" ] || [ -L "$1" ]; then exit 11; else exit 10; fi',
+      // Opened once, then read from the open descriptor: a file moved aside or replaced between the
+      // test and the read (a lock being broken, an atomic rewrite) reads whole or as absent, never as
+      // a spurious "No such file". `command exec` so a failed open does not end the shell.
+      `n=0
+while :; do
+  if [ -f "$1" ]; then
+    if { command exec 3<"$1"; } 2>/dev/null; then exec cat <&3; fi
+  elif [ -e "$1" ] || [ -L "$1" ]; then exit 11
+  else exit 10; fi
+  n=$((n+1)); [ "$n" -lt 50 ] || { echo "$1 keeps disappearing while it is read" >&2; exit 1; }
+done`,
       [this.path(name)],
       [0, 10, 11],
       options.maxBytes,
