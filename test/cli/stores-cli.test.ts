@@ -257,7 +257,7 @@ describeSsh('over ssh', () => {
   });
   cliSuite('ssh', () => JSON.stringify(sshd.aliasConfig()));
 
-  it('an unreachable host is exit 1 with the transport message', async () => {
+  it('an unreachable host is exit 1 with the transport message (verify --json: a document saying no)', async () => {
     const l = makeReleaseLayout({ count: 2 });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-cli-'));
     try {
@@ -265,6 +265,10 @@ describeSsh('over ssh', () => {
       const r = await run(['list', '--env', 'down'], config);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/cannot reach deploy@127\.0\.0\.1:1: Connection refused; check the host is up/);
+      // a deploy gate reading verify --json still gets a document: a "no" with the transport message
+      const v = await run(['verify', '--env', 'down', '--json'], config);
+      expect(v.code).toBe(1);
+      expect(JSON.parse(v.stdout)).toMatchObject({ ok: false, env: 'down', target: null, live: null, reason: expect.stringMatching(/cannot reach deploy@127\.0\.0\.1:1/) });
     } finally {
       l.cleanup();
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * `rollback-tui verify --env NAME [--json]` (seed 004's --verify-only): can this environment be rolled
  * back right now? Exit 0 naming the default target (the newest usable backup older than the live one, not
- * marked bad, that passes validation), or 1 with the reason (a damaged marks.json is one).
+ * marked bad, that passes validation), or 1 with the reason (a damaged marks.json is one). With --json
+ * an unreachable host is also answered as a document with ok false and the transport message.
  */
 import type { Command } from 'commander';
 import { pickDefaultTarget, reportInterrupted } from '../../core/engine/index.js';
@@ -38,6 +39,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const { env } = await ctx.resolveEnv(opts);
       const handle = openEnvironment(env, { closeOnSignal: true });
       const result: VerifyResult = { ok: false, env: env.name, target: null, reason: null, live: null };
+      let failCode: number = ExitCode.FAILED;
       try {
         await reportInterrupted(handle, (m) => ctx.warn(m));
         const backups = await handle.store.list();
@@ -62,6 +64,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
             result.reason = err.message;
           }
         }
+      } catch (err) {
+        // Unreachable host, unreadable state dir: still a "no" a script can read. `--json` answers with
+        // the reason; without it the error is printed as any other (message and fix, exit code).
+        if (!opts.json || !isUserError(err)) throw err;
+        result.ok = false;
+        result.reason = err.hint ? `${err.message}; ${err.hint}` : err.message;
+        failCode = err.exitCode;
       } finally {
         await handle.close();
       }
@@ -71,6 +80,6 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       } else {
         ctx.stderr.write(`✗ ${env.name} cannot be rolled back: ${result.reason ?? 'unknown'}\n`);
       }
-      if (!result.ok) ctx.exitCode = ExitCode.FAILED;
+      if (!result.ok) ctx.exitCode = failCode;
     });
 }
