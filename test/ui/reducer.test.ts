@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, reducer } from '../../src/ui/state/reducer.js';
-import { routeKey } from '../../src/ui/state/input.js';
+import { keyContextOf, routeKey } from '../../src/ui/state/input.js';
 import { EVENTS_LIMIT, SERIES_LIMIT, type Action, type AppState } from '../../src/ui/state/types.js';
 import type { KeyPress } from '../../src/ui/keybindings.js';
 import { NOW, dashboardState, envInfo, monitorState, plan, sample, trigger } from './fixtures.js';
@@ -246,6 +246,10 @@ describe('progress and results', () => {
     s = run(s, { type: 'monitor/event', event: { type: 'rollback', env: 'prod', phase: 'started', trigger: t, target: 'b', attempt: 1 }, at: NOW });
     expect(s.banners.auto).toMatchObject({ phase: 'running', target: 'b' });
     expect(s.progress?.auto).toBe(true);
+    // the monitor's last state report still says 'grace': nothing is left to cancel, so no 'c' either
+    s = run(s, { type: 'monitor/event', event: { type: 'state', env: 'prod', state: monitorState({ phase: 'grace', graceRemainingSeconds: 0 }) }, at: NOW });
+    expect(keyContextOf(s).pendingAuto).toBe(false);
+    expect(routeKey(s, { input: 'c', key: {} })).not.toEqual({ kind: 'cancelPending' });
     s = run(s, {
       type: 'monitor/event',
       event: {

@@ -29,7 +29,9 @@ export function keyContextOf(state: AppState): KeyContext {
     dialogStage: d?.type === 'rollback' ? d.stage : undefined,
     typeName: d?.type === 'rollback' ? d.requireName : undefined,
     running: isRunning(state),
-    pendingAuto: state.banners.auto?.phase === 'grace' || state.monitor?.phase === 'grace',
+    // Once the automatic rollback runs there is nothing left to cancel, even before the monitor's next
+    // state report leaves 'grace'.
+    pendingAuto: state.progress?.auto !== true && (state.banners.auto?.phase === 'grace' || state.monitor?.phase === 'grace'),
     automation: state.monitor?.automation ?? (state.env.automationEnabled ? 'unknown' : 'disabled'),
     hasSelection: focusLen > 0,
     ...(state.extraActions.length > 0 ? { extra: state.extraActions } : {}),
