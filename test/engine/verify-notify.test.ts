@@ -83,6 +83,7 @@ describe('notifications never delay or fail a rollback', () => {
         command: `cat >> ${sh(events)}`,
         timeout_seconds: 2,
         retries: 1,
+        ceo_alert: true, // raises automatic rollbacks only: this manual one keeps its levels
       };
       fx.writeConfig({}, { notifications });
       const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
@@ -98,8 +99,9 @@ describe('notifications never delay or fail a rollback', () => {
       expect(notify).toMatchObject({ status: 'ok' });
       expect(notify!.ms).toBeLessThanOrEqual(notifications.timeout_seconds * 1000 * (notifications.retries + 1));
       await pollUntil(() => existsSync(events) && readFileSync(events, 'utf8').includes('rollback_succeeded'), 5000, 'the command channel');
-      const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; env: string });
+      const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; env: string; severity: string });
       expect(lines.map((l) => l.event)).toEqual(['rollback_started', 'rollback_succeeded']);
+      expect(lines.map((l) => l.severity)).toEqual(['warning', 'info']);
       expect(lines[0]!.env).toBe('test');
       expect(fx.history()[0]).toMatchObject({ success: true });
     } finally {

@@ -85,8 +85,10 @@ describe('monitor against the real demo service', { timeout: 180_000 }, () => {
     expect(m2.getState().baselineProgress).toBeNull();
   });
 
-  it('rolls back automatically on an error spike: current is the previous release, history says error_rate', async () => {
-    const f = await setup({ releases: [{}, {}, {}] });
+  it('rolls back automatically on an error spike: current is the previous release, history says error_rate; ceo_alert makes its notifications critical', async () => {
+    const sent = path.join(os.tmpdir(), `rtui-notify-${process.pid}-${Date.now()}.jsonl`);
+    onTestFinished(() => rmSync(sent, { force: true }));
+    const f = await setup({ releases: [{}, {}, {}], policy: testPolicy({ notifications: { ceo_alert: true, command: `cat >> ${JSON.stringify(sent)}` } }) });
     const [, previous, bad] = f.layout.names as [string, string, string];
     // The previous release was watched before: it has a (healthy) baseline from back then.
     const old = { release: previous, timestamp: '2020-01-01T00:00:00.000Z', samples: 5, healthy: true, metrics: { error_rate: 0, p50_latency_ms: 1, p95_latency_ms: 1, p99_latency_ms: 1, memory_usage_percent: null, cpu_usage_percent: null, request_rate: null } };
@@ -129,6 +131,14 @@ describe('monitor against the real demo service', { timeout: 180_000 }, () => {
     expect(JSON.parse(readFileSync(path.join(f.layout.stateDir, 'auto-rollbacks.json'), 'utf8'))).toMatchObject({
       rollbacks: [{ env: 'test', trigger: 'error_rate', from: bad, to: previous, verification: 'passed' }],
     });
+    // ceo_alert: the automatic rollback's notifications go out as critical (a manual one keeps its levels).
+    const notified = (): Array<{ event: string; severity: string }> =>
+      existsSync(sent) ? readFileSync(sent, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+    await waitFor(() => notified().some((n) => n.event === 'rollback_succeeded'), 'the rollback_succeeded notification');
+    expect(notified().filter((n) => n.event.startsWith('rollback_'))).toEqual([
+      expect.objectContaining({ event: 'rollback_started', severity: 'critical' }),
+      expect.objectContaining({ event: 'rollback_succeeded', severity: 'critical' }),
+    ]);
   });
 
   it('escalates when every older release is also sick, and keeps the last one live', async () => {

@@ -705,10 +705,13 @@ class Run {
   }
 
   private event(type: NotificationEvent['event'], severity: NotificationEvent['severity'], title: string, from: string | null, to: string): NotificationEvent {
+    // ceo_alert (seed 001): every notification about an automatic rollback goes out as critical, so a
+    // pager or a Slack channel that filters on severity escalates it to whoever must know at once.
+    const automatic = this.req.trigger !== 'manual';
     return {
       event: type,
       env: this.env.name,
-      severity,
+      severity: automatic && this.env.policy.notifications.ceo_alert ? 'critical' : severity,
       title,
       text: `Reason: ${this.req.reason}\nInitiated by: ${this.who}\nTrigger: ${this.req.trigger}${this.req.explanation ? ` (${this.req.explanation})` : ''}`,
       data: { id: this.opId, from, to, kind: kindOf(this.req), trigger: this.req.trigger },
