@@ -5,6 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseHistory, makeEntry } from '../../src/core/engine/history.js';
 import { computeStats, computeDashboard, formatDashboard } from '../../src/core/engine/stats.js';
 import { buildPlan, formatPlan, pickDefaultTarget } from '../../src/core/engine/plan.js';
@@ -146,6 +149,29 @@ describe('notifier', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('email goes to sendmail -t: critical ones are flagged in the subject and headers; a header injection is refused', async () => {
+    // sendmail is not installed here; a script on PATH that keeps what it is given stands in for it.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-sendmail-'));
+    const PATH = process.env.PATH;
+    try {
+      writeFileSync(path.join(dir, 'sendmail'), `#!/bin/sh\necho "$@" > ${JSON.stringify(path.join(dir, 'args'))}\ncat >> ${JSON.stringify(path.join(dir, 'mail'))}\n`, { mode: 0o755 });
+      process.env.PATH = `${dir}${path.delimiter}${PATH ?? ''}`;
+      const n = new Notifier({ email: 'oncall@example.com', timeout_seconds: 5, retries: 0 });
+      n.notify({ event: 'rollback_started', env: 'prod', severity: 'critical', title: 'prod: standard rollback started (b3 -> b2)', text: 'Reason: error_rate' });
+      expect(await n.drain(5000)).toBe(0);
+      const mail = readFileSync(path.join(dir, 'mail'), 'utf8');
+      expect(readFileSync(path.join(dir, 'args'), 'utf8').trim()).toBe('-t');
+      expect(mail).toMatch(/^To: oncall@example\.com\nSubject: \[rollback-tui CRITICAL\] prod: standard rollback started \(b3 -> b2\)\nX-Priority: 1\nImportance: high\n/);
+      expect(mail).toContain('\n\nReason: error_rate\n');
+      const warnings: string[] = [];
+      new Notifier({ email: 'a@example.com\nBcc: everyone@example.com' }, { onWarning: (m) => warnings.push(m) });
+      expect(warnings).toEqual(['notifications.email contains a line break: email notifications are disabled']);
+    } finally {
+      process.env.PATH = PATH;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -175,9 +175,12 @@ export class Notifier {
         this.channels.push({
           name: 'email (sendmail)',
           send: (ev, signal) => {
+            const critical = ev.severity === 'critical';
             const mail = [
               `To: ${email}`,
-              `Subject: [rollback-tui] ${ev.title.replace(/[\r\n]+/g, ' ')}`,
+              `Subject: [rollback-tui${critical ? ' CRITICAL' : ''}] ${ev.title.replace(/[\r\n]+/g, ' ')}`,
+              // Mail clients and filters sort on these, not on the subject.
+              ...(critical ? ['X-Priority: 1', 'Importance: high'] : []),
               'Content-Type: text/plain; charset=utf-8',
               '',
               ev.title,
