@@ -64,6 +64,12 @@ export interface Fixture {
   startService(): Promise<void>;
   stopService(): Promise<void>;
   serviceVersion(): Promise<string | null>;
+  /**
+   * The version the service answers with once it listens (null if it never does within the time).
+   * For a rollback cut short after `start`: service.start daemonises and returns before the new
+   * process listens, and only `verify` would have waited for it.
+   */
+  serviceVersionOnceUp(timeoutMs?: number): Promise<string | null>;
   cli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<CliRun>;
   spawnCli(args: string[], opts?: { env?: Record<string, string> }): ChildProcess & { out: () => CliRun };
   history(): Array<Record<string, unknown>>;
@@ -140,6 +146,7 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
     },
     stopService: () => run(stop),
     serviceVersion,
+    serviceVersionOnceUp: (timeoutMs = 15_000) => pollUntil(serviceVersion, timeoutMs, 'the service to listen').catch(() => null),
     cli: (args, opts = {}) =>
       new Promise<CliRun>((resolve) => {
         const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {
