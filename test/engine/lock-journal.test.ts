@@ -181,9 +181,11 @@ describe('signals and crashes', () => {
       // either still up on r3 or stopped, and stays so.
       const version = steps.indexOf(step) > steps.indexOf('start') ? await fx.serviceVersionOnceUp() : await fx.serviceVersion();
       const next = await fx.cli(['history', '--env', 'test']);
+      // The hint's health check, run as the operator would (the dead process still holds the lock).
+      const health = steps.indexOf(step) > steps.indexOf('start') ? await fx.cli(['monitor', '--env', 'test', '--once']) : null;
       const retry = await fx.cli(['rollback', '--env', 'test', '--reason', 'after crash', '--yes']);
       if (step !== 'start') await fx.cleanup();
-      return { step, live, version, r2, r3, next, retry, fx };
+      return { step, live, version, r2, r3, next, health, retry, fx };
     };
     // A few at a time: each runs a real service and several CLI processes.
     const results: Awaited<ReturnType<typeof one>>[] = [];
@@ -191,18 +193,18 @@ describe('signals and crashes', () => {
     // What to do after each kill (the journal knows which steps ran): the service's real state agrees.
     const hints = (r2: string, r3: string): Record<string, { says: string[]; never: string[] }> => {
       const mayBeStopped = { says: [`nothing was switched (${r3} is still live) but the service may be stopped: start it on ${r3} with service.start`], never: ['not stopped'] };
-      const started = { says: [`the switch to ${r2} happened and the service was started on it: just check it with \`rollback-tui verify --env test\``], never: ['run service.start', 'may be down'] };
+      const started = { says: [`the switch to ${r2} happened and the service was started on it: just check its health with \`rollback-tui monitor --env test --once\``], never: ['run service.start', 'may be down', 'rollback-tui verify'] };
       return {
         validate: { says: [`nothing was switched (${r3} is still live) and the service was not stopped`, `--to ${r2}`], never: ['service.start', 'may be stopped'] },
         stop: mayBeStopped,
         switch: mayBeStopped,
-        start: { says: [`the switch to ${r2} happened but the service was being started when the rollback was interrupted: it may be down; run service.start`], never: ['just check it'] },
+        start: { says: [`the switch to ${r2} happened but the service was being started when the rollback was interrupted: it may be down; run service.start`], never: ['just check'] },
         verify: started,
         mark: started,
         record: started,
       };
     };
-    for (const { step, live, version, r2, r3, next, retry } of results) {
+    for (const { step, live, version, r2, r3, next, health, retry } of results) {
       expect([r2, r3], step).toContain(live);
       const before = steps.indexOf(step) <= steps.indexOf('switch');
       if (before) expect(live, step).toBe(r3);
@@ -223,6 +225,7 @@ describe('signals and crashes', () => {
       if (['lock', 'journal', 'validate', 'stop'].includes(step)) expect(version, step).toBe(r3);
       if (['switch', 'start'].includes(step)) expect(version, step).toBeNull();
       if (['verify', 'mark', 'record'].includes(step)) expect(version, step).toBe(r2);
+      if (health) expect(health.stderr, step).toContain(`test sample: ${r2}, up`);
       if (step === 'lock') {
         expect(retry.code, `${step}: ${retry.stderr}`).toBe(0);
       } else {

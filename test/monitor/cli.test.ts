@@ -60,6 +60,8 @@ describe('rollback-tui monitor --once', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/health_check\s+breached\s+1 failed health check in 2\.4s >= 1/);
     expect(r.err).toContain('health_check breached on test (--once never rolls back)');
+    // The sample line is what the interruption and emergency hints send the operator to read.
+    expect(r.err).toMatch(new RegExp(`test sample: ${live}, DOWN \\(1 failed\\)`));
     expect(f.live()).toBe(live);
   });
 });

@@ -15,6 +15,7 @@ import {
   Notifier,
   RollbackEngine,
   formatPlan,
+  healthCheckCommand,
   reportInterrupted,
   type EngineEvent,
   type RollbackPlan,
@@ -198,7 +199,7 @@ function printSummary(ctx: CliContext, r: RollbackResult): void {
   const took = formatDuration(r.duration_ms);
   if (r.kind === 'emergency' && r.steps.some((s) => s.name === 'switch' && s.status === 'ok')) {
     ctx.log(c.bgYellow.black.bold(' EMERGENCY ROLLBACK: VERIFICATION WAS SKIPPED '));
-    ctx.log(c.yellow(`  ${r.to} is live but nobody checked it is healthy: run \`rollback-tui verify --env ${r.env}\` now`));
+    ctx.log(c.yellow(`  ${r.to} is live but nobody checked it is healthy: run ${healthCheckCommand(r.env)} now`));
   }
   if (r.ok) {
     ctx.log(c.green(`rolled back ${r.env} from ${r.from ?? '(none)'} to ${r.to} in ${took} (verification ${r.verification})`));

@@ -46,7 +46,7 @@ import type {
   StepResult,
   Verification,
 } from './types.js';
-import { pause, verifyRelease } from './verify.js';
+import { healthCheckCommand, pause, verifyRelease } from './verify.js';
 
 /** What the engine needs of an environment (helper-2's EnvironmentHandle satisfies it). */
 export interface EngineHandle {
@@ -449,7 +449,7 @@ class Run {
             'service.start',
             start,
             emergency ? ExitCode.FAILED : ExitCode.VERIFICATION_FAILED,
-            `${to} is live but the service did not start: check the service logs, then run \`rollback-tui verify --env ${env.name}\``,
+            `${to} is live but the service did not start: check the service logs, then its health with ${healthCheckCommand(env.name)}`,
           );
           this.startedService = true;
         });
@@ -476,7 +476,7 @@ class Run {
               throw new StepFailure(
                 `verification failed: ${v.message}`,
                 ExitCode.VERIFICATION_FAILED,
-                `${to} stays live${this.maintenanceOn ? ' and maintenance mode stays on' : ''}; look at the service logs and the failing checks, then \`rollback-tui verify --env ${env.name}\`, or roll back further with \`--to\``,
+                `${to} stays live${this.maintenanceOn ? ' and maintenance mode stays on' : ''}; look at the service logs and the failing checks (run them again with ${healthCheckCommand(env.name)}), or roll back further with \`--to\``,
               );
             }
             this.verification = 'passed';
@@ -511,7 +511,7 @@ class Run {
     }
     if (this.aborted && !this.error) {
       this.error = `interrupted${this.switched ? ` after switching to ${to}` : `; nothing was switched, ${from ?? '(none)'} is still live`}`;
-      this.hint = this.switched ? `check ${to} with \`rollback-tui verify --env ${env.name}\`` : 're-run the rollback when ready';
+      this.hint = this.switched ? `check the health of ${to} with ${healthCheckCommand(env.name)}` : 're-run the rollback when ready';
       this.exitCode = ExitCode.FAILED;
     } else if (this.aborted && this.exitCode === ExitCode.OK) {
       this.exitCode = ExitCode.FAILED;

@@ -18,7 +18,7 @@ export { buildPlan, pickDefaultTarget, formatPlan, kindOf, assertRunnable, STEP_
 export { Notifier, redactSecrets, type NotificationEvent, type NotifierOptions } from './notify.js';
 export { EnvLock, describeOwner, lockStatus, type LockOwner } from './lock.js';
 export { readInterrupted, type InterruptedReport, type JournalRecord } from './journal.js';
-export { verifyRelease, type VerifyOutcome } from './verify.js';
+export { healthCheckCommand, verifyRelease, type VerifyOutcome } from './verify.js';
 export { computeStats, computeDashboard, formatDashboard, formatDuration, type RollbackStats, type DashboardNumbers } from './stats.js';
 export { parseHistory, makeEntry, newEntryId, HISTORY_FILE, type ReadHistoryResult } from './history.js';
 export { currentIdentity, formatIdentity } from './identity.js';

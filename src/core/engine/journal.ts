@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { RollbackKind, StepName } from './types.js';
 import { lockStatus, parseOwner, lockOwnerFile, type LockOwner } from './lock.js';
 import { clock, formatAgo } from './time.js';
+import { healthCheckCommand } from './verify.js';
 
 export interface JournalState {
   read(name: string): Promise<string | null>;
@@ -144,11 +145,11 @@ export async function readInterrupted(
 export function interruptedHint(j: JournalRecord, live: string | null, env: string, lockNote: string): string {
   const ran = (s: StepName) => j.done.includes(s);
   const touched = (s: StepName) => ran(s) || j.step === s || (j.failed ?? []).includes(s);
-  const verify = `\`rollback-tui verify --env ${env}\``;
+  const check = healthCheckCommand(env);
   const maintenance = touched('maintenance_on') && !ran('maintenance_off') ? '; maintenance mode may still be on: run maintenance.off once the service is healthy' : '';
   if (live === j.to) {
     if (ran('start')) {
-      return `the switch to ${j.to} happened and the service was started on it: just check it with ${verify}${maintenance}; a new rollback${lockNote} clears this report`;
+      return `the switch to ${j.to} happened and the service was started on it: just check its health with ${check}${maintenance}; a new rollback${lockNote} clears this report`;
     }
     const why =
       j.step === 'start'
@@ -159,13 +160,13 @@ export function interruptedHint(j: JournalRecord, live: string | null, env: stri
             ? 'the service was not restarted on it'
             : null; // start was skipped (no service commands configured)
     return why
-      ? `the switch to ${j.to} happened but ${why}; run service.start, then check with ${verify}${maintenance}; a new rollback${lockNote} clears this report`
-      : `the switch to ${j.to} happened (no service commands ran): check it with ${verify}${maintenance}; a new rollback${lockNote} clears this report`;
+      ? `the switch to ${j.to} happened but ${why}; run service.start, then check its health with ${check}${maintenance}; a new rollback${lockNote} clears this report`
+      : `the switch to ${j.to} happened (no service commands ran): check its health with ${check}${maintenance}; a new rollback${lockNote} clears this report`;
   }
   if (live === j.from) {
     const service =
       touched('stop') && !ran('start')
-        ? `but the service may be stopped: start it on ${j.from} with service.start, then check with ${verify}`
+        ? `but the service may be stopped: start it on ${j.from} with service.start, then check its health with ${check}`
         : touched('stop')
           ? `and the service was started again on it`
           : `and the service was not stopped`;

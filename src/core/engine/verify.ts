@@ -8,6 +8,15 @@ import type { HealthCheckConfig, RollbackSettings } from '../config/schema.js';
 import type { Executor } from '../exec/types.js';
 import { runHealthChecks, type HealthCheckResult } from '../health/checks.js';
 
+/**
+ * The command a message names for "is the live release healthy now?". Not `verify`: that answers whether
+ * the environment can be rolled back. `monitor --once` runs the health checks and probes once, prints
+ * the live release as up or DOWN with its metrics, and rolls nothing back.
+ */
+export function healthCheckCommand(env: string): string {
+  return `\`rollback-tui monitor --env ${env} --once\``;
+}
+
 export interface VerifyOutcome {
   /** passed: healthy and stable; timeout: never all healthy in time; unstable: failed during the stability window. */
   outcome: 'passed' | 'timeout' | 'unstable' | 'aborted' | 'no_checks';

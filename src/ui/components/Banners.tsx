@@ -35,7 +35,7 @@ export function resultAdvice(r: RollbackResult, env: string): { headline: string
   const failed = r.steps.find((s) => s.status === 'failed');
   return {
     headline: `✗ Rollback FAILED${failed ? ` at ${failed.name}` : ''}: ${r.error ?? failed?.error ?? 'see the events'}`,
-    next: `Next: run \`rollback-tui verify --env ${env}\` to see what is live, fix the cause, then try again (r) or pick a backup.`,
+    next: 'Next: the header shows what is live, the events pane why it failed; fix the cause, then try again (r) or pick a backup.',
     token: 'breached',
   };
 }
