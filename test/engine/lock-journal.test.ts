@@ -105,6 +105,7 @@ describe('signals and crashes', () => {
     expect(fx.live()).toBe(r2);
     expect(await fx.serviceVersionOnceUp()).toBe(r2);
     expect(JSON.parse(out.stdout)).toMatchObject({ ok: false, exit_code: 1 });
+    expect(out.stderr).toContain(`check the health of ${r2} with \`rollback-tui monitor --env test --once\``);
     expect(fx.history()[0]).toMatchObject({ success: false });
     expect(String(fx.history()[0]!.error)).toContain('interrupted');
     expect(readdirSync(path.join(fx.layout.stateDir, 'locks'))).toEqual([]);

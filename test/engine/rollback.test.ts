@@ -2,8 +2,9 @@
  * Rollbacks end to end through the BUILT CLI against a real symlink store and the real demo service.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { makeFixture, stateFiles, type Fixture } from './fixture.js';
 
 let fx: Fixture | undefined;
@@ -88,9 +89,28 @@ describe('rollback through the built CLI', () => {
     const st = Object.fromEntries((doc.steps as Array<{ name: string; status: string }>).map((s) => [s.name, s.status]));
     expect(st).toMatchObject({ validate: 'skipped', verify: 'skipped', switch: 'ok', start: 'ok', record: 'ok' });
     expect(r.stderr).toContain('VERIFICATION WAS SKIPPED');
+    // what to run to see whether it is up: the health checks once, not `verify` (can it be rolled back?)
+    expect(r.stderr).toContain(`${r2} is live but nobody checked it is healthy: run \`rollback-tui monitor --env test --once\` now`);
     expect(fx.live()).toBe(r2);
     expect(fx.marks()).toEqual({ known_good: [], bad: [r3] });
     expect(fx.history()[0]).toMatchObject({ kind: 'emergency', verification: 'skipped', success: true });
+  });
+
+  it('service.start fails after the switch: exit 2, the new release stays live, the message says so and names the health check', async () => {
+    fx = await makeFixture();
+    const [, r2, r3] = fx.names as [string, string, string];
+    // The real stop runs; the start fails as a port clash would.
+    const cfg = parse(readFileSync(fx.configFile, 'utf8')) as { environments: Record<string, { service: { start: string } }> };
+    cfg.environments.test!.service.start = 'echo "bind: address already in use" >&2; exit 1';
+    writeFileSync(fx.configFile, stringify(cfg, { lineWidth: 0 }));
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, from: r3, to: r2, exit_code: 2 });
+    expect(r.stderr).toContain('address already in use');
+    expect(r.stderr).toContain(`${r2} is live but the service did not start: check the service logs, then its health with \`rollback-tui monitor --env test --once\``);
+    expect(fx.live()).toBe(r2);
+    expect(await fx.serviceVersion()).toBeNull();
+    expect(fx.history()[0]).toMatchObject({ success: false, to: r2 });
   });
 
   it('targeted: --to names any backup, even a bad one (warned in the preview)', async () => {

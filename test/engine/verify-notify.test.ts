@@ -32,6 +32,7 @@ describe('verification failure', () => {
     expect(doc).toMatchObject({ ok: false, verification: 'failed', exit_code: 2, from: r3, to: r2 });
     expect(r.stderr).toMatch(/not healthy within 1\.5s: .*HTTP 500/);
     expect(r.stderr).toContain('maintenance mode stays on');
+    expect(r.stderr).toContain('run them again with `rollback-tui monitor --env test --once`');
     expect(fx.live()).toBe(r2);
     expect(existsSync(maint)).toBe(true);
     const h = fx.history()[0]!;

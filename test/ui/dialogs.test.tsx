@@ -12,6 +12,7 @@ import { DEFAULT_THEME } from '../../src/ui/theme.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { routeKey, splitChunk } from '../../src/ui/state/input.js';
 import type { AppState, RunRequest } from '../../src/ui/state/types.js';
+import type { RollbackResult } from '../../src/core/engine/types.js';
 import { NOW, dashboardState, envInfo, plan } from './fixtures.js';
 import { renderAt, waitForFrame } from './render.js';
 
@@ -200,23 +201,42 @@ describe('progress view and result banner', () => {
     expect(f).not.toMatch(/r\s+rollback/);
   });
 
+  /** The full screen after the engine reports this result. */
+  const frameAfter = (result: RollbackResult): string => {
+    const s = reducer(dashboardState(), { type: 'engine/event', event: { type: 'result', result }, at: NOW });
+    return (
+      renderAt(
+        <ThemeProvider theme={DEFAULT_THEME}>
+          <Screen state={s} width={140} height={40} />
+        </ThemeProvider>,
+        140,
+        40,
+      ).lastFrame() ?? ''
+    );
+  };
+
   it('verification failure says what state things are in and what to do next', () => {
-    const s = reducer(dashboardState(), {
-      type: 'engine/event',
-      event: {
-        type: 'result',
-        result: { ok: false, env: 'prod', kind: 'standard', dry_run: false, from: 'a', to: 'b', steps: [], verification: 'failed', duration_ms: 9000, exit_code: 2 },
-      },
-      at: NOW,
-    });
-    const f = renderAt(
-      <ThemeProvider theme={DEFAULT_THEME}>
-        <Screen state={s} width={140} height={40} />
-      </ThemeProvider>,
-      140,
-      40,
-    ).lastFrame() ?? '';
+    const f = frameAfter({ ok: false, env: 'prod', kind: 'standard', dry_run: false, from: 'a', to: 'b', steps: [], verification: 'failed', duration_ms: 9000, exit_code: 2 });
     expect(f).toContain('verification FAILED');
     expect(f).toContain('Next:');
+  });
+
+  it('a failed rollback points at what the screen already shows, not at `verify` (which answers another question)', () => {
+    const f = frameAfter({
+      ok: false,
+      env: 'prod',
+      kind: 'standard',
+      dry_run: false,
+      from: 'a',
+      to: 'b',
+      steps: [{ name: 'stop', status: 'failed', ms: 120, error: 'service.stop exited 1' }],
+      verification: 'skipped',
+      duration_ms: 900,
+      exit_code: 1,
+      error: 'service.stop exited 1',
+    });
+    expect(f).toContain('Rollback FAILED at stop: service.stop exited 1');
+    expect(f).toContain('Next: the header shows what is live, the events pane why it failed');
+    expect(f).not.toContain('rollback-tui verify');
   });
 });
