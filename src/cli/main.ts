@@ -13,7 +13,7 @@ import { buildProgram, commanderErrorExit } from './program.js';
 
 let cachedVersion: string | undefined;
 
-/** The version in package.json (dist/cli and src/cli are both two levels below it). */
+/** The version in package.json (dist/app, dist/cli and src/cli are all two levels below it). */
 export function packageVersion(): string {
   if (cachedVersion === undefined) {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -60,3 +60,6 @@ function colorFirst(ctx: Context, text: string): string {
   const [first, ...rest] = text.split('\n');
   return [ctx.color.red(first ?? ''), ...rest].join('\n');
 }
+
+/** For the launcher's closed-pipe handling: a rollback in flight must finish even if its reader is gone. */
+export { rollbackInProgress } from '../core/engine/engine.js';

@@ -26,10 +26,10 @@ function run(args: string[], opts: { cwd?: string; env?: Record<string, string> 
 
 beforeAll(() => {
   // test/global-setup.ts builds dist/; build here too when it was skipped and nothing is built.
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
-    spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  if (!existsSync(path.join(ROOT, 'dist', 'app', 'main.js'))) {
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT });
   }
-  expect(existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))).toBe(true);
+  expect(existsSync(path.join(ROOT, 'dist', 'app', 'main.js'))).toBe(true);
 });
 
 describe('rollback-tui (built bin): help, version, usage errors', () => {
