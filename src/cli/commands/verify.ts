@@ -12,7 +12,7 @@ import { ExitCode, isUserError } from '../../core/errors.js';
 import type { Backup } from '../../core/stores/types.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
-import { displayName } from './list.js';
+import { displayName } from '../../core/stores/names.js';
 
 export interface VerifyResult {
   ok: boolean;
