@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, UserError, ExitCode } from '../errors.js';
+import { quoteName } from '../stores/names.js';
 import { findConfigFile, type LoadOptions } from './find.js';
 import { interpolateDocument, unsetVariableMessage, type Env, type Removal } from './interpolate.js';
 import { describeIssues, suggest, type Problem } from './issues.js';
@@ -111,7 +112,9 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
   // An unset variable: a notification channel goes quiet; any other key takes its environment (under
   // rollback_policy: every environment) out of service until it is set. The load itself never fails
   // for it (the contract), but nothing runs on an environment that lacks a key it was written with.
-  const disabled: Record<string, string> = {};
+  // No prototype: an environment named like an Object property (`constructor`, `__proto__`) is looked up
+  // as data, never found on the prototype chain.
+  const disabled: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const r of removals) {
     if (r.silent) continue;
     const at = posOf(r.node.range?.[0]);
@@ -182,6 +185,10 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
 function validate(data: unknown): { parsed: ReturnType<typeof ConfigSchema.safeParse>; problems: Problem[] } {
   const parsed = ConfigSchema.safeParse(data);
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues, ConfigSchema, data);
+  // The schema's record drops a `__proto__` key without a word; it is no valid environment name either.
+  if (isPlainObject(data) && isPlainObject(data.environments) && Object.hasOwn(data.environments, '__proto__')) {
+    problems.push({ path: ['environments', '__proto__'], message: 'invalid name "__proto__": use letters, digits, "_", "." and "-", starting with a letter or digit', at: 'key' });
+  }
   // Per-environment policy overrides: merged over rollback_policy and validated as a whole policy.
   if (isPlainObject(data)) {
     const basePolicy = data.rollback_policy ?? {};
@@ -273,21 +280,34 @@ function describeNode(node: Node | null): string {
 // ---------------------------------------------------------------------------------------------------
 // environments
 
+/**
+ * The value stored under `name` itself: a name such as `__proto__`, `constructor` or `toString` is an
+ * environment name like any other, never a property inherited from Object.prototype.
+ */
+function ownEntry<T>(table: Readonly<Record<string, T>> | undefined, name: string): T | undefined {
+  return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** Names of the environments taken out of service by an unset variable (not the every-environment key). */
+function disabledNames(loaded: LoadedConfig): string[] {
+  return Object.keys(loaded.disabled ?? {}).filter((n) => n !== ALL_ENVIRONMENTS);
+}
+
 /** Why an environment is out of service (a key it needs uses an unset variable), or null. */
 export function disabledReason(loaded: LoadedConfig, name: string): string | null {
-  return loaded.disabled?.[name] ?? loaded.disabled?.[ALL_ENVIRONMENTS] ?? null;
+  if (!environmentNames(loaded).includes(name)) return null;
+  return ownEntry(loaded.disabled, name) ?? ownEntry(loaded.disabled, ALL_ENVIRONMENTS) ?? null;
 }
 
 /** Names of the environments, sorted. */
 export function environmentNames(loaded: LoadedConfig): string[] {
-  const disabled = Object.keys(loaded.disabled ?? {}).filter((n) => n !== ALL_ENVIRONMENTS);
-  return [...new Set([...Object.keys(loaded.config.environments), ...disabled])].sort();
+  return [...new Set([...Object.keys(loaded.config.environments), ...disabledNames(loaded)])].sort();
 }
 
 function unknownEnvironment(name: string, known: string[]): UserError {
   const near = suggest(name, known);
   const list = known.length > 0 ? known.join(', ') : 'none: the configuration has no environments: section';
-  return new UserError(`unknown environment "${name}"${near ? ` (did you mean "${near}"?)` : ''}; known environments: ${list}`, {
+  return new UserError(`unknown environment ${quoteName(name)}${near ? ` (did you mean "${near}"?)` : ''}; known environments: ${list}`, {
     exitCode: ExitCode.USAGE,
     code: 'UNKNOWN_ENV',
     hint: known.length > 0 ? `--env ${near ?? known[0]}` : 'add the environment under environments: in the configuration',
@@ -299,10 +319,9 @@ function unknownEnvironment(name: string, known: string[]): UserError {
  * local paths made absolute (relative to the config file) and `state_dir` defaulted.
  */
 export function resolveEnvironment(loaded: LoadedConfig, name: string): ResolvedEnvironment {
-  const envs = loaded.config.environments;
-  const envCfg: EnvironmentConfig | undefined = Object.prototype.hasOwnProperty.call(envs, name) ? envs[name] : undefined;
+  const envCfg: EnvironmentConfig | undefined = ownEntry(loaded.config.environments, name);
   const off = disabledReason(loaded, name);
-  if (off && (envCfg || loaded.disabled?.[name])) {
+  if (off) {
     throw new ConfigError(`environment ${name} is disabled: ${off}`, 'set the variable in the environment that runs rollback-tui, or give it a default in the config');
   }
   if (!envCfg) throw unknownEnvironment(name, environmentNames(loaded));
