@@ -234,7 +234,7 @@ describe('list / snapshot / verify / rollback --dry-run: the review\'s safety ca
       const r = await run(['snapshot', '--env', 'app', '--json'], config);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/app is locked by alice@bastion \(pid \d+, deploy op op-held\) since/);
-      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exit_code: 3, code: 'LOCK_HELD', error: expect.stringMatching(/app is locked by alice@bastion/) as unknown });
       expect(backups(l)).toEqual(before);
     } finally {
       await lock.release();

@@ -37,8 +37,12 @@ interface RollbackOptions {
   json?: boolean;
 }
 
-/** The contract's rollback JSON (exactly these keys). */
+/**
+ * The rollback JSON: exactly these keys when it succeeded; a failure adds `error` (the message on
+ * stderr), and `code` and `hint` when the engine gave them.
+ */
 export function rollbackJson(r: RollbackResult): Record<string, unknown> {
+  const failure = r.ok ? {} : { error: r.error ?? 'the rollback failed', ...(r.code !== undefined ? { code: r.code } : {}), ...(r.hint !== undefined ? { hint: r.hint } : {}) };
   return {
     ok: r.ok,
     env: r.env,
@@ -50,6 +54,7 @@ export function rollbackJson(r: RollbackResult): Record<string, unknown> {
     verification: r.verification,
     duration_ms: r.duration_ms,
     exit_code: r.exit_code,
+    ...failure,
   };
 }
 
@@ -224,7 +229,7 @@ export function registerRollback(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print the plan and change nothing (exit 0 when it is valid)')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--break-lock', 'break a stale lock (or one left by a dead process); recorded in history')
-    .option('--json', "print the contract's rollback JSON on stdout")
+    .option('--json', 'print the rollback as a JSON document on stdout (also when it fails)')
     .addHelpText(
       'after',
       examples(

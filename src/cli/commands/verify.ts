@@ -22,12 +22,17 @@ export interface VerifyResult {
   live: string | null;
 }
 
+/** The `--json` document: a "no" also carries `error` (the reason) and `exit_code`, like every failure. */
+function verifyJson(result: VerifyResult, exitCode: number): Record<string, unknown> {
+  return result.ok ? { ...result } : { ...result, error: result.reason ?? 'cannot be rolled back', exit_code: exitCode };
+}
+
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command('verify')
     .description('can this environment be rolled back right now? (exit 0 yes, 1 no, with the reason)')
     .option('--env <name>', 'the environment')
-    .option('--json', 'print {ok, env, target, reason, live} on stdout')
+    .option('--json', 'print {ok, env, target, reason, live} on stdout (with error and exit_code when it cannot)')
     .addHelpText(
       'after',
       examples(
@@ -74,7 +79,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       } finally {
         await handle.close();
       }
-      if (opts.json) ctx.json(result);
+      if (opts.json) ctx.json(verifyJson(result, failCode));
       else if (result.ok) {
         ctx.out(`✓ ${env.name} can be rolled back: ${result.live ? `${displayName(result.live)} -> ` : ''}${displayName(result.target ?? '')}`);
       } else {
