@@ -1,7 +1,7 @@
 /**
  * What every subcommand gets: the writers, whether there is a terminal, colour, the configuration and
  * the environment (with the `--config`/ROLLBACK_CONFIG and `--env`/ROLLBACK_ENV fallbacks and the
- * contract's 64/78 errors), and a JSON printer. Registrars in commands/index.ts receive it.
+ * usage (64) and configuration (78) errors), and a JSON printer. Registrars in commands/index.ts receive it.
  */
 import { supportsColor, type ChalkInstance } from 'chalk';
 import { UsageError } from '../core/errors.js';

@@ -1,7 +1,7 @@
 /**
  * `rollback-tui rollback --env NAME --reason TEXT [--to BACKUP] [--emergency] [--dry-run] [--yes]
  * [--break-lock] [--json]`: progress on stderr as the engine's events arrive, a summary at the end,
- * `--json` prints exactly the contract's rollback document on stdout. Exit codes: 0 done (dry run: the
+ * `--json` prints the rollback document (docs/CLI.md) on stdout. Exit codes: 0 done (dry run: the
  * plan is valid), 1 failed, 2 rolled back but verification failed, 3 locked, 64 usage.
  */
 import { createInterface } from 'node:readline/promises';

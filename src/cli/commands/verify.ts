@@ -1,5 +1,5 @@
 /**
- * `rollback-tui verify --env NAME [--json]` (seed 004's --verify-only): can this environment be rolled
+ * `rollback-tui verify --env NAME [--json]` (a verify-only run): can this environment be rolled
  * back right now? Exit 0 naming the default target (the newest usable backup older than the live one, not
  * marked bad, that passes validation), or 1 with the reason (a damaged marks.json is one). With --json
  * an unreachable host is also answered as a document with ok false and the transport message.

@@ -111,7 +111,8 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
   const { removals, problems: interpolationProblems } = interpolateDocument(rootIsEmpty ? null : root, env);
   // An unset variable: a notification channel goes quiet; any other key takes its environment (under
   // rollback_policy: every environment) out of service until it is set. The load itself never fails
-  // for it (the contract), but nothing runs on an environment that lacks a key it was written with.
+  // for it (a missing secret must not stop the other environments), but nothing runs on an environment
+  // that lacks a key it was written with.
   // No prototype: an environment named like an Object property (`constructor`, `__proto__`) is looked up
   // as data, never found on the prototype chain.
   const disabled: Record<string, string> = Object.create(null) as Record<string, string>;
