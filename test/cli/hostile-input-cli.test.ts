@@ -136,6 +136,27 @@ describe('names with invisible or direction-changing characters', () => {
   });
 });
 
+describe('a live release whose name has a bidi override', () => {
+  let layout: ReleaseLayout;
+  const live = 'backup_\u202e20241112_120000';
+  beforeAll(() => {
+    layout = makeReleaseLayout({ names: ['backup_20241112_100000', 'backup_20241112_110000', live], live: 2 });
+  });
+  afterAll(() => layout.cleanup());
+
+  it('rolling back away from it prints the name escaped in the progress, the summary and history', async () => {
+    const env = { ROLLBACK_CONFIG: writeConfigFile(`environments:\n${symlinkEnvironment('prod', layout)}`) };
+    const r = await runBin(['rollback', '--env', 'prod', '--reason', 'disguised release', '--yes'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).not.toContain('\u202e');
+    expect(r.stderr).toContain('rolled back prod from "backup_\\u202e20241112_120000" to backup_20241112_110000');
+    const h = await runBin(['history', '--env', 'prod'], { env });
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).not.toContain('\u202e');
+    expect(h.stdout).toContain('"backup_\\u202e20241112_120000" -> backup_20241112_110000');
+  });
+});
+
 describe('config show redacts the value after any flag named like a secret', () => {
   it('--routing-key VALUE, --auth=VALUE and friends, in every command string; other flags stay', async () => {
     const command =

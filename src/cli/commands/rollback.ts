@@ -9,7 +9,7 @@ import { openSync, createReadStream, createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode, UsageError, UserError } from '../../core/errors.js';
 import { openEnvironment } from '../../core/environment.js';
-import { assertBackupName } from '../../core/stores/names.js';
+import { assertBackupName, displayName } from '../../core/stores/names.js';
 import type { ResolvedEnvironment } from '../../core/config/schema.js';
 import {
   Notifier,
@@ -93,7 +93,7 @@ function printer(ctx: CliContext, json: boolean): (e: EngineEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'plan':
-        if (!json) ctx.log(c.bold(`${e.plan.kind} rollback of ${e.plan.env}: ${e.plan.from ?? '(nothing live)'} -> ${e.plan.to.name}`));
+        if (!json) ctx.log(c.bold(`${e.plan.kind} rollback of ${e.plan.env}: ${e.plan.from === null ? '(nothing live)' : displayName(e.plan.from)} -> ${displayName(e.plan.to.name)}`));
         break;
       case 'step-start':
         ctx.log(`${c.cyan('>')} ${e.step.padEnd(16)}${c.dim(e.title)}`);
@@ -202,14 +202,16 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 function printSummary(ctx: CliContext, r: RollbackResult): void {
   const c = ctx.color;
   const took = formatDuration(r.duration_ms);
+  // The live release's name came from a directory listing: shown escaped when it has unsafe characters.
+  const fromTo = `from ${r.from === null ? '(none)' : displayName(r.from)} to ${displayName(r.to)}`;
   if (r.kind === 'emergency' && r.steps.some((s) => s.name === 'switch' && s.status === 'ok')) {
     ctx.log(c.bgYellow.black.bold(' EMERGENCY ROLLBACK: VERIFICATION WAS SKIPPED '));
-    ctx.log(c.yellow(`  ${r.to} is live but nobody checked it is healthy: run ${healthCheckCommand(r.env)} now`));
+    ctx.log(c.yellow(`  ${displayName(r.to)} is live but nobody checked it is healthy: run ${healthCheckCommand(r.env)} now`));
   }
   if (r.ok) {
-    ctx.log(c.green(`rolled back ${r.env} from ${r.from ?? '(none)'} to ${r.to} in ${took} (verification ${r.verification})`));
+    ctx.log(c.green(`rolled back ${r.env} ${fromTo} in ${took} (verification ${r.verification})`));
   } else if (r.exit_code === ExitCode.VERIFICATION_FAILED) {
-    ctx.log(c.red(`rolled back ${r.env} from ${r.from ?? '(none)'} to ${r.to} in ${took}, but VERIFICATION FAILED`));
+    ctx.log(c.red(`rolled back ${r.env} ${fromTo} in ${took}, but VERIFICATION FAILED`));
   }
   if (r.incident_report) ctx.log(`incident report: ${r.incident_report}`);
   if (!r.ok && r.error) {
