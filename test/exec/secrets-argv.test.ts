@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/core/exec/local.js';
+import { runHealthCheck } from '../../src/core/health/checks.js';
 import { uniqueSleep, until } from './processes.js';
 
 /** Every readable process command line on this machine, NULs between arguments as spaces. */
@@ -49,5 +50,28 @@ describe('LocalExecutor.shell(): no secrets in argv', () => {
     const r = await ex.shell('printf "%s|" "$SECRET_VALUE" "$(pwd)"; tr a-z A-Z; exit 3', { env: { SECRET_VALUE: "s'e\"c r$(id)" }, cwd: '/', stdin: 'hello\n' });
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toBe(`s'e"c r$(id)|/|HELLO\n`);
+  });
+});
+
+describe('a health check command run from here (via: local): no secrets in argv', () => {
+  it('the check\'s command line with its substituted token appears in no /proc/*/cmdline while it runs', async () => {
+    const token = `hc-${process.pid}-${Date.now()}-secret`;
+    const sleep = uniqueSleep();
+    const ac = new AbortController();
+    const check = runHealthCheck({ command: { run: `curl_stub() { :; }; curl_stub -H "X-Api-Key: ${token}"; ${sleep}`, via: 'local', timeout_seconds: 60 } }, { executor: new LocalExecutor(), signal: ac.signal });
+    try {
+      await until(() => commandLines().some((l) => l.includes(sleep)), 'the check to be running');
+      expect(commandLines().filter((l) => l.includes(token))).toEqual([]);
+    } finally {
+      ac.abort();
+    }
+    expect((await check).ok).toBe(false);
+  });
+
+  it('a passing and a failing local check still say so, with the failing one\'s output', async () => {
+    const ex = new LocalExecutor();
+    expect((await runHealthCheck({ command: { run: 'exit 0', via: 'local' } }, { executor: ex })).ok).toBe(true);
+    const failed = await runHealthCheck({ command: { run: 'echo "not ready" >&2; exit 4', via: 'local' } }, { executor: ex });
+    expect(failed).toMatchObject({ ok: false, error: expect.stringContaining('exit 4: not ready') as unknown });
   });
 });
