@@ -70,8 +70,8 @@ describe('a health check command run from here (via: local): no secrets in argv'
 
   it('a passing and a failing local check still say so, with the failing one\'s output', async () => {
     const ex = new LocalExecutor();
-    expect((await runHealthCheck({ command: { run: 'exit 0', via: 'local' } }, { executor: ex })).ok).toBe(true);
-    const failed = await runHealthCheck({ command: { run: 'echo "not ready" >&2; exit 4', via: 'local' } }, { executor: ex });
+    expect((await runHealthCheck({ command: { run: 'exit 0', via: 'local', timeout_seconds: 30 } }, { executor: ex })).ok).toBe(true);
+    const failed = await runHealthCheck({ command: { run: 'echo "not ready" >&2; exit 4', via: 'local', timeout_seconds: 30 } }, { executor: ex });
     expect(failed).toMatchObject({ ok: false, error: expect.stringContaining('exit 4: not ready') as unknown });
   });
 });
