@@ -141,9 +141,7 @@ export function commanderErrorExit(
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return { code: ExitCode.OK, text: '' };
   if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
     // Help was shown because a subcommand is missing (e.g. `rollback-tui config`).
-    const cmd = failure?.command ?? program;
-    const subs = cmd.commands.map((c) => c.name());
-    const error = new UsageError(`missing subcommand${subs.length > 0 ? `: one of ${subs.join(', ')}` : ''}`, `${commandPath(cmd)} --help`);
+    const error = new UsageError('a subcommand is missing: the help on stderr lists them', 'rollback-tui --help');
     return { code: ExitCode.USAGE, text: '', error };
   }
   const cmd = failure?.command ?? program;
