@@ -2,13 +2,15 @@
  * Entry point: `main(argv)` runs the command line and resolves to the exit code. It never calls
  * process.exit, so tests can call it in-process; bin/rollback-tui.js sets process.exitCode.
  * One handler renders every error: UserErrors as message + "try:" hint with their exit code,
- * anything else as a bug with a short stack and exit code 1.
+ * anything else as a bug with a short stack and exit code 1. With `--json`, a failure also prints a
+ * document on stdout (`{"ok": false, "error", "exit_code", ...}`) unless the command printed its own.
  */
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { exitCodeOf, formatError, isUserError } from '../core/errors.js';
 import type { Registrar } from './commands/index.js';
 import { Context, type CliIO } from './context.js';
+import { argvAsksForJson, failureDocument } from './output.js';
 import { buildProgram, commanderErrorExit } from './program.js';
 
 let cachedVersion: string | undefined;
@@ -46,13 +48,17 @@ export async function main(argv: readonly string[] = process.argv, io: Partial<C
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError && built) {
-      const { code, text } = commanderErrorExit(err, built.lastFailure(), built.program);
+      const { code, text, error } = commanderErrorExit(err, built.lastFailure(), built.program);
       if (text) ctx.stderr.write(text);
+      // The options were not parsed: `--json` is looked for among the words.
+      if (error && argvAsksForJson(argv.slice(2))) ctx.jsonLine(failureDocument(error, code));
       return code;
     }
     const rendered = formatError(err);
     ctx.stderr.write(`${isUserError(err) ? colorFirst(ctx, rendered) : rendered}\n`);
-    return exitCodeOf(err);
+    const code = exitCodeOf(err);
+    if (ctx.jsonRequested && !ctx.documentPrinted) ctx.jsonLine(failureDocument(err, code));
+    return code;
   }
 }
 
