@@ -1,0 +1,125 @@
+/**
+ * Operator-side records: when a rollback happened but the state_dir could not take its record (a full
+ * or read-only disk), the history entry, the incident report and the marks it could not write are kept
+ * in `$XDG_STATE_HOME/rollback-tui/pending/` (default `~/.local/state/rollback-tui/pending/`) on the
+ * machine that ran it, one JSON file per rollback. The next command for that environment (same
+ * state_dir, same host) that can write them appends them to the history, so nothing is lost.
+ *
+ * A file being appended is claimed first by renaming it (`<file>.claim-<pid>`), so two commands at once
+ * never append one record twice; a claim left by a dead process is given back.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { appendHistoryTo } from './history.js';
+import { pidAlive } from './lock.js';
+import type { EngineHandle } from './run.js';
+import type { HistoryEntry } from './types.js';
+
+export interface PendingRecord {
+  env: string;
+  state_dir: string;
+  /** The executor's description ("local", "deploy@app-1:22"): which host's state_dir it belongs to. */
+  executor: string;
+  saved_at: string;
+  /** Why the state_dir could not take it. */
+  error: string;
+  entry: HistoryEntry;
+  /** The incident report, when it could not be written either (its name in the state_dir and its text). */
+  incident?: { name: string; text: string };
+  /** The marks the rollback could not write (the release it fled is bad). */
+  marks?: { bad: string[]; knownGood: string[] };
+}
+
+/** `$XDG_STATE_HOME/rollback-tui/pending` (default `~/.local/state/rollback-tui/pending`). */
+export function pendingDir(): string {
+  const base = process.env.XDG_STATE_HOME && path.isAbsolute(process.env.XDG_STATE_HOME) ? process.env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'rollback-tui', 'pending');
+}
+
+/** Write the record durably (temp file, fsync, rename); returns its path. Throws when it cannot. */
+export function keepPendingRecord(record: PendingRecord): string {
+  const dir = pendingDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `${record.entry.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+  return file;
+}
+
+function readRecord(file: string): PendingRecord | null {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as PendingRecord;
+    return v && typeof v.env === 'string' && v.entry && typeof v.entry.id === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Claims of dead processes become pending files again. */
+function giveBackDeadClaims(dir: string, names: string[]): void {
+  for (const n of names) {
+    const m = /^(.*\.json)\.claim-(\d+)$/.exec(n);
+    if (m && !pidAlive(Number(m[2]))) {
+      try {
+        renameSync(path.join(dir, n), path.join(dir, m[1]!));
+      } catch {
+        // taken back by someone else meanwhile
+      }
+    }
+  }
+}
+
+/**
+ * Append the records kept on this machine for this environment's state_dir: incident report, marks,
+ * then the history entry. Says what it appended, or why a record is still kept. Never throws.
+ */
+export async function flushPendingRecords(h: Pick<EngineHandle, 'env' | 'state' | 'executor' | 'marks'>, warn: (message: string) => void): Promise<void> {
+  const dir = pendingDir();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  giveBackDeadClaims(dir, names);
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(dir, name);
+    const rec = readRecord(file);
+    if (!rec || rec.env !== h.env.name || rec.state_dir !== h.state.root || rec.executor !== h.executor.description) continue;
+    const claim = `${file}.claim-${process.pid}`;
+    try {
+      renameSync(file, claim);
+    } catch {
+      continue; // another command is appending it
+    }
+    const what = `the record of the ${rec.entry.kind} rollback ${rec.entry.id} of ${rec.env} (${rec.entry.from ?? '(none)'} -> ${rec.entry.to ?? '(none)'}, ${rec.entry.timestamp})`;
+    try {
+      const entry = { ...rec.entry };
+      if (rec.incident) {
+        await h.state.writeAtomic(rec.incident.name, rec.incident.text);
+        entry.incident_report = h.state.path(rec.incident.name);
+      }
+      if (rec.marks && (rec.marks.bad.length || rec.marks.knownGood.length)) await h.marks.apply(rec.marks);
+      await appendHistoryTo(h.state, h.executor, entry);
+      unlinkSync(claim);
+      warn(`appended ${what} to the history: the state_dir could not take it then (${rec.error}); it was kept in ${file}`);
+    } catch (err) {
+      renameSync(claim, file);
+      warn(`${what} is still kept in ${file}: the state_dir cannot take it yet (${(err as Error).message})`);
+    }
+  }
+}
