@@ -56,7 +56,11 @@ export async function record(run: Run): Promise<void> {
     error: run.failure?.message ?? null,
     ...(run.req.explanation ? { explanation: run.req.explanation } : {}),
   });
-  await run.bookkeeping('record', () => writeRecord(run, entry));
+  await run.bookkeeping(
+    'record',
+    () => writeRecord(run, entry),
+    (f) => (run.recordKept ? null : `record failed: ${f.message}`),
+  );
   await run.bookkeeping('notify', async () => {
     const notifier = run.settings.notifier;
     if (notifier.channelNames.length === 0) return { skipped: 'no notification channels configured' };

@@ -229,10 +229,18 @@ export class Run {
     return f === null;
   }
 
-  /** A bookkeeping step: its failure is a warning, the rollback's own outcome stands. True when it did not fail. */
-  async bookkeeping(name: StepName, fn: () => Promise<void | { skipped: string }>, warning = (f: Failure) => `${name} failed: ${f.message}`): Promise<boolean> {
+  /**
+   * A bookkeeping step: its failure is a warning (`warning` words it; null when the step already said
+   * more), the rollback's own outcome stands. True when it did not fail.
+   */
+  async bookkeeping(
+    name: StepName,
+    fn: () => Promise<void | { skipped: string }>,
+    warning: (f: Failure) => string | null = (f) => `${name} failed: ${f.message}`,
+  ): Promise<boolean> {
     const f = await this.step(name, fn);
-    if (f) this.warn(warning(f));
+    const text = f && warning(f);
+    if (text) this.warn(text);
     return f === null;
   }
 
