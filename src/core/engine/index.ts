@@ -57,9 +57,10 @@ export async function reportInterrupted(
   handle: Pick<EngineHandle, 'state' | 'store' | 'env' | 'executor' | 'marks'>,
   warn: (message: string) => void,
 ): Promise<InterruptedReport | null> {
-  await flushPendingRecords(handle, warn);
+  const finished = await flushPendingRecords(handle, warn).catch(() => new Set<string>());
   try {
     const r = await interruptedRollback(handle);
+    if (r && finished.has(r.journal.operation_id)) return null; // it finished; its record was kept, not its end
     if (r) warn(`${r.message}\n  what to do: ${r.hint}`);
     return r;
   } catch {

@@ -12,7 +12,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import os from 'node:os';
 import path from 'node:path';
 import { appendHistoryTo } from './history.js';
-import { pidAlive } from './lock.js';
+import { journalFile, parseJournal } from './journal.js';
+import { EnvLock, lockOwnerFile, pidAlive } from './lock.js';
 import type { EngineHandle } from './run.js';
 import type { HistoryEntry } from './types.js';
 
@@ -84,16 +85,33 @@ function giveBackDeadClaims(dir: string, names: string[]): void {
 }
 
 /**
- * Append the records kept on this machine for this environment's state_dir: incident report, marks,
- * then the history entry. Says what it appended, or why a record is still kept. Never throws.
+ * The journal and the lock a finished rollback could not remove (its state_dir went read-only) go once
+ * its record is in: that operation is over.
  */
-export async function flushPendingRecords(h: Pick<EngineHandle, 'env' | 'state' | 'executor' | 'marks'>, warn: (message: string) => void): Promise<void> {
+async function removeLeftoversOf(h: Pick<EngineHandle, 'env' | 'state'>, operationId: string): Promise<void> {
+  const journal = parseJournal(await h.state.read(journalFile(h.env.name)).catch(() => null));
+  if (journal?.operation_id === operationId) await h.state.remove(journalFile(h.env.name));
+  const owner = await EnvLock.owner(h.state, h.env.name).catch(() => null);
+  if (owner?.operation_id === operationId) await h.state.remove(lockOwnerFile(h.env.name));
+}
+
+/**
+ * Append the records kept on this machine for this environment's state_dir: incident report, marks,
+ * then the history entry. Says what it appended, or why a record is still kept. Never throws. Returns
+ * the operation ids of the records found (appended or still kept): those rollbacks finished, whatever
+ * a journal left behind says.
+ */
+export async function flushPendingRecords(
+  h: Pick<EngineHandle, 'env' | 'state' | 'executor' | 'marks'>,
+  warn: (message: string) => void,
+): Promise<Set<string>> {
   const dir = pendingDir();
+  const finished = new Set<string>();
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return;
+    return finished;
   }
   giveBackDeadClaims(dir, names);
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
@@ -106,6 +124,7 @@ export async function flushPendingRecords(h: Pick<EngineHandle, 'env' | 'state' 
     } catch {
       continue; // another command is appending it
     }
+    finished.add(rec.entry.id);
     const what = `the record of the ${rec.entry.kind} rollback ${rec.entry.id} of ${rec.env} (${rec.entry.from ?? '(none)'} -> ${rec.entry.to ?? '(none)'}, ${rec.entry.timestamp})`;
     try {
       const entry = { ...rec.entry };
@@ -116,10 +135,12 @@ export async function flushPendingRecords(h: Pick<EngineHandle, 'env' | 'state' 
       if (rec.marks && (rec.marks.bad.length || rec.marks.knownGood.length)) await h.marks.apply(rec.marks);
       await appendHistoryTo(h.state, h.executor, entry);
       unlinkSync(claim);
+      await removeLeftoversOf(h, rec.entry.id).catch(() => undefined);
       warn(`appended ${what} to the history: the state_dir could not take it then (${rec.error}); it was kept in ${file}`);
     } catch (err) {
       renameSync(claim, file);
       warn(`${what} is still kept in ${file}: the state_dir cannot take it yet (${(err as Error).message})`);
     }
   }
+  return finished;
 }
