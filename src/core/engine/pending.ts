@@ -96,6 +96,17 @@ async function removeLeftoversOf(h: Pick<EngineHandle, 'env' | 'state'>, operati
 }
 
 /**
+ * Marks written late: every `bad` one (the release fled stays fled), but `known-good` only for a release
+ * nothing has marked bad since (marking one way removes the other mark, and a later rollback away from
+ * it must win).
+ */
+async function applyLate(h: Pick<EngineHandle, 'marks'>, marks: { bad: string[]; knownGood: string[] }): Promise<void> {
+  const badNow = marks.knownGood.length ? (await h.marks.read()).bad : [];
+  const knownGood = marks.knownGood.filter((n) => !badNow.includes(n));
+  if (marks.bad.length || knownGood.length) await h.marks.apply({ bad: marks.bad, knownGood });
+}
+
+/**
  * Append the records kept on this machine for this environment's state_dir: incident report, marks,
  * then the history entry. Says what it appended, or why a record is still kept. Never throws. Returns
  * the operation ids of the records found (appended or still kept): those rollbacks finished, whatever
@@ -118,13 +129,13 @@ export async function flushPendingRecords(
     const file = path.join(dir, name);
     const rec = readRecord(file);
     if (!rec || rec.env !== h.env.name || rec.state_dir !== h.state.root || rec.executor !== h.executor.description) continue;
+    finished.add(rec.entry.id);
     const claim = `${file}.claim-${process.pid}`;
     try {
       renameSync(file, claim);
     } catch {
       continue; // another command is appending it
     }
-    finished.add(rec.entry.id);
     const what = `the record of the ${rec.entry.kind} rollback ${rec.entry.id} of ${rec.env} (${rec.entry.from ?? '(none)'} -> ${rec.entry.to ?? '(none)'}, ${rec.entry.timestamp})`;
     try {
       const entry = { ...rec.entry };
@@ -132,7 +143,7 @@ export async function flushPendingRecords(
         await h.state.writeAtomic(rec.incident.name, rec.incident.text);
         entry.incident_report = h.state.path(rec.incident.name);
       }
-      if (rec.marks && (rec.marks.bad.length || rec.marks.knownGood.length)) await h.marks.apply(rec.marks);
+      if (rec.marks) await applyLate(h, rec.marks);
       await appendHistoryTo(h.state, h.executor, entry);
       unlinkSync(claim);
       await removeLeftoversOf(h, rec.entry.id).catch(() => undefined);
