@@ -3,25 +3,18 @@
  * a `confirm: type-name` environment refuses a wrong name (nothing changes, exit 1) and rolls back
  * when the operator types the environment's name.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasTmux, killTmux, tmuxOn } from '../helpers/tmux.js';
 import { bin, makeFixture, pollUntil, sh, type Fixture } from './fixture.js';
 
 const SOCKET = `rtui-confirm-${process.pid}`;
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-if (!hasTmux && process.env.CI) throw new Error('tmux is required for the pseudo-terminal tests (CI installs it)');
-
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const tmux = tmuxOn(SOCKET);
 
 let fx: Fixture | undefined;
 afterEach(async () => {
-  spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+  killTmux(SOCKET);
   await fx?.cleanup();
   fx = undefined;
 });
