@@ -125,7 +125,7 @@ describe('rollback dialog', () => {
 
   it('type-name confirmation refuses a wrong name and accepts the right one', () => {
     let s = keys(opened(), 'b', 'a', 'd', ENTER);
-    expect(s.dialog).toMatchObject({ stage: 'confirm', requireName: true });
+    expect(s.dialog).toMatchObject({ stage: 'confirm', confirmation: { kind: 'type-name', name: 'prod' } });
     s = keys(s, 'y');
     expect(s.pendingRun).toBeNull();
     s = keys(s, 's', 't', 'a', 'g', 'e', ENTER);
@@ -139,7 +139,7 @@ describe('rollback dialog', () => {
 
   it('yes-no environments confirm with y', () => {
     let s = keys(opened(envInfo({ name: 'staging', confirm: 'yes-no', isProd: false })), 'x', ENTER);
-    expect(s.dialog).toMatchObject({ stage: 'confirm', requireName: false });
+    expect(s.dialog).toMatchObject({ stage: 'confirm', confirmation: { kind: 'yes-no' } });
     s = keys(s, 'y');
     expect(s.pendingRun).toMatchObject({ kind: 'standard', reason: 'x' });
   });
@@ -147,7 +147,7 @@ describe('rollback dialog', () => {
   it('emergency always requires the name, even on yes-no environments', () => {
     let s = { ...dashboardState(), env: envInfo({ name: 'staging', confirm: 'yes-no', isProd: false }) };
     s = keys(s, 'e');
-    expect(s.dialog).toMatchObject({ kind: 'emergency', requireName: true });
+    expect(s.dialog).toMatchObject({ kind: 'emergency', confirmation: { kind: 'type-name', why: 'emergency' } });
   });
 
   it('Esc cancels at every stage and nothing runs', () => {

@@ -4,7 +4,7 @@
  * resolved through the keybinding table, whose `when` decides what is live in the current context.
  */
 import { resolveKey, type ActionId, type KeyContext, type KeyPress } from '../keybindings.js';
-import { isRunning } from './reducer.js';
+import { isRunning, typesName } from './reducer.js';
 import type { Action, AppState, RollbackDialog } from './types.js';
 
 export type Intent =
@@ -27,7 +27,7 @@ export function keyContextOf(state: AppState): KeyContext {
     focus: state.focus,
     dialog: d ? d.type : null,
     dialogStage: d?.type === 'rollback' ? d.stage : undefined,
-    typeName: d?.type === 'rollback' ? d.requireName : undefined,
+    typeName: d?.type === 'rollback' ? typesName(d) : undefined,
     running: isRunning(state),
     // Once the automatic rollback runs there is nothing left to cancel, even before the monitor's next
     // state report leaves 'grace'.
@@ -41,7 +41,7 @@ export function keyContextOf(state: AppState): KeyContext {
 /** The dialog takes free text right now (reason, or the typed environment name). */
 export function isTextEntry(state: AppState): boolean {
   const d = state.dialog;
-  return d?.type === 'rollback' && (d.stage === 'reason' || (d.stage === 'confirm' && d.requireName));
+  return d?.type === 'rollback' && (d.stage === 'reason' || (d.stage === 'confirm' && typesName(d)));
 }
 
 const dispatch = (action: Action): Intent => ({ kind: 'dispatch', action });

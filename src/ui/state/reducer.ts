@@ -6,6 +6,7 @@
 import type { EngineEvent, RollbackResult } from '../../core/engine/types.js';
 import type { MonitorEvent, MonitorState, Sample, TriggerState } from '../../core/monitor/types.js';
 import type { ExtraAction, PanelId } from '../keybindings.js';
+import { confirmationFor } from '../../core/engine/confirmation.js';
 import {
   EVENTS_LIMIT,
   OUTPUT_LIMIT,
@@ -105,9 +106,9 @@ function clampSelection(state: AppState): AppState {
   return { ...state, selection };
 }
 
-/** The dialog's kind of confirmation: emergency always types the name. */
-export function requiresName(env: EnvInfo, kind: RollbackDialog['kind']): boolean {
-  return kind === 'emergency' || env.confirm === 'type-name';
+/** The confirmation takes the typed environment name rather than y. */
+export function typesName(d: RollbackDialog): boolean {
+  return d.confirmation.kind === 'type-name';
 }
 
 function withDialog(state: AppState, dialog: Dialog | null): AppState {
@@ -141,7 +142,7 @@ function submitRollbackDialog(state: AppState, d: RollbackDialog): AppState {
       if (d.reason.trim() === '') return withDialog(state, { ...d, error: 'A reason is required: say why you are rolling back.' });
       return withDialog(state, { ...d, stage: 'confirm', error: null, confirmText: '' });
     case 'confirm':
-      if (!d.requireName) return state;
+      if (!typesName(d)) return state;
       if (d.confirmText !== state.env.name) {
         const typed = d.confirmText === '' ? 'nothing' : `"${d.confirmText}"`;
         return withDialog(state, {
@@ -406,7 +407,7 @@ export function reducer(state: AppState, action: Action): AppState {
           planError: null,
           reason: '',
           confirmText: '',
-          requireName: requiresName(state.env, action.kind),
+          confirmation: confirmationFor(state.env, action.kind),
           error: null,
         },
       );
@@ -423,13 +424,13 @@ export function reducer(state: AppState, action: Action): AppState {
       return updateRollbackDialog(state, (d) => {
         const text = action.text.replace(/[\r\n\t]/g, ' ').replace(/\p{Cc}/gu, '');
         if (d.stage === 'reason') return { ...d, reason: (d.reason + text).slice(0, 500), error: null };
-        if (d.stage === 'confirm' && d.requireName) return { ...d, confirmText: (d.confirmText + text).slice(0, 100), error: null };
+        if (d.stage === 'confirm' && typesName(d)) return { ...d, confirmText: (d.confirmText + text).slice(0, 100), error: null };
         return d;
       });
     case 'dialog/backspace':
       return updateRollbackDialog(state, (d) => {
         if (d.stage === 'reason') return { ...d, reason: [...d.reason].slice(0, -1).join('') };
-        if (d.stage === 'confirm' && d.requireName) return { ...d, confirmText: [...d.confirmText].slice(0, -1).join('') };
+        if (d.stage === 'confirm' && typesName(d)) return { ...d, confirmText: [...d.confirmText].slice(0, -1).join('') };
         return d;
       });
     case 'dialog/submit': {
@@ -440,13 +441,13 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'dialog/yes': {
       const d = state.dialog;
       if (d?.type === 'quit') return { ...state, dialog: null, quitting: true };
-      if (!d || d.type !== 'rollback' || d.stage !== 'confirm' || d.requireName) return state;
+      if (!d || d.type !== 'rollback' || d.stage !== 'confirm' || typesName(d)) return state;
       return confirmRun(state, d);
     }
     case 'dialog/no': {
       const d = state.dialog;
       if (d?.type === 'quit') return withDialog(state, null);
-      if (d?.type === 'rollback' && d.stage === 'confirm' && !d.requireName) return withDialog(state, null);
+      if (d?.type === 'rollback' && d.stage === 'confirm' && !typesName(d)) return withDialog(state, null);
       return state;
     }
     case 'dialog/openHelp':

@@ -5,6 +5,7 @@
 import type { MonitorState, Sample, TriggerState } from '../../core/monitor/types.js';
 import type { HistoryEntry, RollbackKind, RollbackPlan, RollbackResult, StepName, StepResult } from '../../core/engine/types.js';
 import type { Backup } from '../../core/stores/types.js';
+import type { Confirmation } from '../../core/engine/confirmation.js';
 import type { ExtraAction, PanelId } from '../keybindings.js';
 
 export type { PanelId };
@@ -83,8 +84,8 @@ export interface RollbackDialog {
   planError: string | null;
   reason: string;
   confirmText: string;
-  /** Type the environment's name (type-name envs and every emergency). */
-  requireName: boolean;
+  /** How the operator confirms: the environment's name (type-name envs, every emergency) or y. */
+  confirmation: Confirmation;
   error: string | null;
 }
 
