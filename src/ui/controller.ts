@@ -336,6 +336,10 @@ export class ConsoleController {
     switch (intent.kind) {
       case 'none':
         return;
+      case 'refused':
+        // The key applies here but cannot act now: say why rather than swallow it.
+        this.log('warning', intent.text);
+        return;
       case 'dispatch':
         this.dispatch(intent.action);
         return;
