@@ -11,7 +11,7 @@ import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
 
 /**
- * The contract's JSON entry for one backup, plus optional fields present only when they apply:
+ * The `list --json` entry for one backup, plus optional fields present only when they apply:
  * `unusable` (why the entry can never be a rollback target) and `marks_unknown` (marks.json is damaged,
  * so known_good/bad are not known; the warning on stderr names the file and the fix).
  */

@@ -1,7 +1,7 @@
 /**
  * `rollback-tui rollback --env NAME --reason TEXT [--to BACKUP] [--emergency] [--dry-run] [--yes]
  * [--break-lock] [--json]`: progress on stderr as the engine's events arrive, a summary at the end,
- * `--json` prints exactly the contract's rollback document on stdout. Exit codes: 0 done (dry run: the
+ * `--json` prints exactly the rollback JSON document on stdout. Exit codes: 0 done (dry run: the
  * plan is valid), 1 failed, 2 rolled back but verification failed, 3 locked, 64 usage.
  */
 import { createInterface } from 'node:readline/promises';
@@ -38,7 +38,7 @@ interface RollbackOptions {
   json?: boolean;
 }
 
-/** The contract's rollback JSON (exactly these keys). */
+/** The rollback JSON document (exactly these keys, see docs: JSON output). */
 export function rollbackJson(r: RollbackResult): Record<string, unknown> {
   return {
     ok: r.ok,
@@ -226,7 +226,7 @@ export function registerRollback(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print the plan and change nothing (exit 0 when it is valid)')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--break-lock', 'break a stale lock (or one left by a dead process); recorded in history')
-    .option('--json', "print the contract's rollback JSON on stdout")
+    .option('--json', 'print the rollback JSON document on stdout')
     .addHelpText(
       'after',
       examples(
