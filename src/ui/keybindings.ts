@@ -7,7 +7,10 @@
  * drift apart.
  */
 import type { Action, AppState } from './state/types.js';
+import type { Intent } from './intent.js';
 import { keyLabel, keyNamesOf, type KeyPress, type KeySpec } from './keys.js';
+
+export type { Intent };
 
 export { keyLabel, keyNamesOf, type KeyName, type KeyPress, type KeySpec } from './keys.js';
 
@@ -69,21 +72,6 @@ export interface ExtraAction {
   dangerous?: boolean;
 }
 
-/** What a key asks for: a state change, or a side effect that the controller carries out. */
-export type Intent =
-  | { kind: 'dispatch'; action: Action }
-  /** Open a rollback dialog and fetch its plan. */
-  | { kind: 'openRollback'; rollback: 'standard' | 'emergency' | 'targeted'; dryRun: boolean; target?: string | undefined }
-  /** Open a history entry and read its incident report. */
-  | { kind: 'openHistory'; index: number }
-  | { kind: 'toggleAutomation' }
-  | { kind: 'cancelPending' }
-  /** Run an extra action (by its own id, without the `extra.` prefix). */
-  | { kind: 'extraAction'; id: string }
-  /** A key that applies here but cannot act now: the controller shows `text` ("r: a rollback is already running"). */
-  | { kind: 'refused'; id: ActionId; text: string }
-  | { kind: 'none' };
-
 export interface KeyBinding {
   id: ActionId;
   keys: KeySpec[];
@@ -115,8 +103,7 @@ export interface KeyBinding {
 }
 
 const noDialog = (c: KeyContext): boolean => c.dialog === null;
-const RUNNING = 'a rollback is already running; wait for its result';
-const whileRunning = (c: KeyContext): string | null => (c.running ? RUNNING : null);
+const whileRunning = (c: KeyContext): string | null => (c.running ? 'a rollback is already running; wait for its result' : null);
 const dispatch =
   (action: Action) =>
   (): Intent => ({ kind: 'dispatch', action });
