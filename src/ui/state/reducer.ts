@@ -9,7 +9,7 @@
  */
 import type { ExtraAction } from '../keybindings.js';
 import type { MonitorEvent } from '../../core/monitor/types.js';
-import { reduceDialog, initialDialog, type DialogState } from './slices/dialog.js';
+import { reduceDialog, initialDialog, type DialogAction, type DialogState } from './slices/dialog.js';
 import { monitorLogLine, onMonitorEvent, reduceMonitor, initialMonitor, type MonitorSliceState } from './slices/monitor.js';
 import { clampSelection, followNewEvent, initialNavigation, reduceNavigation, type NavigationState, type PanelLengths } from './slices/navigation.js';
 import { automaticFinished, automaticStarted, engineLogLine, reduceProgress, initialProgress, type ProgressState } from './slices/progress.js';
@@ -123,7 +123,7 @@ function applyMonitorEvent(s: AppState, e: MonitorEvent, at: number): AppState {
   return log(next, at, 'monitor', line);
 }
 
-function onDialogAction(s: AppState, a: Extract<Action, { type: `dialog/${string}` | 'back' | 'quit' | 'run/taken' }>): AppState {
+function onDialogAction(s: AppState, a: DialogAction): AppState {
   const d = dialogOf(s);
   const after = reduceDialog(d, a, { env: s.env, running: isRunning(s) });
   const next = withDialog(s, d, after);

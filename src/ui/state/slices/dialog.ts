@@ -5,8 +5,7 @@
  * comes from the engine's one confirmation rule.
  */
 import { confirmationFor } from '../../../core/engine/confirmation.js';
-import type { RollbackKind, RollbackPlan } from '../../../core/engine/types.js';
-import type { HistoryEntry } from '../../../core/engine/types.js';
+import type { HistoryEntry, RollbackKind, RollbackPlan } from '../../../core/engine/types.js';
 import type { Dialog, EnvInfo, RollbackDialog, RunRequest } from '../types.js';
 
 export interface DialogState {
