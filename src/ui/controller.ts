@@ -286,8 +286,9 @@ export class ConsoleController {
       case 'none':
         return;
       case 'refused':
-        // The key applies here but cannot act now: say why rather than swallow it.
-        this.log('warning', intent.text);
+        // The key applies here but cannot act now: say why rather than swallow it (once while it is the
+        // newest line, so a key pressed again and again does not push everything else out of the pane).
+        if (this.state.events.at(-1)?.text !== intent.text) this.log('warning', intent.text);
         return;
       case 'dispatch':
         this.dispatch(intent.action);

@@ -195,6 +195,8 @@ describe('ConsoleController', () => {
     await until(() => finish !== null, 'the run to start');
     expect(plans).toHaveLength(1);
     controller.handleKey(press('r'));
+    controller.handleKey(press('r'));
+    expect(texts().filter((t) => t.startsWith('r: '))).toHaveLength(1);
     controller.handleKey(press('e'));
     expect(texts()).toContain('r: a rollback is already running; wait for its result');
     expect(texts()).toContain('e: a rollback is already running; wait for its result');
