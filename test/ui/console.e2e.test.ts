@@ -196,10 +196,13 @@ describe.skipIf(!hasTmux)('console in a real terminal', () => {
     await waitScreen(session, (s) => s.includes('EXITED 0'), 'the console to exit');
   });
 
-  it('emergency on a yes-no environment asks for the name: y is refused, the name rolls back', async () => {
+  it('a key that cannot act says why; emergency on a yes-no environment asks for the name: y is refused, the name rolls back', async () => {
     const e = await makeEnv(0);
     const [, previous, live] = e.layout.names as [string, string, string];
     const { session } = await launch(e, 'emergency');
+    // A key that cannot act now says why on screen instead of doing nothing.
+    tmux('send-keys', '-t', session, 'c');
+    await waitScreen(session, (s) => s.includes('c: no automatic rollback is counting down'), 'the reason c cannot act');
     tmux('send-keys', '-t', session, 'e');
     await waitScreen(session, (s) => s.includes('Reason:') && s.includes(`-> ${previous}`), 'the emergency preview');
     tmux('send-keys', '-t', session, '-l', 'site down');
