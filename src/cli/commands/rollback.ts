@@ -24,6 +24,7 @@ import {
   type RollbackResult,
 } from '../../core/engine/index.js';
 import { formatDuration } from '../../core/engine/stats.js';
+import { confirmationFor, isConfirmedBy } from '../../core/engine/confirmation.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 
@@ -77,12 +78,13 @@ async function confirm(ctx: CliContext, env: ResolvedEnvironment, plan: Rollback
   }
   const rl = createInterface({ input, output, terminal: true });
   try {
+    const asked = confirmationFor(env, plan.kind);
+    const route = `from ${plan.from ?? '(none)'} to ${plan.to.name}`;
     const question =
-      env.confirm === 'type-name'
-        ? `Type the environment name (${env.name}) to roll it back from ${plan.from ?? '(none)'} to ${plan.to.name}: `
-        : `Roll back ${env.name} from ${plan.from ?? '(none)'} to ${plan.to.name}? [y/N] `;
-    const answer = (await rl.question(question)).trim();
-    return env.confirm === 'type-name' ? answer === env.name : /^(y|yes)$/i.test(answer);
+      asked.kind === 'type-name'
+        ? `Type the environment name (${env.name}) to roll it back ${route}${asked.why === 'emergency' ? ' WITHOUT verification (emergency)' : ''}: `
+        : `Roll back ${env.name} ${route}? [y/N] `;
+    return isConfirmedBy(asked, await rl.question(question));
   } finally {
     rl.close();
     closeTty?.();
