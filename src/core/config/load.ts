@@ -13,6 +13,7 @@ import { cosmiconfig } from 'cosmiconfig';
 import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, UserError, ExitCode } from '../errors.js';
 import { interpolateDocument, unsetVariableMessage, type Env, type Removal } from './interpolate.js';
+import { fleetFindings } from './fleet-keys.js';
 import { describeIssues, suggest, type Problem } from './issues.js';
 import { deepMerge, isPlainObject } from './merge.js';
 import { formatKeyPath, sameOrUnder, SourceMap, type KeyPath, type Position } from './positions.js';
@@ -265,6 +266,10 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
   }
   for (const p of problems) report(p);
   if (found.length > 0) fail();
+  for (const w of fleetFindings(data).warnings) {
+    const at = locateProblem(w, map, removals, lineCounter);
+    warnings.push(`${at.pos ? `${file}:${at.pos.line}:${at.pos.col}` : file}: ${at.text}`);
+  }
   if (!parsed.success) throw new ConfigProblemsError(file, [`${file}: invalid configuration`], warnings, HINT_FIX(file));
 
   return {
@@ -282,7 +287,8 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
 /** The schema's verdict on the data, with every problem, the per-environment policy overrides included. */
 function validate(data: unknown): { parsed: ReturnType<typeof ConfigSchema.safeParse>; problems: Problem[] } {
   const parsed = ConfigSchema.safeParse(data);
-  const problems = parsed.success ? [] : describeIssues(parsed.error.issues, ConfigSchema, data);
+  // The fleet rules (unique host names, placeholders only where they are taken) on a schema-valid file.
+  const problems = parsed.success ? fleetFindings(data).problems : describeIssues(parsed.error.issues, ConfigSchema, data);
   // Per-environment policy overrides: merged over rollback_policy and validated as a whole policy.
   if (isPlainObject(data)) {
     const basePolicy = data.rollback_policy ?? {};
@@ -434,6 +440,13 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
           ...envCfg.executor,
           ...(envCfg.executor.identity_file ? { identity_file: resolveLocalPath(envCfg.executor.identity_file, baseDir) } : {}),
           ...(envCfg.executor.ssh_config ? { ssh_config: resolveLocalPath(envCfg.executor.ssh_config, baseDir) } : {}),
+          ...(envCfg.executor.hosts
+            ? {
+                hosts: envCfg.executor.hosts.map((h) =>
+                  typeof h !== 'string' && h.identity_file ? { ...h, identity_file: resolveLocalPath(h.identity_file, baseDir) } : h,
+                ),
+              }
+            : {}),
         }
       : envCfg.executor;
   let stateDir: string;

@@ -1,0 +1,172 @@
+/**
+ * The fleet pre-check, before anything changes: in one parallel round, every selected host is asked
+ * for its backups and its lock owner; once every listing is in, the fleet's target is chosen (pure,
+ * target.ts) and validated on each host that is not already on it.
+ *
+ * Verdict: a held lock on any host is exit 3 and wins over every other failure (also when every host is
+ * already on the target); any other failure (unreachable, target missing or invalid, drift without
+ * --to) is exit 1; the message names each host and what is wrong there. Nothing is changed either way.
+ */
+import { describeOwner, lockOwnerFile, parseOwner, type LockOwner } from '../engine/lock.js';
+import { ExitCode, UserError } from '../errors.js';
+import { TransportError } from '../exec/errors.js';
+import type { Backup } from '../stores/types.js';
+import type { FleetMember, OpenFleet } from './open.js';
+import { chooseFleetTarget, liveOf, type FleetTargetChoice } from './target.js';
+
+export interface HostPrecheck {
+  name: string;
+  reachable: boolean;
+  /** Its backups could be listed (the fleet's target is chosen from the hosts that were). */
+  listed: boolean;
+  live: string | null;
+  /** Its environment lock is held (by `lock`, or an owner file that cannot be read). */
+  locked: boolean;
+  lock: LockOwner | null;
+  /** Already live on the target: nothing to switch there (a re-run verifies it or skips it). */
+  onTarget: boolean;
+  /** What is wrong on this host, one line each (empty: ready). */
+  problems: string[];
+  backups: Backup[];
+}
+
+export interface FleetPrecheck {
+  ok: boolean;
+  /** 0 ready, 3 a lock is held somewhere, 1 anything else. */
+  exitCode: 0 | 1 | 3;
+  env: string;
+  target: string | null;
+  choice: FleetTargetChoice | null;
+  hosts: HostPrecheck[];
+  /** Hosts left out by --hosts. */
+  excluded: string[];
+  /** One line: what is wrong where, or what is ready. */
+  message: string;
+}
+
+export interface PrecheckOptions {
+  to?: string;
+  /** Emergency: the target must be present, but its validation is skipped (as on one host). */
+  emergency?: boolean;
+  signal?: AbortSignal;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function errorLine(err: unknown): string {
+  if (err instanceof TransportError) return `unreachable: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function precheckFleet(open: OpenFleet, options: PrecheckOptions = {}): Promise<FleetPrecheck> {
+  const { members } = open;
+  const results: HostPrecheck[] = members.map((m) => ({
+    name: m.host.name,
+    reachable: true,
+    listed: false,
+    live: null,
+    locked: false,
+    lock: null,
+    onTarget: false,
+    problems: [],
+    backups: [],
+  }));
+  // Each host task lists and reads its lock, then waits for the fleet's choice and validates it: one
+  // round per host, running side by side.
+  const listed = members.map(() => deferred<void>());
+  const choice = deferred<FleetTargetChoice | null>();
+  void Promise.all(listed.map((d) => d.promise)).then(() => {
+    const listedHosts = results.filter((r) => r.listed);
+    choice.resolve(listedHosts.length === 0 ? null : chooseFleetTarget(listedHosts, options.to));
+  });
+
+  const check = async (m: FleetMember, i: number): Promise<void> => {
+    const r = results[i] as HostPrecheck;
+    const { handle } = m;
+    try {
+      const [backups, owner] = await Promise.all([
+        handle.store.list({ signal: options.signal }),
+        handle.state.read(lockOwnerFile(m.host.env.name)),
+      ]);
+      r.backups = backups;
+      r.listed = true;
+      r.live = liveOf(backups);
+      if (owner !== null) {
+        r.locked = true;
+        r.lock = parseOwner(owner);
+        r.problems.push(describeOwner(m.host.env.name, r.lock));
+      }
+    } catch (err) {
+      r.reachable = !(err instanceof TransportError);
+      r.problems.push(errorLine(err));
+    } finally {
+      listed[i]?.resolve();
+    }
+    const c = await choice.promise;
+    if (!r.listed || !c?.ok) return;
+    if (c.onTarget.includes(r.name)) {
+      r.onTarget = true;
+      return;
+    }
+    if (options.emergency) return;
+    try {
+      await handle.store.validateTarget(c.target, { signal: options.signal });
+    } catch (err) {
+      if (err instanceof TransportError) r.reachable = false;
+      r.problems.push(`${c.target}: ${errorLine(err)}`);
+    }
+  };
+  const settled = await open.each((m) => check(m, members.indexOf(m)), options.signal);
+  settled.forEach((s, i) => {
+    if (s.result.status === 'rejected') results[i]?.problems.push(errorLine(s.result.reason));
+  });
+  const c = await choice.promise;
+  return verdict(open.fleet.env.name, results, c, open.fleet.excluded);
+}
+
+function verdict(env: string, hosts: HostPrecheck[], choice: FleetTargetChoice | null, excluded: string[]): FleetPrecheck {
+  const locked = hosts.filter((h) => h.locked);
+  const failing = hosts.filter((h) => h.problems.length > 0);
+  const perHost = failing.map((h) => `${h.name}: ${h.problems.join('; ')}`);
+  const fleetProblem = choice && !choice.ok ? choice.reason : choice === null ? 'no host could be reached' : null;
+  const exitCode: 0 | 1 | 3 = locked.length > 0 ? ExitCode.LOCKED : failing.length > 0 || fleetProblem ? ExitCode.FAILED : ExitCode.OK;
+  const target = choice?.ok ? choice.target : null;
+  let message: string;
+  if (exitCode === ExitCode.OK) {
+    const on = hosts.filter((h) => h.onTarget).map((h) => h.name);
+    message = `${env}: ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'} ready for ${target ?? '?'}${on.length > 0 ? ` (already on it: ${on.join(', ')})` : ''}`;
+  } else {
+    const lead = exitCode === ExitCode.LOCKED ? `${env} is locked on ${locked.map((h) => h.name).join(', ')}` : `cannot roll back ${env}`;
+    message = `${lead}: ${[...perHost, ...(fleetProblem ? [fleetProblem] : [])].join(' · ')}; nothing was changed`;
+  }
+  if (excluded.length > 0) message += ` (left out by --hosts: ${excluded.join(', ')})`;
+  return { ok: exitCode === ExitCode.OK, exitCode, env, target, choice, hosts, excluded, message };
+}
+
+/** The pre-check's failure as the error a command exits with (exit 3 for a held lock, else 1). */
+export function precheckError(p: FleetPrecheck): UserError {
+  const locked = p.exitCode === ExitCode.LOCKED;
+  const drift = p.choice && !p.choice.ok && p.choice.code === 'DRIFT';
+  const unreachable = p.hosts.filter((h) => !h.reachable).map((h) => h.name);
+  const hint = locked
+    ? 'wait for the rollback or deploy holding it to finish; --break-lock breaks only a stale lock'
+    : drift
+      ? `pass --to NAME (a release from \`rollback-tui list --env ${p.env}\`)`
+      : unreachable.length > 0
+        ? `bring ${unreachable.join(', ')} back, or leave ${unreachable.length === 1 ? 'it' : 'them'} out with --hosts ${p.hosts.filter((h) => h.reachable).map((h) => h.name).join(',')}`
+        : `run \`rollback-tui list --env ${p.env}\` to see the backups on each host`;
+  return new UserError(p.message, {
+    exitCode: locked ? ExitCode.LOCKED : ExitCode.FAILED,
+    code: locked ? 'LOCK_HELD' : drift ? 'DRIFT' : unreachable.length > 0 ? 'UNREACHABLE' : (p.choice && !p.choice.ok ? p.choice.code : 'PRECHECK_FAILED'),
+    hint,
+  });
+}
