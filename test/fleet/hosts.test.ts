@@ -25,11 +25,11 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
     await fx?.stop();
   });
 
-  async function open(extra: Record<string, unknown> = {}, hosts?: string[]): Promise<OpenFleet> {
+  async function open(extra: Record<string, unknown> = {}, hosts?: string[], concurrency?: number): Promise<OpenFleet> {
     fx.writeConfig(extra);
     const loaded = await loadConfig({ configPath: fx.configFile });
     const fleet = await resolveFleet(resolveEnvironment(loaded, fx.envName), hosts ? { hosts } : {});
-    return openFleet(fleet);
+    return openFleet(fleet, concurrency === undefined ? {} : { concurrency });
   }
 
   it('each host sees its own files at the same path, and its own service answers on its own address', async () => {
@@ -68,6 +68,17 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
       expect(p.message).toBe(`fleet: 3 hosts ready for ${fx.names[1]}`);
     } finally {
       await open3.close();
+    }
+  });
+
+  it('more hosts than the concurrency bound: every host is still checked', async () => {
+    const open1 = await open({}, undefined, 1);
+    try {
+      const p = await precheckFleet(open1);
+      expect(p).toMatchObject({ ok: true, target: fx.names[1] });
+      expect(p.hosts.map((h) => h.live)).toEqual([fx.names[2], fx.names[2], fx.names[2]]);
+    } finally {
+      await open1.close();
     }
   });
 

@@ -1,7 +1,8 @@
 /**
- * The fleet pre-check, before anything changes: in one parallel round, every selected host is asked
- * for its backups and its lock owner; once every listing is in, the fleet's target is chosen (pure,
- * target.ts) and validated on each host that is not already on it.
+ * The fleet pre-check, before anything changes: every selected host is asked for its backups and its
+ * lock owner side by side; from those listings the fleet's target is chosen (pure, target.ts) and then
+ * validated on each host not already on it, side by side. Both rounds are bounded by the fleet's
+ * concurrency, and neither waits on the other's hosts, so any number of hosts goes through.
  *
  * Verdict: a held lock on any host is exit 3 and wins over every other failure (also when every host is
  * already on the target); any other failure (unreachable, target missing or invalid, drift without
@@ -11,7 +12,7 @@ import { describeOwner, lockOwnerFile, parseOwner, type LockOwner } from '../eng
 import { ExitCode, UserError } from '../errors.js';
 import { TransportError } from '../exec/errors.js';
 import type { Backup } from '../stores/types.js';
-import type { FleetMember, OpenFleet } from './open.js';
+import type { OpenFleet } from './open.js';
 import { chooseFleetTarget, liveOf, type FleetTargetChoice } from './target.js';
 
 export interface HostPrecheck {
@@ -51,17 +52,6 @@ export interface PrecheckOptions {
   signal?: AbortSignal;
 }
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 function errorLine(err: unknown): string {
   if (err instanceof TransportError) return `unreachable: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
@@ -80,56 +70,46 @@ export async function precheckFleet(open: OpenFleet, options: PrecheckOptions = 
     problems: [],
     backups: [],
   }));
-  // Each host task lists and reads its lock, then waits for the fleet's choice and validates it: one
-  // round per host, running side by side.
-  const listed = members.map(() => deferred<void>());
-  const choice = deferred<FleetTargetChoice | null>();
-  void Promise.all(listed.map((d) => d.promise)).then(() => {
-    const listedHosts = results.filter((r) => r.listed);
-    choice.resolve(listedHosts.length === 0 ? null : chooseFleetTarget(listedHosts, options.to));
-  });
-
-  const check = async (m: FleetMember, i: number): Promise<void> => {
+  // Every host is asked for its backups and its lock side by side (at most `concurrency` at a time);
+  // the target is chosen from what came back, then validated on every host side by side.
+  const listing = await open.each(async (m) => {
+    const [backups, owner] = await Promise.all([
+      m.handle.store.list({ signal: options.signal }),
+      m.handle.state.read(lockOwnerFile(m.host.env.name)),
+    ]);
+    return { backups, owner };
+  }, options.signal);
+  listing.forEach(({ result }, i) => {
     const r = results[i] as HostPrecheck;
-    const { handle } = m;
-    try {
-      const [backups, owner] = await Promise.all([
-        handle.store.list({ signal: options.signal }),
-        handle.state.read(lockOwnerFile(m.host.env.name)),
-      ]);
-      r.backups = backups;
-      r.listed = true;
-      r.live = liveOf(backups);
-      if (owner !== null) {
-        r.locked = true;
-        r.lock = parseOwner(owner);
-        r.problems.push(describeOwner(m.host.env.name, r.lock));
-      }
-    } catch (err) {
-      r.reachable = !(err instanceof TransportError);
-      r.problems.push(errorLine(err));
-    } finally {
-      listed[i]?.resolve();
-    }
-    const c = await choice.promise;
-    if (!r.listed || !c?.ok) return;
-    if (c.onTarget.includes(r.name)) {
-      r.onTarget = true;
+    if (result.status === 'rejected') {
+      r.reachable = !(result.reason instanceof TransportError);
+      r.problems.push(errorLine(result.reason));
       return;
     }
-    if (options.emergency) return;
-    try {
-      await handle.store.validateTarget(c.target, { signal: options.signal });
-    } catch (err) {
-      if (err instanceof TransportError) r.reachable = false;
-      r.problems.push(`${c.target}: ${errorLine(err)}`);
+    r.backups = result.value.backups;
+    r.listed = true;
+    r.live = liveOf(r.backups);
+    if (result.value.owner !== null) {
+      r.locked = true;
+      r.lock = parseOwner(result.value.owner);
+      r.problems.push(describeOwner(members[i]?.host.env.name ?? open.fleet.env.name, r.lock));
     }
-  };
-  const settled = await open.each((m) => check(m, members.indexOf(m)), options.signal);
-  settled.forEach((s, i) => {
-    if (s.result.status === 'rejected') results[i]?.problems.push(errorLine(s.result.reason));
   });
-  const c = await choice.promise;
+  const listedHosts = results.filter((r) => r.listed);
+  const c = listedHosts.length === 0 ? null : chooseFleetTarget(listedHosts, options.to);
+  if (c?.ok) {
+    for (const r of listedHosts) r.onTarget = c.onTarget.includes(r.name);
+    const validating = members.filter((_, i) => results[i]?.listed && !results[i]?.onTarget);
+    if (!options.emergency) {
+      const validated = await open.each(async (m) => (validating.includes(m) ? m.handle.store.validateTarget(c.target, { signal: options.signal }) : undefined), options.signal);
+      validated.forEach(({ result }, i) => {
+        const r = results[i] as HostPrecheck;
+        if (result.status === 'fulfilled') return;
+        if (result.reason instanceof TransportError) r.reachable = false;
+        r.problems.push(`${c.target}: ${errorLine(result.reason)}`);
+      });
+    }
+  }
   return verdict(open.fleet.env.name, results, c, open.fleet.excluded);
 }
 
