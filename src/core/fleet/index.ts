@@ -15,3 +15,7 @@ export { acquireFleetLock } from './lock.js';
 export type { FleetAcquireOptions, FleetLock } from './lock.js';
 export { fleetExit, formatFleetSummary, isFailing, planBatches, rolloutSettings, runRollout, stoppedAdvice } from './rollout.js';
 export type { FleetHostResult, HostRun, HostRunStatus, HostStatus, RolloutOutcome, RolloutSettings, RunRolloutOptions, StopReason } from './rollout.js';
+export { breachesNeeded, fleetTrigger } from './breach.js';
+export type { FleetTriggerVerdict, HostTriggerState } from './breach.js';
+export { fleetPlan, formatFleetPlan } from './plan.js';
+export type { FleetPlan } from './plan.js';
