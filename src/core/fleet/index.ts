@@ -19,3 +19,4 @@ export { breachesNeeded, fleetTrigger } from './breach.js';
 export type { FleetTriggerVerdict, HostTriggerState } from './breach.js';
 export { fleetPlan, formatFleetPlan } from './plan.js';
 export type { FleetPlan } from './plan.js';
+export { idleHost } from './rollout.js';

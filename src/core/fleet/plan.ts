@@ -4,7 +4,7 @@
  * preview an operator confirms. Pure.
  */
 import type { FleetPrecheck } from './precheck.js';
-import { planBatches, type FleetHostResult, type RolloutSettings } from './rollout.js';
+import { idleHost, planBatches, type FleetHostResult, type RolloutSettings } from './rollout.js';
 
 export interface FleetPlan {
   env: string;
@@ -20,16 +20,7 @@ export interface FleetPlan {
 export function fleetPlan(p: FleetPrecheck, settings: RolloutSettings, liveOfExcluded: Record<string, string | null> = {}): FleetPlan {
   if (!p.ok || p.target === null) throw new Error(`fleetPlan needs a passed pre-check (${p.message})`);
   const to = p.target;
-  const entry = (name: string, from: string | null, status: FleetHostResult['status']): FleetHostResult => ({
-    name,
-    status,
-    from,
-    to,
-    verification: 'skipped',
-    steps: [],
-    duration_ms: 0,
-    error: null,
-  });
+  const entry = (name: string, from: string | null, status: FleetHostResult['status']) => idleHost(name, from, to, status);
   const selected = p.hosts.map((h) => entry(h.name, h.live, h.onTarget ? 'skipped' : 'planned'));
   const excluded = p.excluded.map((n) => entry(n, liveOfExcluded[n] ?? null, 'excluded'));
   const moving = p.hosts.filter((h) => !h.onTarget).map((h) => h.name);

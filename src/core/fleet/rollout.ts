@@ -115,7 +115,8 @@ export interface RunRolloutOptions extends RolloutEvents {
 const defaultPause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
   sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
 
-const idle = (name: string, from: string | null, to: string, status: HostStatus): FleetHostResult => ({
+/** A host's result before (or without) any work on it: untouched, excluded, planned, skipped. */
+export const idleHost = (name: string, from: string | null, to: string, status: HostStatus): FleetHostResult => ({
   name,
   status,
   from,
@@ -128,7 +129,7 @@ const idle = (name: string, from: string | null, to: string, status: HostStatus)
 
 export async function runRollout(o: RunRolloutOptions): Promise<RolloutOutcome> {
   const results = new Map<string, FleetHostResult>();
-  for (const h of o.hosts) results.set(h.name, idle(h.name, h.from, o.to, 'untouched'));
+  for (const h of o.hosts) results.set(h.name, idleHost(h.name, h.from, o.to, 'untouched'));
   const batches = planBatches(o.hosts.map((h) => h.name), o.settings);
   let failures = 0;
   let stopped: StopReason | null = null;
@@ -173,7 +174,7 @@ export async function runRollout(o: RunRolloutOptions): Promise<RolloutOutcome> 
       else if (failures > o.settings.maxFailures) stop('max_failures');
     });
   }
-  const excluded = (o.excluded ?? []).map((h) => idle(h.name, h.from, o.to, 'excluded'));
+  const excluded = (o.excluded ?? []).map((h) => idleHost(h.name, h.from, o.to, 'excluded'));
   return { hosts: [...results.values(), ...excluded], batches, failures, stopped };
 }
 
