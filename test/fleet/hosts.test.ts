@@ -3,7 +3,7 @@
  * the fixture itself, the fleet pre-check (one round: reachable, target present and valid, lock free;
  * a held lock is exit 3 and wins) and the all-or-nothing fleet lock.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
@@ -109,10 +109,7 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
       }
     } finally {
       await open4.close();
-      // Put the release back for the other tests.
-      const ex = new SshExecutor(fx.hosts[2]!.executorConfig());
-      await ex.script('mkdir -p "$1" && echo "{\\"version\\":\\"$2\\"}" > "$1/release.json"', [`${fx.sharedPath}/backups/${r2}`, r2]);
-      await ex.close();
+      fx.restoreRelease(2, r2);
     }
   });
 
@@ -139,9 +136,7 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
       await held.release();
       await single.close();
       await open3.close();
-      const ex = new SshExecutor(fx.hosts[0]!.executorConfig());
-      await ex.script('mkdir -p "$1"', [`${fx.sharedPath}/backups/${r2}`]);
-      await ex.close();
+      fx.restoreRelease(0, r2);
     }
   });
 
@@ -170,6 +165,23 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
         await single.close();
       }
     } finally {
+      await open3.close();
+    }
+  });
+
+  it('the target invalid on one host (its validate command fails there): exit 1 naming it; an emergency skips validation', async () => {
+    const r2 = fx.names[1] as string;
+    const releaseJson = path.join(fx.hosts[1]!.dir, 'backups', r2, 'release.json');
+    renameSync(releaseJson, `${releaseJson}.off`);
+    const open3 = await open({ target: { ...(fx.envConfig().target as object), validate: ['test -f "$ROLLBACK_TARGET_PATH/release.json"'] } });
+    try {
+      const p = await precheckFleet(open3);
+      expect(p.exitCode).toBe(1);
+      expect(p.hosts.map((h) => h.problems.length)).toEqual([0, 1, 0]);
+      expect(p.message).toMatch(new RegExp(`^cannot roll back fleet: app-2: ${r2}: .*release\\.json`));
+      expect(await precheckFleet(open3, { emergency: true })).toMatchObject({ ok: true, target: r2 });
+    } finally {
+      renameSync(`${releaseJson}.off`, releaseJson);
       await open3.close();
     }
   });

@@ -86,6 +86,8 @@ export interface FleetHosts {
   live(i: number): string;
   setLive(i: number, name: string): void;
   removeRelease(i: number, name: string): void;
+  /** Put a removed release back as it was made. */
+  restoreRelease(i: number, name: string): void;
   startService(i: number): Promise<void>;
   serviceVersion(i: number): Promise<string | null>;
   cli(args: string[]): Promise<CliResult>;
@@ -106,18 +108,20 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
   const configFile = path.join(root, 'rollback-config.yml');
   const servicePort = await freePort();
 
+  const makeRelease = (dir: string, i: number, r: number): void => {
+    const name = names[r] as string;
+    const rel = path.join(dir, 'backups', name);
+    mkdirSync(rel);
+    writeFileSync(path.join(rel, 'VERSION'), `${name}\n`);
+    writeFileSync(path.join(rel, 'release.json'), JSON.stringify({ version: name, ...specs[r] }));
+    writeFileSync(path.join(rel, 'host.txt'), `host-${i + 1}\n`);
+    const t = new Date(start + r * 3_600_000);
+    utimesSync(rel, t, t);
+  };
   const dirs = Array.from({ length: o.count }, (_, i) => {
     const dir = path.join(root, `host-${i + 1}`);
     mkdirSync(path.join(dir, 'backups'), { recursive: true });
-    names.forEach((name, r) => {
-      const rel = path.join(dir, 'backups', name);
-      mkdirSync(rel);
-      writeFileSync(path.join(rel, 'VERSION'), `${name}\n`);
-      writeFileSync(path.join(rel, 'release.json'), JSON.stringify({ version: name, ...specs[r] }));
-      writeFileSync(path.join(rel, 'host.txt'), `host-${i + 1}\n`);
-      const t = new Date(start + r * 3_600_000);
-      utimesSync(rel, t, t);
-    });
+    names.forEach((_name, r) => makeRelease(dir, i, r));
     return dir;
   });
   const setLive = (i: number, name: string): void => {
@@ -194,6 +198,7 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
     live: (i) => path.basename(readlinkSync(path.join(dirs[i] as string, 'current'))),
     setLive,
     removeRelease: (i, name) => rmSync(path.join(dirs[i] as string, 'backups', name), { recursive: true, force: true }),
+    restoreRelease: (i, name) => makeRelease(dirs[i] as string, i, names.indexOf(name)),
     startService: async (i) => {
       const h = hosts[i] as FixtureHost;
       const ex = new SshExecutor(h.executorConfig());
