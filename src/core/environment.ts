@@ -67,7 +67,7 @@ export function singleHostExecutor(env: ResolvedEnvironment): ExecutorConfig {
   }
   throw new UsageError(
     `environment ${env.name} is a fleet of ${ex.hosts?.length ?? 0} hosts (executor.hosts): this command works on one host at a time`,
-    `run it on one host with an environment whose executor has host:, or use a command that takes --hosts`,
+    '`list` and `verify` take a fleet (with --hosts to pick hosts); for this command use an environment with one executor host: and the same paths',
   );
 }
 
