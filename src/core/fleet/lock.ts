@@ -1,20 +1,19 @@
 /**
  * The fleet lock: the environment lock (EnvLock) on every selected host, taken one host after the
  * other in one fixed order (the configuration's), all or nothing. When one host refuses (held:
- * exit 3; unreachable: exit 1), the locks already taken are released, newest first, and the error
- * names that host. A command on one host of the fleet takes the same lock file there, so it and a
+ * exit 3; unreachable: exit 1), the locks already taken are released and the error names that host. A command on one host of the fleet takes the same lock file there, so it and a
  * fleet command exclude each other.
  */
 import { EnvLock, type AcquireOptions } from '../engine/lock.js';
 import { isUserError, UserError } from '../errors.js';
-import type { FleetMember } from './open.js';
+import { DEFAULT_FLEET_CONCURRENCY, mapLimit, type FleetMember } from './open.js';
 
 export interface FleetLock {
   /** Host name -> its lock, in the order taken. */
   readonly locks: ReadonlyMap<string, EnvLock>;
   /** Hosts whose lock was broken by someone else while held (EnvLock.lost). */
   lost(): string[];
-  /** Release every lock (each only if still ours), in reverse order. Idempotent. */
+  /** Release every lock (each only if still ours). Idempotent. */
   release(): Promise<void>;
 }
 
@@ -23,16 +22,10 @@ export type FleetAcquireOptions = Omit<AcquireOptions, 'env' | 'onWarning'> & {
   onWarning?: (host: string, message: string) => void;
 };
 
+/** Release side by side: taking needs the fixed order (so one of two fleet commands wins), releasing does not. */
 async function releaseAll(taken: ReadonlyArray<[string, EnvLock]>): Promise<string[]> {
-  const failures: string[] = [];
-  for (const [name, lock] of [...taken].reverse()) {
-    try {
-      await lock.release();
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-    }
-  }
-  return failures;
+  const settled = await mapLimit(taken, DEFAULT_FLEET_CONCURRENCY, ([, lock]) => lock.release());
+  return settled.flatMap((r, i) => (r.status === 'rejected' ? [`${taken[i]?.[0]}: ${(r.reason as Error).message}`] : []));
 }
 
 export async function acquireFleetLock(members: readonly FleetMember[], options: FleetAcquireOptions): Promise<FleetLock> {
