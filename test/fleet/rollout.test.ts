@@ -1,6 +1,6 @@
 /**
  * The rollout scheduler with fake host callbacks: order, batches, concurrency bound, pauses, failure
- * limits (count and percent), the canary rule, abort, and the contract's fleet exit codes.
+ * limits (count and percent), the canary rule, abort, and the fleet exit codes (0 done, 2 verification failed, 1 stopped).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -186,7 +186,7 @@ describe('running a rollout', () => {
   });
 });
 
-describe('fleet exit codes (the contract)', () => {
+describe('fleet exit codes', () => {
   const st = (...s: string[]) => s.map((status) => ({ status }) as { status: never });
   it('0 when every selected host is verified or skipped; excluded hosts do not count', () => {
     expect(fleetExit(st('verified', 'skipped', 'excluded'))).toEqual({ ok: true, exitCode: 0 });
