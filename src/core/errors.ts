@@ -56,7 +56,12 @@ export type ErrorCode =
   | 'SNAPSHOT_FAILED'
   | 'STORE_FAILED'
   | 'SWITCH_FAILED'
-  | 'VALIDATION_FAILED';
+  | 'VALIDATION_FAILED'
+  // fleets
+  | 'DRIFT'
+  | 'UNREACHABLE'
+  | 'PRECHECK_FAILED'
+  | 'UNLOCK_FAILED';
 
 export interface UserErrorOptions {
   /** What the operator should try next, e.g. "run `rollback-tui list --env prod` to see the backups". */
