@@ -14,6 +14,7 @@ import { bindingsOf } from '../keybindings.js';
 import { Header } from './Header.js';
 import { Banners, bannerLines } from './Banners.js';
 import { Charts, chartsHeight, type ChartMode } from './Charts.js';
+import { rollbackMarks } from '../chart/specs.js';
 import { TriggersPanel } from './TriggersPanel.js';
 import { BackupsPanel } from './BackupsPanel.js';
 import { HistoryPanel } from './HistoryPanel.js';
@@ -48,7 +49,9 @@ export function computeLayout(width: number, height: number, banners: number, tr
   if (width >= 100 && avail >= 30) {
     chartMode = 'braille';
     chartRows = Math.max(3, Math.min(8, Math.floor((avail - 18) / 2)));
-  } else if (avail >= 14) {
+  } else if (avail >= chartsHeight('sparkline', 0) + 3) {
+    // The four metric rows stay whenever the lists keep their three rows: banners (a countdown, a
+    // result) take the events pane's room first, never the charts'.
     chartMode = 'sparkline';
   }
   const ch = chartsHeight(chartMode, chartRows);
@@ -121,7 +124,7 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
           </Box>
         ) : (
           <>
-            <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} />
+            <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} marks={rollbackMarks(state.history)} />
             <TriggersPanel triggers={state.monitor?.triggers ?? NO_TRIGGERS} width={width} maxRows={layout.triggerRows} />
             <Box flexDirection="row" height={layout.listsHeight}>
               {lists(layout.listsHeight)}
