@@ -310,7 +310,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     keys: ['g'],
     label: 'charts',
     footerLabel: (c) => (c.view === 'charts' ? 'main view' : 'charts'),
-    description: 'Charts view: full-size charts with axes (g or Esc goes back)',
+    description: 'Charts view: full-size charts (g or Esc: back)',
     dangerous: false,
     where: 'global',
     footer: true,

@@ -50,10 +50,10 @@ describe.each([
     expect(f).toContain('p95 latency');
     expect(f).toContain('error rate');
     expect(f).toContain('memory');
-    // Each line's number carries the block at its height on the row's scale.
-    expect(f).toMatch(/base[▁▂▃▄▅▆▇█]100ms/);
-    expect(f).toMatch(/thr▇150ms/);
-    expect(f).toMatch(/thr▇90%/);
+    // Rows: each line's number carries the block at its height on the row's scale; plots: labelled lines.
+    expect(f).toMatch(/base[▁▂▃▄▅▆▇█]100ms|┈ base 100ms/);
+    expect(f).toMatch(/thr▇150ms|╍ thr 150ms/);
+    expect(f).toMatch(/thr▇90%|╍ thr 90%/);
   });
 
   it('has one row per trigger with state in words and window fill', () => {
