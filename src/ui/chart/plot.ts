@@ -47,6 +47,8 @@ export interface PlotInput {
   format: (v: number) => string;
   fixedMax?: number;
   marks?: readonly PlotMark[];
+  /** The "-10m … now" row under the axis (default true); charts stacked above another may leave it out. */
+  timeLabels?: boolean;
 }
 
 export interface Plot {
@@ -141,7 +143,8 @@ export function renderPlot(input: PlotInput): Plot {
   const thrLabel = threshold === null ? '' : ` thr ${input.format(threshold)}`;
   const baseLabel = baseline === null ? '' : ` base ${input.format(baseline)}`;
   const right = Math.min(Math.max(thrLabel.length, baseLabel.length), Math.floor(cols / 4));
-  const plotRows = rows - 2;
+  const labelRows = input.timeLabels === false ? 0 : 1;
+  const plotRows = rows - 1 - labelRows;
 
   // The y range needs the values; their bucketing needs the width, which needs the left gutter: take the
   // range from all points in the span first (bucketing keeps the maxima, so the range is the same).
@@ -247,6 +250,7 @@ export function renderPlot(input: PlotInput): Plot {
   push(axis, { text: ' '.repeat(right), token: null });
   out.push(axis);
 
+  if (labelRows === 0) return { rows: out, spanMs: span, area: { left, width } };
   // Time labels: the start, the middle when there is room, and "now" at the right edge.
   const labels = new Array<string>(width).fill(' ');
   const put = (text: string, at: number): void => {

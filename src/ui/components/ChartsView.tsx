@@ -63,14 +63,17 @@ export const ChartsView = memo(function ChartsView({ series, monitor, history, s
   }
   const hb = healthRows(height);
   const rest = Math.max(0, height - 1 - hb);
-  const h = Math.max(4, Math.floor(rest / 3));
+  // Stacked, the three plots share the time labels under the last one: each keeps its title, plot rows
+  // and axis (breach windows and rollbacks are marked on every axis).
+  const plotRows = Math.max(1, Math.floor((rest - 7) / 3));
+  const h = plotRows + 2;
   return (
     <Box flexDirection="column" width={width} height={height}>
       {title}
       <HealthBand chart={health} series={series} width={width} height={hb} left={0} />
-      <MetricPlot chart={p95} series={series} width={width} height={h} marks={marks} />
-      <MetricPlot chart={errors} series={series} width={width} height={h} marks={marks} />
-      <MetricPlot chart={memory} series={series} width={width} height={Math.max(4, rest - 2 * h)} marks={marks} />
+      <MetricPlot chart={p95} series={series} width={width} height={h} marks={marks} timeLabels={false} />
+      <MetricPlot chart={errors} series={series} width={width} height={h} marks={marks} timeLabels={false} />
+      <MetricPlot chart={memory} series={series} width={width} height={Math.max(h + 1, rest - 2 * h)} marks={marks} />
     </Box>
   );
 });

@@ -46,9 +46,11 @@ export interface MetricPlotProps {
   /** Rows of the whole block: title, plot, axis, time labels. */
   height: number;
   marks: readonly PlotMark[];
+  /** The time labels under the axis (default true). */
+  timeLabels?: boolean;
 }
 
-export const MetricPlot = memo(function MetricPlot({ chart, series, width, height, marks }: MetricPlotProps): React.JSX.Element {
+export const MetricPlot = memo(function MetricPlot({ chart, series, width, height, marks, timeLabels = true }: MetricPlotProps): React.JSX.Element {
   const theme = useTheme();
   const plot = useMemo(() => {
     const points = series.map((p, i) => ({ at: p.at, value: chart.values[i] ?? null }));
@@ -63,8 +65,9 @@ export const MetricPlot = memo(function MetricPlot({ chart, series, width, heigh
       fixedMax: chart.fixedMax,
       format: (v) => num(v, chart.unit),
       marks,
+      timeLabels,
     });
-  }, [chart.values, chart.threshold, chart.baseline, chart.fixedMax, chart.unit, series, width, height, marks]);
+  }, [chart.values, chart.threshold, chart.baseline, chart.fixedMax, chart.unit, series, width, height, marks, timeLabels]);
   const over = chart.current !== null && chart.threshold !== null && chart.current > chart.threshold;
   return (
     <Box flexDirection="column" width={width} height={height}>
