@@ -6,6 +6,7 @@
  * one sampler per host.
  */
 import type { Executor } from '../exec/types.js';
+import { clipMessage } from '../health/body.js';
 import type { MonitorContext } from './context.js';
 import { CommandSource } from './sources/command.js';
 import { LogTail } from './sources/logs.js';
@@ -68,7 +69,7 @@ export class Sampler {
     if (l) {
       sample = { ...sample, errors: { ...sample.errors } };
       if (l.ok) sample.log_error_lines = l.count;
-      else sample.errors.log_error_lines = l.error;
+      else sample.errors.log_error_lines = clipMessage(l.error);
     }
     return sample;
   }
