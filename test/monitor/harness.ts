@@ -149,6 +149,25 @@ export async function startHealthy(f: Fixture): Promise<void> {
   await waitFor(async () => (await fetch(`${f.base}/metrics`)).ok, 'the demo service to listen');
 }
 
+/**
+ * A config file for the fixture's environment, for the CLI: sub-second sampling and the health_check
+ * trigger firing after `failures` failed checks in 2.4 s.
+ */
+export function writeCliConfig(f: Fixture, failures: number): string {
+  const file = path.join(f.layout.root, 'rollback-config.yml');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      rollback_policy: {
+        monitoring: { check_interval_seconds: 0.2, baseline_window_minutes: 0.02 },
+        triggers: { health_check: { enabled: true, failure_count: failures, window_minutes: 0.04 } },
+      },
+      environments: { test: { target: f.layout.symlinkTarget(), health: [{ http: { url: `${f.base}/health`, timeout_seconds: 1 } }], state_dir: f.layout.stateDir } },
+    }),
+  );
+  return file;
+}
+
 export class EventLog {
   readonly events: MonitorEvent[] = [];
   readonly listener = (e: MonitorEvent): void => {

@@ -52,7 +52,9 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
   const notifier = new Notifier(env.policy.notifications, { onWarning: (m) => ctx.warn(m) });
   const engine = new RollbackEngine(handle, { version: ctx.version, notifier });
   const controller = new AbortController();
-  const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}` });
+  // One owner of automation per environment: a second monitor (or a console) observes the first.
+  const coordinate = opts.once ? undefined : { kind: 'monitor' as const, version: ctx.version };
+  const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}`, ...(coordinate ? { coordinate } : {}) });
   const print = (e: MonitorEvent): void => {
     if (opts.json) {
       if (e.type !== 'state') ctx.stdout.write(`${JSON.stringify(e)}\n`);

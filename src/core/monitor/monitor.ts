@@ -16,6 +16,7 @@ import { appendHistoryTo, makeEntry } from '../engine/history.js';
 import type { HistoryEntry } from '../engine/types.js';
 import { AutomaticRollback, type AutomationHost } from './auto-rollback.js';
 import { BaselineTracker } from './baseline-tracker.js';
+import { Coordination, type CoordinationOptions } from './coordination.js';
 import {
   realClock,
   type AlertNotification,
@@ -44,9 +45,17 @@ export interface MonitorOptions {
   signal?: AbortSignal;
   /** Who the monitor acts as in history ("monitor@host"). */
   actor?: string;
+  /**
+   * Share automation with every other monitor and console of the environment through the monitor
+   * lease (the `monitor` subcommand and the console do): one owner acts, the others observe.
+   */
+  coordinate?: CoordinationOptions;
 }
 
 export type MonitorListener = (e: MonitorEvent) => void;
+
+/** How often an observer looks at the owner's status, at most. */
+const OBSERVE_MS = 1000;
 
 export class Monitor {
   readonly env: ResolvedEnvironment;
@@ -61,6 +70,7 @@ export class Monitor {
   private readonly sampler: Sampler;
   private readonly tracker: BaselineTracker;
   private readonly automatic: AutomaticRollback;
+  private readonly coordination: Coordination | null;
 
   private phase: MonitorPhase = 'starting';
   private triggers: TriggerState[] = [];
@@ -97,6 +107,19 @@ export class Monitor {
     this.sampler = new Sampler(this.ctx);
     this.tracker = new BaselineTracker(this.ctx);
     this.automatic = new AutomaticRollback(this.ctx, this.automationHost());
+    this.coordination = options.coordinate
+      ? new Coordination(this.ctx, options.coordinate, {
+          ownState: () => this.ownState(),
+          pausedBy: () => this.paused?.by ?? null,
+          keepPaused: (by) => {
+            this.paused = { by };
+          },
+          pause: (by) => this.pauseAutomation(by),
+          resume: (by) => this.resumeAutomation(by),
+          cancel: (by) => this.automatic.cancelPending(by),
+          stepDown: () => this.automatic.abortGrace(),
+        })
+      : null;
     if (options.signal) {
       if (options.signal.aborted) this.stopController.abort();
       else options.signal.addEventListener('abort', () => this.stop(), { once: true });
@@ -150,7 +173,14 @@ export class Monitor {
 
   private alert(severity: AlertSeverity, message: string, notify?: AlertNotification): void {
     this.emit({ type: 'alert', env: this.env.name, severity, message });
+    if (this.observing) return;
+    this.coordination?.alerted(severity, message);
     if (notify) this.notifier?.notify({ ...notify, env: this.env.name, severity, title: message });
+  }
+
+  /** Another process owns automation: this one shows its state and never acts. */
+  private get observing(): boolean {
+    return this.coordination !== null && !this.coordination.owner;
   }
 
   private automation(): MonitorState['automation'] {
@@ -159,6 +189,10 @@ export class Monitor {
   }
 
   getState(): MonitorState {
+    return this.coordination?.observedState() ?? this.ownState();
+  }
+
+  private ownState(): MonitorState {
     return {
       env: this.env.name,
       phase: this.phase,
@@ -170,11 +204,14 @@ export class Monitor {
       graceRemainingSeconds: this.automatic.graceRemaining,
       consecutiveInconclusive: this.sampler.consecutiveInconclusive,
       lastSample: this.lastSample,
+      ...(this.coordination ? { automationOwner: this.coordination.automationOwner() } : {}),
     };
   }
 
   private setPhase(phase: MonitorPhase): void {
+    if (phase === this.phase) return;
     this.phase = phase;
+    this.coordination?.published();
   }
 
   /** Forget the windows: a different release is live (the tracker adopts it and its baseline). */
@@ -196,6 +233,7 @@ export class Monitor {
       this.tickPeriod = this.tickPeriod === null ? period : this.tickPeriod * 0.8 + period * 0.2;
     }
     this.lastTickAt = now;
+    if (this.coordination?.owner) await this.coordination.carryOutRequests();
     let live: string | null;
     try {
       live = await this.handle.store.live({ signal: this.stopController.signal });
@@ -228,6 +266,7 @@ export class Monitor {
         this.sampler.blind ? 'blind' : !this.tracker.establishing || live === null ? (firstBreached(states) ? 'triggered' : 'watching') : 'baseline',
       );
     }
+    this.coordination?.published(sample);
     this.emit({ type: 'state', env: this.env.name, state: this.getState() });
     return states;
   }
@@ -264,18 +303,26 @@ export class Monitor {
     );
     while (!signal.aborted) {
       const started = this.clock.now();
+      let period = this.interval;
       try {
-        await this.tick();
-        if (!signal.aborted) await this.act();
+        if (this.coordination && !(await this.coordination.own())) {
+          // Observers look often (a pause or a countdown shows soon), owners sample at the interval.
+          period = Math.min(this.interval, OBSERVE_MS);
+          await this.coordination.observe();
+        } else {
+          await this.tick();
+          if (!signal.aborted) await this.act();
+        }
       } catch (err) {
         if (signal.aborted) break;
         this.alert('warning', `monitor tick failed: ${errorText(err)}`);
       }
       if (signal.aborted) break;
       const elapsed = this.clock.now() - started;
-      await this.clock.sleep(Math.max(0, this.interval - elapsed), signal);
+      await this.clock.sleep(Math.max(0, period - elapsed), signal);
     }
     this.setPhase('stopped');
+    await this.coordination?.close();
     this.emit({ type: 'stopped', env: this.env.name, reason: 'stopped' });
   }
 
@@ -286,24 +333,31 @@ export class Monitor {
   }
 
   async pauseAutomation(by: string): Promise<void> {
+    if (this.observing) return void (await this.coordination?.request('pause', by));
     this.paused = { by };
     this.automatic.abortGrace();
     this.alert('warning', `automatic rollback paused by ${by}`);
     await this.record('automation_paused', by, `automatic rollback paused by ${by}`);
+    this.coordination?.published();
     this.emit({ type: 'state', env: this.env.name, state: this.getState() });
   }
 
   async resumeAutomation(by: string): Promise<void> {
+    if (this.observing) return void (await this.coordination?.request('resume', by));
     this.paused = null;
     this.automatic.resume();
     this.alert('info', `automatic rollback resumed by ${by}`);
     await this.record('automation_resumed', by, `automatic rollback resumed by ${by}`);
+    this.coordination?.published();
     this.emit({ type: 'state', env: this.env.name, state: this.getState() });
   }
 
   /** Cancel a pending automatic rollback during its grace countdown. False if none was pending. */
   cancelPendingRollback(by: string): boolean {
-    return this.automatic.cancelPending(by);
+    if (!this.observing) return this.automatic.cancelPending(by);
+    if (this.getState().phase !== 'grace') return false;
+    void this.coordination?.request('cancel', by);
+    return true;
   }
 
   private async record(kind: HistoryEntry['kind'], by: string, reason: string, extra: Partial<HistoryEntry> = {}): Promise<void> {
