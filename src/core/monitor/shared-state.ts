@@ -98,7 +98,7 @@ export function parseStatus(text: string | null): SharedStatus | null {
  * latest state), append samples to the bounded sample file, and take the observers' requests.
  */
 export class OwnerPublisher {
-  private readonly ring = new RingBuffer<string>(SAMPLE_FILE_LIMIT);
+  private readonly ring: RingBuffer<string>;
   private readonly recent = new RingBuffer<Sample>(RECENT_SAMPLES);
   private readonly alerts = new RingBuffer<SharedAlert>(RECENT_ALERTS);
   private seq = 0;
@@ -112,11 +112,15 @@ export class OwnerPublisher {
     private readonly env: string,
     private readonly status: () => Omit<SharedStatus, 'recent' | 'alerts' | 'updated_at'>,
     private readonly onError: (message: string) => void,
-  ) {}
+    /** Samples the file keeps (it is rewritten once it holds twice as many). */
+    private readonly limit = SAMPLE_FILE_LIMIT,
+  ) {
+    this.ring = new RingBuffer<string>(limit);
+  }
 
   /** Take over the sample file: keep what is within the window (a previous owner's samples too). */
   async open(now: number): Promise<Sample[]> {
-    const kept = parseSampleFile(await this.state.read(sampleFile(this.env)), now);
+    const kept = parseSampleFile(await this.state.read(sampleFile(this.env)), now).slice(-this.limit);
     for (const s of kept) this.ring.push(JSON.stringify(s));
     await this.state.writeAtomic(sampleFile(this.env), this.ring.toArray().map((l) => `${l}\n`).join(''));
     this.linesInFile = this.ring.size;
@@ -137,7 +141,7 @@ export class OwnerPublisher {
     const line = JSON.stringify(sample);
     this.ring.push(line);
     this.queue('append to the sample file', async () => {
-      if (this.linesInFile + 1 >= 2 * SAMPLE_FILE_LIMIT) {
+      if (this.linesInFile + 1 >= 2 * this.limit) {
         await this.state.writeAtomic(sampleFile(this.env), this.ring.toArray().map((l) => `${l}\n`).join(''));
         this.linesInFile = this.ring.size;
       } else {
