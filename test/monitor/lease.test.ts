@@ -3,9 +3,11 @@
  * The first takes the monitor lease and samples; the others observe (the owner's samples and alerts,
  * never acting). Pause and resume from an observer (an in-process Monitor) reach the owner through the
  * state_dir and are recorded in history under the observer's name. After kill -9 of the owner exactly
- * one observer takes over and says so; the other keeps observing the new owner.
+ * one observer takes over and says so; the other keeps observing the new owner. A console in a real
+ * terminal (tmux) beside a `monitor` names the owner in its header, pauses through it, and takes over
+ * when it is killed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,13 +27,28 @@ interface Proc {
 const procs: Proc[] = [];
 const fixtures: Fixture[] = [];
 const monitors: Monitor[] = [];
+const TMUX_SOCKET = `rtui-lease-${process.pid}`;
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const tmux = (...args: string[]): string => {
+  const r = spawnSync('tmux', ['-L', TMUX_SOCKET, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
 afterEach(async () => {
+  if (hasTmux) spawnSync('tmux', ['-L', TMUX_SOCKET, 'kill-server']);
   for (const m of monitors.splice(0)) m.stop();
   for (const p of procs.splice(0)) {
     p.child.kill('SIGKILL');
     await p.exited;
   }
-  for (const f of fixtures.splice(0)) f.cleanup();
+  // A killed console's last state-dir write may land while the directory is removed: try again.
+  for (const f of fixtures.splice(0)) {
+    await waitFor(() => {
+      f.cleanup();
+      return true;
+    }, 'the test directory to be removed', 10_000);
+  }
 });
 
 function startMonitor(config: string): Proc {
@@ -59,6 +76,13 @@ function startMonitor(config: string): Proc {
 }
 
 const alerts = (p: Proc): string[] => p.events().flatMap((e) => (e.type === 'alert' ? [e.message] : []));
+const leaseFile = (f: Fixture): string | null => {
+  try {
+    return readFileSync(path.join(f.layout.stateDir, 'locks', 'test.monitor.owner.json'), 'utf8');
+  } catch {
+    return null;
+  }
+};
 const leaseOwnerPid = (f: Fixture): number | null => {
   try {
     return (JSON.parse(readFileSync(path.join(f.layout.stateDir, 'locks', 'test.monitor.owner.json'), 'utf8')) as { pid: number }).pid;
@@ -97,7 +121,7 @@ describe('the monitor lease', () => {
     monitors.push(m);
     const log = new EventLog();
     m.on(log.listener);
-    void m.start();
+    const loop = m.start();
     const ownerInfo = await waitFor(() => m.getState().automationOwner, 'the observer to know the owner');
     expect(ownerInfo).toMatchObject({ kind: 'monitor', pid: owner.child.pid, self: false });
     await waitFor(() => m.getState().phase === 'watching' || m.getState().phase === 'baseline', "the owner's phase at the observer");
@@ -109,14 +133,16 @@ describe('the monitor lease', () => {
     await m.resumeAutomation('alice@desk');
     await waitFor(() => m.getState().automation === 'armed', 'the owner to resume automation');
     await waitFor(() => f.history().find((h) => h.kind === 'automation_resumed' && h.initiated_by === 'alice@desk'), 'the resume in history');
+    // Stopped and closed before the owner dies: an observer still looking must not be the one to win.
     m.stop();
+    await loop;
 
     // kill -9: the owner cannot release its lease; its process is gone, so one observer breaks it.
     owner.child.kill('SIGKILL');
     await owner.exited;
     const tookOver = (p: Proc) => alerts(p).filter((a) => a.startsWith('took over automation of test from monitor pid'));
     // On this host the dead process frees the lease at once; failing that, it goes stale after 30 s.
-    const winner = await waitFor(() => [b, c].find((p) => tookOver(p).length > 0), 'an observer to take over', 60_000);
+    const winner = await waitFor(() => [b, c].find((p) => tookOver(p).length > 0), () => `an observer to take over: ${JSON.stringify({ lease: leaseFile(f), b: [b.child.exitCode, alerts(b).slice(-3), b.stderr().slice(-300)], c: [c.child.exitCode, alerts(c).slice(-3), c.stderr().slice(-300)] })}`, 60_000);
     const loser = winner === b ? c : b;
     expect(tookOver(winner)[0]).toMatch(new RegExp(`^took over automation of test from monitor pid ${owner.child.pid} on \\S+, since \\d\\d:\\d\\d: (its process is gone|its lease was not refreshed for 30 s)$`));
     await waitFor(() => leaseOwnerPid(f) === winner.child.pid, 'the lease to name the new owner');
@@ -135,11 +161,13 @@ describe('the monitor lease', () => {
 
     const m = new Monitor(f.handle, { engine: f.engine, actor: 'bob@desk', coordinate: { kind: 'console', version: 'test' } });
     monitors.push(m);
-    void m.start();
+    const loop = m.start();
     await waitFor(() => m.getState().automationOwner?.pid === owner.child.pid, 'the in-process observer to know the owner');
     await m.pauseAutomation('bob@desk');
     await waitFor(() => m.getState().automation === 'paused', 'the owner to pause automation');
+    // Stopped and closed before the owner dies: an observer still looking must not be the one to win.
     m.stop();
+    await loop;
 
     owner.child.kill('SIGTERM');
     expect(await owner.exited).toBe(0);
@@ -147,4 +175,24 @@ describe('the monitor lease', () => {
     expect(line).toMatch(/: it stopped; automation stays paused \(by bob@desk\)$/);
     expect(leaseOwnerPid(f)).toBe(b.child.pid);
   });
+
+  it.skipIf(!hasTmux)('a console in a terminal beside a monitor observes it, pauses through it, and takes over after kill -9', async () => {
+    const { f, config, owner } = await withOwner();
+    const cmd = `env -u CI -u CONTINUOUS_INTEGRATION ROLLBACK_CONFIG=${config} NO_COLOR=1 ${process.execPath} ${BIN} --env test; exec sleep 600`;
+    tmux('new-session', '-d', '-x', '140', '-y', '32', '-s', 'obs', cmd);
+    let screen = '';
+    const waitScreen = (pred: (s: string) => boolean, what: string) =>
+      waitFor(() => pred((screen = tmux('capture-pane', '-p', '-t', 'obs'))), `${what}; screen:\n${screen}`, 30_000);
+    await waitScreen((s) => new RegExp(`automation: monitor pid ${owner.child.pid} on \\S+, since \\d\\d:\\d\\d · ARMED`).test(s), 'the header to name the owner');
+
+    tmux('send-keys', '-t', 'obs', 'p');
+    await waitScreen((s) => s.includes(`automation: monitor pid ${owner.child.pid}`) && s.includes('· PAUSED'), 'the owner to pause');
+    const paused = await waitFor(() => f.history().find((h) => h.kind === 'automation_paused'), 'the pause in history');
+    expect(alerts(owner)).toContain(`automatic rollback paused by ${String(paused.initiated_by)}`);
+
+    owner.child.kill('SIGKILL');
+    await owner.exited;
+    await waitScreen((s) => s.includes('auto PAUSED') && !s.includes('automation: monitor pid'), 'the console to own automation, still paused');
+    await waitFor(() => leaseOwnerPid(f) !== null && leaseOwnerPid(f) !== owner.child.pid, 'the lease to name the console');
+  }, 120_000);
 });

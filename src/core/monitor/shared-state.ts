@@ -105,6 +105,8 @@ export class OwnerPublisher {
   private linesInFile = 0;
   private writes: Promise<void> = Promise.resolve();
   private statusPending = false;
+  /** Sample writes queued and not done: a slow state dir (SSH) must not grow the queue without bound. */
+  private samplesPending = 0;
   private readonly handled = new Set<string>();
 
   constructor(
@@ -140,7 +142,11 @@ export class OwnerPublisher {
     this.recent.push(sample);
     const line = JSON.stringify(sample);
     this.ring.push(line);
+    // Behind by a whole file's worth: the next write rewrites the file from memory, this one is skipped.
+    if (this.samplesPending >= this.limit) return;
+    this.samplesPending++;
     this.queue('append to the sample file', async () => {
+      this.samplesPending--;
       if (this.linesInFile + 1 >= 2 * this.limit) {
         await this.state.writeAtomic(sampleFile(this.env), this.ring.toArray().map((l) => `${l}\n`).join(''));
         this.linesInFile = this.ring.size;
