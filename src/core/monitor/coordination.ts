@@ -123,6 +123,11 @@ export class Coordination {
       }
       return false;
     }
+    if (ctx.signal.aborted) {
+      // Stopped while claiming: hand the lease straight back rather than announce a takeover.
+      await claim.lease.release().catch(() => undefined);
+      return false;
+    }
     const wasObserving = this.role === 'observer';
     // The previous owner's last word: a clean stop writes phase 'stopped' before it releases the lease.
     const lastSeen = (await this.link.status().catch(() => null)) ?? this.observed;

@@ -142,7 +142,7 @@ export class OwnerPublisher {
     this.recent.push(sample);
     const line = JSON.stringify(sample);
     this.ring.push(line);
-    // Behind by a whole file's worth: the next write rewrites the file from memory, this one is skipped.
+    // Far behind (a slow state dir): skip this append; the next rewrite from memory puts it back.
     if (this.samplesPending >= this.limit) return;
     this.samplesPending++;
     this.queue('append to the sample file', async () => {
