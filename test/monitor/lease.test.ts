@@ -5,13 +5,15 @@
  * state_dir and are recorded in history under the observer's name. After kill -9 of the owner exactly
  * one observer takes over and says so; the other keeps observing the new owner. A console in a real
  * terminal (tmux) beside a `monitor` names the owner in its header, pauses through it, and takes over
- * when it is killed.
+ * when it is killed. A monitor that takes the lease starts its charts from the shared sample file.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Monitor } from '../../src/core/monitor/monitor.js';
+import { sampleFile } from '../../src/core/monitor/shared-state.js';
+import { emptySample } from '../../src/core/monitor/sources/sample.js';
 import type { MonitorEvent } from '../../src/core/monitor/types.js';
 import { EventLog, makeFixture, ROOT, startHealthy, waitFor, writeCliConfig, type Fixture } from './harness.js';
 
@@ -195,4 +197,26 @@ describe('the monitor lease', () => {
     await waitScreen((s) => s.includes('auto PAUSED') && !s.includes('automation: monitor pid'), 'the console to own automation, still paused');
     await waitFor(() => leaseOwnerPid(f) !== null && leaseOwnerPid(f) !== owner.child.pid, 'the lease to name the console');
   }, 120_000);
+
+  it('a monitor that takes the lease starts its charts with the last hour of the sample file (marked as history)', async () => {
+    const f = await makeFixture({ releases: [{}, {}] });
+    fixtures.push(f);
+    await startHealthy(f);
+    const now = Date.now();
+    const old = [now - 3 * 3600_000, now - 3000, now - 2000, now - 1000].map((at) => emptySample(at, f.live()));
+    writeFileSync(path.join(f.layout.stateDir, sampleFile('test')), old.map((x) => `${JSON.stringify(x)}\n`).join(''));
+    const m = new Monitor(f.handle, { engine: f.engine, coordinate: { kind: 'console', version: 'test' } });
+    monitors.push(m);
+    const log = new EventLog();
+    m.on(log.listener);
+    const loop = m.start();
+    await waitFor(() => m.getState().automationOwner?.self, 'the monitor to own automation');
+    await waitFor(() => log.of('sample').some((e) => !e.history), 'a sample of its own');
+    m.stop();
+    await loop;
+    const replayed = log.of('sample').filter((e) => e.history);
+    expect(replayed.map((e) => e.sample.at)).toEqual([now - 3000, now - 2000, now - 1000]);
+    const firstOwn = log.events.findIndex((e) => e.type === 'sample' && !e.history);
+    expect(log.events.findLastIndex((e) => e.type === 'sample' && e.history === true)).toBeLessThan(firstOwn);
+  });
 });

@@ -59,6 +59,8 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
   const coordinate = opts.once ? undefined : { kind: 'monitor' as const, version: ctx.version };
   const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}`, ...(coordinate ? { coordinate } : {}) });
   const print = (e: MonitorEvent): void => {
+    // Samples of the last hour replayed from the shared sample file were printed when they were taken.
+    if (e.type === 'sample' && e.history) return;
     if (opts.json) {
       if (e.type !== 'state') ctx.stdout.write(`${JSON.stringify(e)}\n`);
       return;

@@ -139,7 +139,12 @@ export class Coordination {
       () => ({ owner: ownerOfLease(claim.lease.owner, this.via, false), state: this.monitor.ownState(), paused_by: this.monitor.pausedBy() }),
       (m) => ctx.alert('warning', m),
     );
-    await this.publisher.open(ctx.clock.now()).catch((err: unknown) => ctx.alert('warning', `cannot take over the sample file: ${errorText(err)}`));
+    try {
+      // The charts of a restarted console (or a new owner) start with the samples of the last hour.
+      for (const sample of await this.publisher.open(ctx.clock.now())) this.seeSample(sample, true);
+    } catch (err) {
+      ctx.alert('warning', `cannot take over the sample file: ${errorText(err)}`);
+    }
     const pausedBy = lastSeen?.paused_by ?? null;
     if (pausedBy) this.monitor.keepPaused(pausedBy);
     if (wasObserving || claim.tookOverFrom) {
@@ -189,7 +194,7 @@ export class Coordination {
     const env = ctx.env.name;
     if (!this.historyLoaded) {
       this.historyLoaded = true;
-      for (const sample of await this.link.samples(ctx.clock.now())) this.seeSample(sample);
+      for (const sample of await this.link.samples(ctx.clock.now())) this.seeSample(sample, true);
     }
     const status = await this.link.status();
     if (status) {
@@ -216,10 +221,10 @@ export class Coordination {
     if (state) ctx.emit({ type: 'state', env, state });
   }
 
-  private seeSample(sample: Sample): void {
+  private seeSample(sample: Sample, history = false): void {
     if (sample.at <= this.lastSampleAt) return;
     this.lastSampleAt = sample.at;
-    this.ctx.emit({ type: 'sample', env: this.ctx.env.name, sample });
+    this.ctx.emit({ type: 'sample', env: this.ctx.env.name, sample, ...(history ? { history: true as const } : {}) });
   }
 
   /** Observer: send a request to the owner; false when it could not be written. */

@@ -101,7 +101,8 @@ export interface MonitorState {
 }
 
 export type MonitorEvent =
-  | { type: 'sample'; env: string; sample: Sample }
+  /** `history`: a sample taken earlier, from the shared sample file (charts start with it; logs skip it). */
+  | { type: 'sample'; env: string; sample: Sample; history?: true }
   | { type: 'baseline'; env: string; baseline: Baseline }
   | { type: 'trigger'; env: string; trigger: TriggerState; previous: TriggerState['status'] }
   | { type: 'state'; env: string; state: MonitorState }
