@@ -63,7 +63,9 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   const ownsHandle = opts.handle === undefined;
   const actor = formatIdentity(opts.engineOptions?.identity ?? currentIdentity());
   const engine = new RollbackEngine(handle, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...opts.engineOptions });
-  const monitor = new Monitor(handle, { actor: `console:${actor}`, ...opts.monitorOptions, engine });
+  // The console shares automation with a `monitor` service (or another console): one owns it, others observe.
+  const coordinate = { kind: 'console' as const, ...(opts.version !== undefined ? { version: opts.version } : {}) };
+  const monitor = new Monitor(handle, { actor: `console:${actor}`, coordinate, ...opts.monitorOptions, engine });
   const controller = new ConsoleController({
     env: opts.env,
     handle,

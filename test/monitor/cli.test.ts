@@ -1,11 +1,9 @@
 /** `monitor --once` through the real CLI entry (in-process, with the monitor's registrar). */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { BufferWriter } from '../../src/cli/output.js';
 import { registerMonitor } from '../../src/cli/commands/monitor.js';
-import { makeFixture, startHealthy, type Fixture } from './harness.js';
+import { makeFixture, startHealthy, writeCliConfig, type Fixture } from './harness.js';
 
 const fixtures: Fixture[] = [];
 afterEach(() => {
@@ -13,23 +11,7 @@ afterEach(() => {
 });
 
 async function runOnce(f: Fixture, json: boolean): Promise<{ code: number; out: string; err: string }> {
-  const file = path.join(f.layout.root, 'rollback-config.yml');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      rollback_policy: {
-        monitoring: { check_interval_seconds: 0.2, baseline_window_minutes: 0.02 },
-        triggers: { health_check: { enabled: true, failure_count: 1, window_minutes: 0.04 } },
-      },
-      environments: {
-        test: {
-          target: f.layout.symlinkTarget(),
-          health: [{ http: { url: `${f.base}/health`, timeout_seconds: 1 } }],
-          state_dir: f.layout.stateDir,
-        },
-      },
-    }),
-  );
+  const file = writeCliConfig(f, 1);
   const stdout = new BufferWriter();
   const stderr = new BufferWriter();
   const argv = ['node', 'rollback-tui', 'monitor', '--config', file, '--env', 'test', '--once', ...(json ? ['--json'] : [])];

@@ -22,7 +22,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const SERVICE = path.join(ROOT, 'demo', 'service.mjs');
 
 /** Poll `fn` until it returns a truthy value (no fixed sleeps). */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 60_000, everyMs = 25): Promise<NonNullable<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string | (() => string), timeoutMs = 60_000, everyMs = 25): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -32,7 +32,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -147,6 +147,25 @@ export async function makeFixture(opts: { releases: ReleaseSpec[]; policy?: Reco
 export async function startHealthy(f: Fixture): Promise<void> {
   f.startService();
   await waitFor(async () => (await fetch(`${f.base}/metrics`)).ok, 'the demo service to listen');
+}
+
+/**
+ * A config file for the fixture's environment, for the CLI: sub-second sampling and the health_check
+ * trigger firing after `failures` failed checks in 2.4 s.
+ */
+export function writeCliConfig(f: Fixture, failures: number): string {
+  const file = path.join(f.layout.root, 'rollback-config.yml');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      rollback_policy: {
+        monitoring: { check_interval_seconds: 0.2, baseline_window_minutes: 0.02 },
+        triggers: { health_check: { enabled: true, failure_count: failures, window_minutes: 0.04 } },
+      },
+      environments: { test: { target: f.layout.symlinkTarget(), health: [{ http: { url: `${f.base}/health`, timeout_seconds: 1 } }], state_dir: f.layout.stateDir } },
+    }),
+  );
+  return file;
 }
 
 export class EventLog {

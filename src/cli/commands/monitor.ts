@@ -1,7 +1,8 @@
 /**
  * `rollback-tui monitor --env NAME [--once] [--json]`: the monitor loop without the console (systemd,
- * tmux, CI). One readable line per event on stderr, or with --json one JSON object per line per event
- * on stdout. SIGTERM/SIGINT stop it cleanly: a rollback in progress finishes its current step and is
+ * tmux, CI). It owns automation of the environment, or observes the process that does (the monitor
+ * lease). One readable line per event on stderr, or with --json one JSON object per line per event on
+ * stdout. SIGTERM/SIGINT stop it cleanly: a rollback in progress finishes its current step and is
  * then safely abandoned by the engine (recorded in history, lock released).
  */
 import os from 'node:os';
@@ -33,7 +34,9 @@ export function registerMonitor(program: Command, ctx: CliContext): void {
 Exit codes: 0 stopped cleanly (or --once: no trigger breached); 1 --once found a breached trigger, or the
 monitor could not start. SIGTERM/SIGINT stop it; a rollback in progress finishes its step first.
 The policy (rollback_policy and the environment's policy overrides) sets the interval, windows and triggers;
-with enabled: false it only alerts.
+with enabled: false it only alerts. One process owns automation per environment (the monitor lease in the
+state_dir): a monitor that finds another monitor or a console owning it observes (prints the owner's samples
+and alerts, never acts) and takes over when the owner stops or dies.
 ${examples(
   ['rollback-tui monitor --env prod', 'run headless, readable events on stderr'],
   ['rollback-tui monitor --env prod --json | jq -c .', 'events as JSON lines for a log pipeline'],
@@ -52,8 +55,12 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
   const notifier = new Notifier(env.policy.notifications, { onWarning: (m) => ctx.warn(m) });
   const engine = new RollbackEngine(handle, { version: ctx.version, notifier });
   const controller = new AbortController();
-  const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}` });
+  // One owner of automation per environment: a second monitor (or a console) observes the first.
+  const coordinate = opts.once ? undefined : { kind: 'monitor' as const, version: ctx.version };
+  const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}`, ...(coordinate ? { coordinate } : {}) });
   const print = (e: MonitorEvent): void => {
+    // Samples of the last hour replayed from the shared sample file were printed when they were taken.
+    if (e.type === 'sample' && e.history) return;
     if (opts.json) {
       if (e.type !== 'state') ctx.jsonLine(e);
       return;

@@ -7,7 +7,7 @@
  * - http and tcp default to `local`: they probe from the operator's machine, as the operator (and the
  *   users) reach the service. `via: target` runs them on the target host through the executor
  *   (curl/wget for http, nc or bash's /dev/tcp for tcp).
- * - command checks default to `target`: a verify script (such as verify_deployment.py) lives beside
+ * - command checks default to `target`: a verify script (a deployment's own verify script) lives beside
  *   the release. `via: local` runs it on the operator's machine. For a local environment both are the
  *   same machine.
  *
@@ -20,6 +20,7 @@ import net from 'node:net';
 import type { HealthCheckConfig } from '../config/schema.js';
 import { LocalExecutor } from '../exec/local.js';
 import type { Executor, ExecResult } from '../exec/types.js';
+import { clipMessage, HEALTH_BODY_LIMIT, prefixMatchHolds, readBounded, tooLargeMessage } from './body.js';
 
 export interface HealthCheckResult {
   ok: boolean;
@@ -94,12 +95,16 @@ async function httpLocal(
   const expected = c.status ?? 200;
   try {
     const res = await fetch(c.url, { signal: AbortSignal.any(signals), redirect: 'manual' });
-    const body = c.body !== undefined ? await res.text() : (await res.body?.cancel(), '');
-    if (res.status !== expected) return { ok: false, status: res.status, error: `HTTP ${res.status}, expected ${expected}` };
-    if (c.body !== undefined && !new RegExp(c.body).test(body)) {
-      return { ok: false, status: res.status, error: `body does not match /${c.body}/` };
+    if (res.status !== expected || c.body === undefined) {
+      await res.body?.cancel();
+      return res.status === expected ? { ok: true, status: res.status } : { ok: false, status: res.status, error: `HTTP ${res.status}, expected ${expected}` };
     }
-    return { ok: true, status: res.status };
+    // Read no more than the cap, and stop as soon as the pattern matches (where more text cannot undo it).
+    const re = new RegExp(c.body);
+    const body = await readBounded(res, HEALTH_BODY_LIMIT, prefixMatchHolds(c.body) ? (text) => re.test(text) : undefined);
+    if (re.test(body.text) && (body.complete || prefixMatchHolds(c.body))) return { ok: true, status: res.status };
+    if (body.tooLarge) return { ok: false, inconclusive: true, status: res.status, error: `${tooLargeMessage(HEALTH_BODY_LIMIT)} (no match for /${c.body}/ in it)` };
+    return { ok: false, status: res.status, error: `body does not match /${c.body}/` };
   } catch (err) {
     return { ok: false, error: shortError(err) };
   }
@@ -150,9 +155,9 @@ export async function runLocalShell(
 }
 
 const HTTP_VIA_TARGET = `
-url="$1"; t="$2"
+url="$1"; t="$2"; out="\${3:--}"
 if command -v curl >/dev/null 2>&1; then
-  curl -sS -w '\\n%{http_code}' --max-time "$t" "$url" || exit 90
+  curl -sS -o "$out" -w '\\n%{http_code}' --max-time "$t" "$url" || exit 90
 elif command -v wget >/dev/null 2>&1; then
   body=$(wget -q -S -O - -T "$t" "$url" 2>/tmp/.rbtui_wget.$$); code=$(awk '/HTTP\\//{c=$2} END{print c}' /tmp/.rbtui_wget.$$); rm -f /tmp/.rbtui_wget.$$
   printf '%s\\n%s' "$body" "\${code:-0}"
@@ -187,10 +192,11 @@ async function viaTarget(
   args: string[],
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  maxOutputBytes?: number,
 ): Promise<ExecResult | Outcome> {
   let r: ExecResult;
   try {
-    r = await executor.script(script, args, { timeoutMs, signal });
+    r = await executor.script(script, args, { timeoutMs, signal, ...(maxOutputBytes ? { maxOutputBytes } : {}) });
   } catch (err) {
     return notRun(executor, err);
   }
@@ -207,6 +213,7 @@ export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckC
     name,
     latencyMs: Math.round(performance.now() - started),
     ...r,
+    ...(r.error !== undefined ? { error: clipMessage(r.error) } : {}),
   });
   if (ctx.signal?.aborted) return done({ ok: false, error: 'aborted' });
 
@@ -215,8 +222,11 @@ export async function runHealthCheck(check: HealthCheckConfig, ctx: HealthCheckC
     const via: Via = c.via ?? 'local';
     if (via === 'local') return done(await httpLocal(c, ctx.signal));
     const t = c.timeout_seconds ?? 5;
-    const r = await viaTarget(ctx.executor, HTTP_VIA_TARGET, [c.url, String(t)], t * 1000 + 5000, ctx.signal);
+    // Without `body:` curl drops the body; with it, what comes back is capped (the status line included).
+    const args = [c.url, String(t), ...(c.body === undefined ? ['/dev/null'] : [])];
+    const r = await viaTarget(ctx.executor, HTTP_VIA_TARGET, args, t * 1000 + 5000, ctx.signal, HEALTH_BODY_LIMIT + 64);
     if ('ok' in r) return done(r);
+    if (r.truncated) return done({ ok: false, inconclusive: true, error: tooLargeMessage(HEALTH_BODY_LIMIT) });
     if (r.exitCode !== 0) return done({ ok: false, error: tail(r.stderr) || `exit ${r.exitCode}` });
     const nl = r.stdout.lastIndexOf('\n');
     const status = Number(r.stdout.slice(nl + 1).trim());

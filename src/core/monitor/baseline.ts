@@ -4,7 +4,7 @@
  * so a restarted monitor compares against the same numbers instead of re-learning from a release that
  * may have gone bad in the meantime.
  *
- * Fields are seed 001's: error rate (mean, /min), p50/p95/p99 latency (nearest-rank over the per-sample
+ * Fields: error rate (mean, /min), p50/p95/p99 latency (nearest-rank over the per-sample
  * values, the same way the latency trigger reads its window), memory and CPU percent (mean), request
  * rate (mean) where the source has them; null where it does not.
  */

@@ -1,7 +1,9 @@
 /** The monitor's public API (the `monitor` subcommand and the console import from here). */
-export type { Sample, Baseline, TriggerStatus, TriggerState, MonitorPhase, MonitorState, MonitorEvent } from './types.js';
+export type { Sample, Baseline, TriggerStatus, TriggerState, MonitorPhase, MonitorState, MonitorEvent, AutomationOwner } from './types.js';
 export { Monitor, realClock } from './monitor.js';
 export type { MonitorClock, MonitorEngine, MonitorEnvironment, MonitorListener, MonitorNotifier, MonitorOptions } from './monitor.js';
+export { describeAutomationOwner, LEASE_STALE_MS } from './lease.js';
+export { sampleFile, statusFile, SAMPLE_FILE_LIMIT, SAMPLE_FILE_WINDOW_MS } from './shared-state.js';
 export {
   evaluateTriggers,
   firstBreached,

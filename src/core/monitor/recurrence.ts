@@ -4,7 +4,7 @@
  * breach. A rollback that verified fine only proves the older release starts; if the same trigger
  * breaches again on it soon after, the older release is unhealthy too: the cause is not the release (a
  * shared database, a dependency, load) and rolling back further would only mark every release bad. The
- * monitor escalates instead (seed 001: "if the previous releases are also unhealthy, stop rolling back").
+ * monitor escalates instead: when the previous releases are also unhealthy, it stops rolling back.
  *
  * Windows come from the policy, no extra key:
  * - recurrence: the restored release is "also unhealthy" when the same trigger breaches on it within

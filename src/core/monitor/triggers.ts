@@ -3,14 +3,14 @@
  * PURE: no I/O, no clock (the caller passes `now`), so the console, the CLI's --once and the tests all
  * get the same answer from the same samples.
  *
- * Semantics (Argo Rollouts' analysis where seed 001 is vague):
+ * Semantics (Argo Rollouts' analysis where the policy leaves it open):
  * - A window holds the samples with `now - window < at <= now`. It needs `samplesNeeded` samples
  *   (80% of window / interval, the slack absorbs timer jitter) before a mean/percentile/sustained
  *   condition may fire: until then the state is 'collecting' ("collecting 7/9").
  * - Counting conditions (health_check: probes that found the service down, one per tick however many
  *   checks failed in it; log_errors lines; database errors increase) can only
  *   grow as the window fills, so they fire as soon as the count is reached (Argo's failureLimit), even
- *   while collecting: a crash right after start is caught at once (seeds 000, 003).
+ *   while collecting: a crash right after start is caught at once.
  * - A sample whose source errored for a metric (`sample.errors[metric]`) is a measurement error: it
  *   counts neither as healthy nor as breached. When errors leave fewer than `samplesNeeded` good
  *   samples in a full window the trigger is 'inconclusive' (never 'ok').
@@ -308,7 +308,7 @@ export function evaluateTriggers(policy: Policy, samples: readonly Sample[], bas
   ];
 }
 
-/** The first breached trigger, in the fixed order (error_rate first: seed 001's most critical). */
+/** The first breached trigger, in the fixed order (error_rate first: the most critical). */
 export function firstBreached(states: readonly TriggerState[]): TriggerState | null {
   return states.find((s) => s.status === 'breached') ?? null;
 }

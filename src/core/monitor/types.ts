@@ -65,6 +65,20 @@ export interface TriggerState {
 
 export type MonitorPhase = 'starting' | 'baseline' | 'watching' | 'triggered' | 'grace' | 'rolling_back' | 'escalated' | 'blind' | 'stopped';
 
+/** Who owns automation of an environment (the holder of the monitor lease). */
+export interface AutomationOwner {
+  /** 'monitor' (the subcommand) or 'console'. */
+  kind: string;
+  pid: number;
+  host: string;
+  /** How it was started, when that is known: systemd, tmux, ssh. */
+  via: string | null;
+  /** ISO time it took the lease. */
+  since: string;
+  /** This process holds the lease. */
+  self: boolean;
+}
+
 export interface MonitorState {
   env: string;
   phase: MonitorPhase;
@@ -79,10 +93,16 @@ export interface MonitorState {
   graceRemainingSeconds: number | null;
   consecutiveInconclusive: number;
   lastSample: Sample | null;
+  /**
+   * With the monitor lease (the `monitor` subcommand, the console): who owns automation. Another
+   * process's monitor means this one observes: it shows that owner's state and never acts itself.
+   */
+  automationOwner?: AutomationOwner | null;
 }
 
 export type MonitorEvent =
-  | { type: 'sample'; env: string; sample: Sample }
+  /** `history`: a sample taken earlier, from the shared sample file (charts start with it; logs skip it). */
+  | { type: 'sample'; env: string; sample: Sample; history?: true }
   | { type: 'baseline'; env: string; baseline: Baseline }
   | { type: 'trigger'; env: string; trigger: TriggerState; previous: TriggerState['status'] }
   | { type: 'state'; env: string; state: MonitorState }

@@ -1,10 +1,11 @@
 /**
  * Two lines: which environment (prod in the loud colour, inverse), where, what is live and since when,
- * and the clock; then automation, monitor phase, lock owner and, when the live release is not the
- * known-good one, the newest known-good backup (if it fits).
+ * and the clock; then automation (and who owns it, when another process does), monitor phase, lock
+ * owner and, when the live release is not the known-good one, the newest known-good backup (if it fits).
  */
 import React, { createContext, memo, useContext, useSyncExternalStore } from 'react';
 import { Box, Text } from 'ink';
+import { describeAutomationOwner } from '../../core/monitor/lease.js';
 import type { MonitorState } from '../../core/monitor/types.js';
 import type { Backup } from '../../core/stores/types.js';
 import type { ClockSource } from '../controller.js';
@@ -96,7 +97,10 @@ export const Header = memo(function Header({ env, monitor, backups, auto, lockOw
   const live = monitor?.live ?? backups.find((b) => b.current)?.name ?? null;
   const liveBackup = live ? backups.find((b) => b.name === live) : undefined;
   const automation = monitor?.automation ?? (env.automationEnabled ? 'armed' : 'disabled');
-  const autoText = automation === 'armed' ? 'auto ARMED' : automation === 'paused' ? 'auto PAUSED' : 'auto DISABLED by policy';
+  const autoState = automation === 'armed' ? 'ARMED' : automation === 'paused' ? 'PAUSED' : 'DISABLED by policy';
+  // Another process owns automation (the monitor lease): say who, so nobody expects this console to act.
+  const owner = monitor?.automationOwner && !monitor.automationOwner.self ? monitor.automationOwner : null;
+  const autoText = owner ? `automation: ${describeAutomationOwner(owner)} · ${autoState}` : `auto ${autoState}`;
   const autoToken = automation === 'armed' ? 'ok' : automation === 'paused' ? 'warning' : 'muted';
   const phase = monitorPhaseText({ monitor, banners: { auto } });
   const envToken = env.isProd ? 'prod' : 'nonProd';

@@ -9,12 +9,17 @@
  *
  * Known names (error_rate, p50/p95/p99_latency_ms, memory_usage_percent, cpu_usage_percent,
  * request_rate, db_connection_errors) fill the sample's fields; any other name goes to `custom`.
+ * An answer larger than PROMETHEUS_ANSWER_LIMIT is not read further: inconclusive, "response larger than 4 MiB".
  * `db_connection_errors` is read as a counter (query the `_total`, not an increase()): the database
  * trigger takes its increase over the window.
  */
 import type { MetricsConfig } from '../../config/schema.js';
 import type { Sample } from '../types.js';
+import { clipMessage, readBounded, tooLargeMessage } from '../../health/body.js';
 import { emptySample, errorText, setError, setMetric } from './sample.js';
+
+/** What is read of one query's answer at most: a single series is a few hundred bytes. */
+export const PROMETHEUS_ANSWER_LIMIT = 4 * 1024 * 1024;
 
 export interface PrometheusContext {
   at: number;
@@ -40,7 +45,7 @@ export function interpretQueryResponse(httpStatus: number, body: string): QueryO
     parsed = null;
   }
   if (parsed?.status === 'error') {
-    return { ok: false, error: `${parsed.errorType ?? 'error'}: ${parsed.error ?? 'no detail'}` };
+    return { ok: false, error: clipMessage(`${parsed.errorType ?? 'error'}: ${parsed.error ?? 'no detail'}`) };
   }
   if (httpStatus < 200 || httpStatus > 299) {
     const snippet = body.trim().split('\n')[0]?.slice(0, 120) ?? '';
@@ -74,8 +79,10 @@ export async function queryPrometheus(baseUrl: string, promql: string, timeoutMs
   if (signal) signals.push(signal);
   try {
     const res = await fetch(url, { signal: AbortSignal.any(signals), headers: { accept: 'application/json' } });
-    const body = await res.text();
-    return interpretQueryResponse(res.status, body);
+    // An instant query for one series answers in bytes: a larger answer is read no further than the cap.
+    const body = await readBounded(res, PROMETHEUS_ANSWER_LIMIT);
+    if (body.tooLarge) return { ok: false, error: `${tooLargeMessage(PROMETHEUS_ANSWER_LIMIT)} (aggregate the query, e.g. sum(...))` };
+    return interpretQueryResponse(res.status, body.text);
   } catch (err) {
     const text = errorText(err);
     return { ok: false, error: text === 'timed out' ? `timed out after ${timeoutMs} ms` : text };

@@ -1,4 +1,5 @@
 /** Building and combining samples. */
+import { clipMessage } from '../../health/body.js';
 import type { Sample } from '../types.js';
 
 /** The numeric metric fields of a Sample that sources fill. */
@@ -48,7 +49,7 @@ export function setMetric(sample: Sample, name: string, value: number | null): v
 /** Record that the source could not measure `name`: inconclusive, never zero. */
 export function setError(sample: Sample, name: string, message: string): void {
   setMetric(sample, name, null);
-  sample.errors[name] = message;
+  sample.errors[name] = clipMessage(message);
 }
 
 /** A short error text from anything thrown. */
