@@ -392,7 +392,7 @@ class Run {
       ok = emergency
         ? (this.skip('validate', 'emergency: pre-validation skipped'), true)
         : await this.step('validate', async () => {
-            await this.h.store.validateTarget(to, { signal: req.signal });
+            await this.h.store.validateTarget(to, { signal: req.signal, breakLock: req.breakLock });
           });
     }
     if (ok && !this.aborted) {
@@ -428,6 +428,7 @@ class Run {
         try {
           await this.h.store.switchTo(to, {
             emergency,
+            breakLock: req.breakLock,
             onLine: (line, stream) => this.safeEmit({ type: 'step-output', step: 'switch', line, stream }),
           });
         } finally {

@@ -35,6 +35,7 @@ import { probeSample } from './sources/probe.js';
 import { prometheusSample } from './sources/prometheus.js';
 import { errorText, overlayMetrics } from './sources/sample.js';
 import { fmt } from './stats.js';
+import { olderFirst } from '../stores/order.js';
 import { evaluateTriggers, firstBreached, intervalMs, longestWindowMs } from './triggers.js';
 import type { Baseline, MonitorEvent, MonitorPhase, MonitorState, Sample, TriggerState } from './types.js';
 
@@ -624,8 +625,8 @@ export class Monitor {
     const backups = await this.handle.store.list({ signal: this.stopController.signal });
     const fromB = backups.find((b) => b.name === from);
     const older = backups
-      .filter((b) => !b.bad && b.knownGood && !tried.has(b.name) && b.name !== from && (!fromB || b.createdMs < fromB.createdMs))
-      .sort((a, b) => b.createdMs - a.createdMs);
+      .filter((b) => !b.bad && b.knownGood && !tried.has(b.name) && b.name !== from && (!fromB || olderFirst(b, fromB) < 0))
+      .sort((a, b) => olderFirst(b, a));
     return older[0] ?? null;
   }
 
