@@ -171,18 +171,19 @@ export const SymlinkTargetSchema = z
       .optional(),
   })
   .superRefine((t, ctx) => {
-    const need = (key: 'backups_dir' | 'current' | 'deploy_to', why: string) =>
-      ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required ${why}` });
+    // Reported like any missing key of an object (the loader words it "required key is missing").
+    const need = (key: 'backups_dir' | 'current' | 'deploy_to') =>
+      ctx.addIssue({ code: 'invalid_type', expected: 'string', input: undefined, path: [key] });
     const refuse = (key: 'backups_dir' | 'current' | 'deploy_to', why: string) =>
       ctx.addIssue({ code: 'custom', path: [key], message: `${key} does not go with ${why}` });
     if (t.layout) {
-      if (!t.deploy_to) need('deploy_to', `with layout: ${t.layout} (the directory holding releases/ and current)`);
+      if (!t.deploy_to) need('deploy_to');
       if (t.backups_dir) refuse('backups_dir', `layout: ${t.layout} (releases are <deploy_to>/releases): remove it`);
       if (t.current) refuse('current', `layout: ${t.layout} (the link is <deploy_to>/current): remove it`);
     } else {
       if (t.deploy_to) refuse('deploy_to', 'no layout: add layout: capistrano or layout: deployer, or use backups_dir and current');
-      if (!t.backups_dir) need('backups_dir', '(or layout: capistrano | deployer with deploy_to)');
-      if (!t.current) need('current', '(or layout: capistrano | deployer with deploy_to)');
+      if (!t.backups_dir) need('backups_dir');
+      if (!t.current) need('current');
     }
   });
 
