@@ -143,6 +143,36 @@ describe('init on this machine, with a running service', () => {
     expect(existsSync(path.join(cwd, 'rollback-config.schema.json'))).toBe(false);
   });
 
+  it('a Procfile without a unit is a commented suggestion; a backups folder of this tool is found with the link into it', async () => {
+    const cwd = realpathSync(mkdtempSync(path.join(root, 'cwd-')));
+    const dt = path.join(cwd, 'deployer-app');
+    mkdirSync(path.join(dt, 'releases', '1'), { recursive: true });
+    mkdirSync(path.join(dt, '.dep'));
+    writeFileSync(path.join(dt, 'releases', '1', 'Procfile'), 'web: bundle exec puma -p 3000\nworker: bundle exec sidekiq\n');
+    symlinkSync('releases/1', path.join(dt, 'current'));
+    const proc = await runCli(['init', '--env', 'prod', '--path', dt], cwd);
+    expect(proc.code, proc.stderr).toBe(0);
+    const file = readFileSync(path.join(cwd, 'rollback-config.yml'), 'utf8');
+    expect(file).toMatch(/^ {4}# service: +# no systemd unit found; the Procfile runs web: bundle exec puma -p 3000$/m);
+    expect(file).not.toMatch(/^ {4}service:/m);
+
+    const other = realpathSync(mkdtempSync(path.join(root, 'cwd-')));
+    const backups = path.join(other, 'backups');
+    mkdirSync(path.join(backups, 'backup_20241112_100000'), { recursive: true });
+    mkdirSync(path.join(backups, 'backup_20241112_110000'));
+    symlinkSync(path.join(backups, 'backup_20241112_110000'), path.join(other, 'current'));
+    const init = await runCli(['init', '--env', 'test', '--path', 'backups'], other);
+    expect(init.code, init.stderr).toBe(0);
+    const text = readFileSync(path.join(other, 'rollback-config.yml'), 'utf8');
+    expect(text).toContain(`      backups_dir: ${backups} `);
+    expect(text).toContain(`      current: ${path.join(other, 'current')} `);
+    const list = await runCli(['list', '--env', 'test', '--json'], other);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { name: string; current: boolean }[]).map((b) => [b.name, b.current])).toEqual([
+      ['backup_20241112_110000', true], ['backup_20241112_100000', false],
+    ]);
+  });
+
   it('a directory with no releases is an error naming it', async () => {
     const cwd = workdir();
     const init = await runCli(['init', '--env', 'prod', '--path', cwd], cwd);
