@@ -1,7 +1,8 @@
 /**
  * Symlink releases: `backups_dir` holds one directory per release, `current` is a symlink to the live one
- * (or a deploy tool's layout under `deploy_to`, see layouts.ts). Every operation is one POSIX sh script on stdin (same code locally and over SSH); names
- * travel as positional arguments and are validated before anything runs.
+ * (or a deploy tool's layout under `deploy_to`, see layouts.ts). Every operation is one POSIX sh script on
+ * stdin (same code locally and over SSH); names travel as positional arguments and are validated before
+ * anything runs. Releases are ordered by order.ts (a layout's record or the names), not by mtime alone.
  *
  * Switch: optional config_link first (so the release is complete before it goes live), then a symlink
  * with a unique temporary name beside `current`, renamed over it (GNU `mv -T`, BSD `mv -h`: a rename(2),
