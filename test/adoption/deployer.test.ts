@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
-import { makeDeployerDir, runCli, type DeployerDir } from './fixtures.js';
+import { makeDeployerDir, runCli, startReleaseService, type DeployerDir } from './fixtures.js';
 
 interface ListEntry { name: string; current: boolean; bad: boolean }
 
-function suite(label: string, describeFn: typeof describe, hostArgs: () => string[]) {
+function suite(label: string, describeFn: typeof describe, hostArgs: () => string[], remote: boolean) {
   describeFn(`Deployer layout (${label})`, () => {
     const dirs: DeployerDir[] = [];
     const cwds: string[] = [];
@@ -69,6 +69,26 @@ function suite(label: string, describeFn: typeof describe, hostArgs: () => strin
       expect(existsSync(path.join(d.deployPath, 'releases', '9', 'BAD_RELEASE'))).toBe(true);
     });
 
+    it('init proposes a tcp check on the port a process of the deployment listens on; the rollback as written verifies with it', async () => {
+      const d = makeDeployerDir(['1', '2']);
+      dirs.push(d);
+      const service = await startReleaseService(path.join(d.deployPath, 'current'));
+      const port = service.port;
+      try {
+        const cwd = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'rtui-init-')));
+        cwds.push(cwd);
+        const init = await runCli(['init', '--env', 'prod', '--path', d.deployPath, ...hostArgs()], cwd);
+        expect(init.code, init.stderr).toBe(0);
+        const file = readFileSync(path.join(cwd, 'rollback-config.yml'), 'utf8');
+        expect(file).toContain(`      - tcp: { host: 127.0.0.1, port: ${port}${remote ? ', via: target' : ''} }`);
+        const rb = await runCli(['rollback', '--env', 'prod', '--reason', 'x', '--yes', '--json'], cwd);
+        expect(rb.code, rb.stderr).toBe(0);
+        expect(JSON.parse(rb.stdout)).toMatchObject({ from: '2', to: '1', verification: 'passed' });
+      } finally {
+        await service.stop();
+      }
+    });
+
     it('without releases_log the names order as numbers (10 is newer than 9), never by mtime', async () => {
       const { list, cli } = await setup(['1', '2', '9', '10'], { log: false });
       expect((await list()).map((b) => b.name)).toEqual(['10', '9', '2', '1']);
@@ -97,7 +117,7 @@ function suite(label: string, describeFn: typeof describe, hostArgs: () => strin
   });
 }
 
-suite('local', describe, () => []);
+suite('local', describe, () => [], false);
 
 let sshd: Sshd | undefined;
 describeSsh('over ssh', () => {
@@ -110,5 +130,5 @@ describeSsh('over ssh', () => {
   suite('ssh', describe, () => {
     const s = sshd!;
     return ['--host', '127.0.0.1', '--port', String(s.port), '--user', s.user, '--identity-file', s.identityFile, '--ssh-config', s.sshConfigPath];
-  });
+  }, true);
 });

@@ -5,10 +5,12 @@
  * `ln -nfs --relative` makes it), `.dep/releases_log` (one JSON object per release), `.dep/latest_release`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/core/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
@@ -69,4 +71,52 @@ export function makeDeployerDir(names: string[], options: { live?: string; log?:
   writeFileSync(path.join(deployPath, '.dep', 'latest_release'), `${names.at(-1)}\n`);
   symlinkSync(`releases/${options.live ?? names.at(-1)}`, path.join(deployPath, 'current'));
   return { root, deployPath, names, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** Gone, or a zombie not yet reaped (PID 1 here reaps late). */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return / Z /.test(stat.slice(stat.lastIndexOf(')')));
+  } catch {
+    return true;
+  }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface RunningService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * demo/service.mjs serving `current` with its working directory there (as a deployed app runs), on a
+ * free port; resolves once it listens.
+ */
+export async function startReleaseService(current: string): Promise<RunningService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(ROOT, 'demo', 'service.mjs'), '--port', String(port), '--release-dir', current], {
+    cwd: current,
+    stdio: 'ignore',
+  });
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    for (let delay = 10; child.pid !== undefined && !gone(child.pid); delay = Math.min(delay * 2, 200)) await pause(delay);
+  };
+  for (let delay = 10; !(await listening(port)); delay = Math.min(delay * 2, 200)) {
+    if (child.exitCode !== null) throw new Error(`the service on port ${port} exited (${child.exitCode})`);
+    await pause(delay);
+  }
+  return { port, stop };
 }

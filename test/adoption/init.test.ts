@@ -6,36 +6,17 @@
  * health check from `ss -ltnp`. Unconfirmed guesses (no systemd) are written commented out. Either way the
  * file works as written, and an existing file is never overwritten.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/core/net.js';
-import { REPO_ROOT, runCli } from './fixtures.js';
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
-}
-
-function gone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return / Z /.test(stat.slice(stat.lastIndexOf(')')));
-  } catch {
-    return true;
-  }
-}
+import { runCli, startReleaseService, type RunningService } from './fixtures.js';
 
 describe('init on this machine, with a running service', () => {
   let root: string;
   let deployTo: string;
   let port: number;
-  let service: ChildProcess;
+  let service: RunningService;
   const names = ['20240103130000', '20240103140000', '20240103150000'];
 
   beforeAll(async () => {
@@ -48,21 +29,11 @@ describe('init on this machine, with a running service', () => {
     }
     writeFileSync(path.join(deployTo, 'revisions.log'), names.map((n) => `Branch main (at abc${n}) deployed as release ${n} by dev\n`).join(''));
     symlinkSync(path.join(deployTo, 'releases', names[2]!), path.join(deployTo, 'current'));
-    port = await freePort();
-    service = spawn(process.execPath, [path.join(REPO_ROOT, 'demo', 'service.mjs'), '--port', String(port), '--release-dir', path.join(deployTo, 'current')], {
-      cwd: path.join(deployTo, 'current'),
-      stdio: 'ignore',
-    });
-    for (let delay = 10; !(await listening(port)); delay = Math.min(delay * 2, 200)) {
-      if (service.exitCode !== null) throw new Error('the service exited');
-      await new Promise((r) => setTimeout(r, delay));
-    }
+    service = await startReleaseService(path.join(deployTo, 'current'));
+    port = service.port;
   });
   afterAll(async () => {
-    if (service?.pid) {
-      service.kill('SIGTERM');
-      for (let delay = 10; !gone(service.pid); delay = Math.min(delay * 2, 200)) await new Promise((r) => setTimeout(r, delay));
-    }
+    await service?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

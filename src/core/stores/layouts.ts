@@ -32,7 +32,7 @@ export const CAPISTRANO_ARCHIVE_PREFIX = 'rolled-back-release-';
 /**
  * List fragment: expects $layout, $dt (deploy_to), $bd (releases). Prints the layout's records as X
  * (tag, value) pairs: `record` (revisions.log or releases_log), `archive:<name>` (mtime of a Capistrano
- * archive), `bad:<name>` (a Deployer BAD_RELEASE's content), `lock` (Deployer's deploy.lock content).
+ * archive), `bad:<name>` (a Deployer BAD_RELEASE's content).
  */
 export const LAYOUT_LIST_FRAGMENT = `
 layout_record() { if [ -f "$1" ]; then printf 'X\\0record\\0'; tail -n 500 -- "$1" | tr '\\000' '\\001'; printf '\\0'; fi; }
@@ -51,8 +51,7 @@ deployer)
     [ -f "$f" ] || continue
     n=\${f%/BAD_RELEASE}; n=\${n##*/}
     printf 'X\\0bad:%s\\0%s\\0' "$n" "$(head -c 200 -- "$f" | tr '\\000\\n' '\\001 ')"
-  done
-  if [ -f "$dt/.dep/deploy.lock" ]; then printf 'X\\0lock\\0%s\\0' "$(head -c 200 -- "$dt/.dep/deploy.lock" | tr '\\000\\n' '\\001 ')"; fi ;;
+  done ;;
 esac
 `;
 
@@ -166,8 +165,6 @@ export interface LayoutListing {
   backups: Backup[];
   /** Layout order (name -> position, higher = newer) to pass to applyOrder. */
   recorded: Map<string, number>;
-  /** Deployer's deploy.lock content when it is held. */
-  lock: string | null;
 }
 
 /** Apply a layout's records (from the list script's X pairs) to the listed releases. */
@@ -198,7 +195,7 @@ export function applyLayout(
       b.bad = true;
       backups.push(b);
     }
-    return { backups, recorded: new Map(), lock: null };
+    return { backups, recorded: new Map() };
   }
   const { rank, created } = deployerRecord(record);
   for (const b of backups) {
@@ -213,7 +210,7 @@ export function applyLayout(
       if (b.detail === undefined) b.detail = `BAD_RELEASE: ${badRelease.trim()}`;
     }
   }
-  return { backups, recorded: rank, lock: extra.get('lock') ?? null };
+  return { backups, recorded: rank };
 }
 
 /** Deployer's lock is held: exit 3, naming the file and what it says. */
