@@ -89,12 +89,15 @@ function suite(label: string, describeFn: typeof describe, hostArgs: () => strin
       }
     });
 
-    it('without releases_log the names order as numbers (10 is newer than 9), never by mtime', async () => {
+    it('without releases_log the names order as numbers (10 is newer than 9), never by mtime; snapshot is refused', async () => {
       const { list, cli } = await setup(['1', '2', '9', '10'], { log: false });
       expect((await list()).map((b) => b.name)).toEqual(['10', '9', '2', '1']);
       const dry = await cli(['rollback', '--env', 'prod', '--dry-run', '--json']);
       expect(dry.code, dry.stderr).toBe(0);
       expect(JSON.parse(dry.stdout)).toMatchObject({ from: '10', to: '9' });
+      const snap = await cli(['snapshot', '--env', 'prod']);
+      expect(snap.code).toBe(1);
+      expect(snap.stderr).toContain('snapshots are not taken on a deployer layout');
     });
 
     it(".dep/deploy.lock is a held lock: exit 3 naming it and its content; --break-lock goes ahead and leaves no lock", async () => {
