@@ -68,6 +68,10 @@ describeCap('Capistrano layout, with the real cap, over ssh', () => {
     expect(existsSync(path.join(cap.deployTo, '.rollback-tui', 'history.jsonl'))).toBe(true);
     expect(readdirSync(path.join(cap.deployTo, 'releases')).sort()).toEqual([r1, r2]);
     expect((await list()).map((b) => [b.name, b.current, b.bad])).toEqual([[r3, false, true], [r2, true, false], [r1, false, false]]);
+    // The incident report says what each release deployed, although the fled one is archived by now.
+    const incident = readFileSync(/incident report: (\S+)/.exec(rb.stderr)?.[1] ?? 'no incident report', 'utf8');
+    expect(incident).toContain(`${r3}: archived after a rollback`);
+    expect(incident).toMatch(new RegExp(`${r2}: branch main at [0-9a-f]{12}, deployed by deployer-dev`));
 
     // Capistrano's next deploy goes live as usual...
     const r4 = cap.deploy(4);

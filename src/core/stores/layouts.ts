@@ -188,8 +188,9 @@ export function applyLayout(
       const name = key.slice('archive:'.length);
       if (present.has(name) || !/^\d{14}$/.test(name)) continue;
       const file = path.posix.join(deployTo, `${CAPISTRANO_ARCHIVE_PREFIX}${name}.tar.gz`);
+      const deployed = details.get(name);
       const b = makeBackup(name, Number(mtime) * 1000, marks, null, {
-        detail: `archived after a rollback: ${file} (--to restores it)`,
+        detail: `archived after a rollback: ${file} (--to restores it)${deployed ? `; ${deployed}` : ''}`,
         ...(parseBackupTimestamp(name) ? {} : { createdMs: Number(mtime) * 1000 }),
       });
       b.bad = true;

@@ -369,8 +369,15 @@ export class SymlinkReleaseStore implements BackupStore {
   async changes(from: string, to: string, options: StoreCallOptions = {}): Promise<string[]> {
     assertBackupName(from);
     assertBackupName(to);
+    const missing = new UserError('', { code: 'CHANGES_ARCHIVED' });
     const r = await runStoreScript(this.executor, `comparing ${from} and ${to}`, CHANGES_SCRIPT, [this.bd, from, to], options, {
-      20: () => notFound(`${from}" or "${to}`, this.bd, this.envName),
+      20: () => (this.cfg.layout === 'capistrano' ? missing : notFound(`${from}" or "${to}`, this.bd, this.envName)),
+    }).catch(async (err: unknown) => {
+      if (err !== missing) throw err;
+      // Capistrano: the release rolled back away from is archived by now; say what each one deployed.
+      const list = await this.list({ signal: options.signal });
+      const what = (n: string) => list.find((b) => b.name === n)?.detail ?? 'not found';
+      return { stdout: `${from}: ${what(from)}\n${to}: ${what(to)}\n` };
     });
     return r.stdout.split('\n').filter((l) => l.length > 0).map((l) => l.split(`${this.bd}/`).join(''));
   }
