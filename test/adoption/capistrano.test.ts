@@ -3,6 +3,7 @@
  * `cap production deploy`, then `rollback-tui init` over SSH, a rollback by this tool, then Capistrano's
  * own `cap production deploy` and `cap production deploy:rollback`, each of which must do the right thing.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,5 +97,19 @@ describeCap('Capistrano layout, with the real cap, over ssh', () => {
     cap.rollback();
     expect(current()).toBe(path.join(cap.deployTo, 'releases', r2));
     expect(existsSync(path.join(cap.deployTo, `rolled-back-release-${r3}.tar.gz`))).toBe(true);
+
+    // A targeted rollback past a release (r5 -> r1, r2 stays): the live one is made the newest by mtime,
+    // because cap deploy:rollback takes `ls -xt` index 0 as live; its next rollback then leaves r1 and
+    // archives it, instead of "rolling back" to the live r1 and archiving r2.
+    const r5 = cap.deploy(5);
+    const past = await cli(['rollback', '--env', 'prod', '--reason', 'back to the first', '--to', r1, '--yes']);
+    expect(past.code, past.stderr).toBe(0);
+    expect(current()).toBe(path.join(cap.deployTo, 'releases', r1));
+    expect(existsSync(path.join(cap.deployTo, `rolled-back-release-${r5}.tar.gz`))).toBe(true);
+    const lsT = spawnSync('ls', ['-xt', path.join(cap.deployTo, 'releases')], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+    expect(lsT).toEqual([r1, r2]);
+    cap.rollback();
+    expect(current()).toBe(path.join(cap.deployTo, 'releases', r2));
+    expect(existsSync(path.join(cap.deployTo, `rolled-back-release-${r1}.tar.gz`))).toBe(true);
   });
 });
