@@ -146,7 +146,7 @@ export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options:
 
   if (target && problems.length === 0 && options.validate && !emergency) {
     try {
-      await store.validateTarget(target.name, { signal: ctx.signal });
+      await store.validateTarget(target.name, { signal: ctx.signal, breakLock: req.breakLock });
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
