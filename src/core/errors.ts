@@ -57,6 +57,13 @@ export type ErrorCode =
   | 'STORE_FAILED'
   | 'SWITCH_FAILED'
   | 'VALIDATION_FAILED'
+  // deploy tools' layouts and init
+  | 'DEPLOY_LOCKED'
+  | 'SNAPSHOT_UNSUPPORTED'
+  | 'CHANGES_ARCHIVED'
+  | 'INIT_EXISTS'
+  | 'INIT_NO_DIR'
+  | 'INIT_NOTHING_FOUND'
   // fleets
   | 'DRIFT'
   | 'UNREACHABLE'

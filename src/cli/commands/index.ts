@@ -21,9 +21,10 @@ import { registerSnapshot } from './snapshot.js';
 import { registerVerify } from './verify.js';
 import { registerConsole } from './console.js';
 import { registerMonitor } from './monitor.js';
+import { registerInit } from './init.js';
 
 export type Registrar = (program: Command, ctx: CliContext) => void;
 
-export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerDemo, registerList, registerSnapshot, registerVerify, registerMonitor, registerConsole];
+export const registrars: Registrar[] = [registerConfig, registerRollback, registerHistory, registerStats, registerDemo, registerList, registerSnapshot, registerVerify, registerMonitor, registerConsole, registerInit];
 
 export { examples } from '../output.js';

@@ -74,6 +74,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           } catch (err) {
             if (!isUserError(err) || err.code === 'TRANSPORT') throw err;
             result.reason = err.message;
+            failCode = err.exitCode; // 3 when a deploy tool's lock is held
           }
         }
       } catch (err) {

@@ -344,10 +344,15 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
   if (target.strategy === 'git') {
     target.repo = abs(target.repo);
     if (target.backups_dir) target.backups_dir = abs(target.backups_dir);
+  } else if (target.strategy === 'symlink' && target.layout && target.deploy_to) {
+    // A deploy tool's layout: releases/ and current under deploy_to; this tool's state beside them.
+    target.deploy_to = abs(target.deploy_to);
+    target.backups_dir = p.join(target.deploy_to, 'releases');
+    target.current = p.join(target.deploy_to, 'current');
   } else {
-    target.backups_dir = abs(target.backups_dir);
+    target.backups_dir = abs(target.backups_dir ?? '');
     if (target.strategy === 'symlink') {
-      target.current = abs(target.current);
+      target.current = abs(target.current ?? '');
       if (target.config_link) target.config_link = { ...target.config_link, source: abs(target.config_link.source) };
     } else {
       target.files = target.files.map(abs);
@@ -371,7 +376,8 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
   let stateDir: string;
   if (envCfg.state_dir) stateDir = abs(envCfg.state_dir);
   else if (target.strategy === 'git') stateDir = p.join(target.repo, '.rollback');
-  else stateDir = p.join(target.backups_dir, '.rollback');
+  else if (target.strategy === 'symlink' && target.layout && target.deploy_to) stateDir = p.join(target.deploy_to, '.rollback-tui');
+  else stateDir = p.join(target.backups_dir ?? '', '.rollback');
   const logs = envCfg.logs && local && envCfg.logs.file ? { ...envCfg.logs, file: abs(envCfg.logs.file) } : envCfg.logs;
 
   return { ...rest, name, executor, target, ...(logs ? { logs } : {}), policy, state_dir: stateDir };

@@ -214,18 +214,44 @@ const commonTarget = {
   validate: z.array(z.string()).optional().describe('Commands run before a switch; {backup} is given as $ROLLBACK_TARGET.'),
 };
 
-export const SymlinkTargetSchema = z.strictObject({
-  strategy: z.literal('symlink'),
-  ...commonTarget,
-  current: z.string().min(1).describe('The symlink that points at the live release.'),
-  pattern: z.string().default('backup_*').describe('Glob of backup directory names.'),
-  config_link: z
-    .strictObject({
-      source: z.string().min(1).describe('e.g. /opt/app/config-prod.json'),
-      name: z.string().min(1).default('config.json'),
-    })
-    .optional(),
-});
+export const RELEASE_LAYOUTS = ['capistrano', 'deployer'] as const;
+export type ReleaseLayoutName = (typeof RELEASE_LAYOUTS)[number];
+
+export const SymlinkTargetSchema = z
+  .strictObject({
+    strategy: z.literal('symlink'),
+    ...commonTarget,
+    backups_dir: z.string().min(1).optional().describe('The directory of releases (not with layout:, which uses <deploy_to>/releases).'),
+    current: z.string().min(1).optional().describe('The symlink that points at the live release (not with layout:).'),
+    layout: z
+      .enum(RELEASE_LAYOUTS)
+      .optional()
+      .describe("A deploy tool's layout under deploy_to: releases/, current, and that tool's own records; default: backups_dir + current."),
+    deploy_to: z.string().min(1).optional().describe("The deploy tool's deploy_to / deploy_path (with layout:)."),
+    pattern: z.string().default('backup_*').describe('Glob of backup directory names (layouts: every release).'),
+    config_link: z
+      .strictObject({
+        source: z.string().min(1).describe('e.g. /opt/app/config-prod.json'),
+        name: z.string().min(1).default('config.json'),
+      })
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    // Reported like any missing key of an object (the loader words it "required key is missing").
+    const need = (key: 'backups_dir' | 'current' | 'deploy_to') =>
+      ctx.addIssue({ code: 'invalid_type', expected: 'string', input: undefined, path: [key] });
+    const refuse = (key: 'backups_dir' | 'current' | 'deploy_to', why: string) =>
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} does not go with ${why}` });
+    if (t.layout) {
+      if (!t.deploy_to) need('deploy_to');
+      if (t.backups_dir) refuse('backups_dir', `layout: ${t.layout} (releases are <deploy_to>/releases): remove it`);
+      if (t.current) refuse('current', `layout: ${t.layout} (the link is <deploy_to>/current): remove it`);
+    } else {
+      if (t.deploy_to) refuse('deploy_to', 'no layout: add layout: capistrano or layout: deployer, or use backups_dir and current');
+      if (!t.backups_dir) need('backups_dir');
+      if (!t.current) need('current');
+    }
+  });
 
 export const GitTargetSchema = z.strictObject({
   strategy: z.literal('git'),

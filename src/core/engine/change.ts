@@ -49,6 +49,7 @@ async function switchRelease(run: Run): Promise<void> {
   const ok = await run.must('switch', async () => {
     try {
       await run.h.store.switchTo(to, {
+        breakLock: run.req.breakLock,
         emergency: run.emergency,
         onLine: (line, stream) => run.safeEmit({ type: 'step-output', step: 'switch', line, stream }),
       });

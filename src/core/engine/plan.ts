@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { checkName } from '../health/checks.js';
 import type { Backup, BackupStore } from '../stores/types.js';
 import { backupNameProblem } from '../stores/names.js';
+import { olderFirst } from '../stores/order.js';
 import { redactSecrets } from '../config/redact.js';
 import { journalFile } from './journal.js';
 import { lockOwnerFile } from './lock.js';
@@ -26,13 +27,13 @@ export function pickDefaultTarget(backups: readonly Backup[], live: string | nul
   if (damaged) {
     throw new UserError(damaged, { code: 'MARKS_DAMAGED', hint: 'roll back to a release named from `rollback-tui list` with --to NAME' });
   }
-  const sorted = backups.filter((b) => !b.unusable).sort((a, b) => b.createdMs - a.createdMs);
+  const sorted = backups.filter((b) => !b.unusable).sort((a, b) => olderFirst(b, a));
   const liveB = live ? sorted.find((b) => b.name === live) : undefined;
   if (!liveB) {
     // Nothing recognisable is live: the newest good one.
     return sorted.find((b) => !b.bad && !b.current) ?? null;
   }
-  return sorted.find((b) => b.name !== liveB.name && !b.current && !b.bad && b.createdMs < liveB.createdMs) ?? null;
+  return sorted.find((b) => b.name !== liveB.name && !b.current && !b.bad && olderFirst(b, liveB) < 0) ?? null;
 }
 
 /** Why pickDefaultTarget found nothing (for plans and `verify`); `where` names the backups dir. */
@@ -41,7 +42,7 @@ export function noTargetReason(backups: readonly Backup[], live: string | null, 
   const skipped = backups.length - usable.length;
   const note = skipped ? ` (${skipped} unusable ${skipped === 1 ? 'entry' : 'entries'} skipped: see \`rollback-tui list\`)` : '';
   const liveB = usable.find((b) => b.current || b.name === live);
-  const older = liveB ? usable.filter((b) => b.createdMs < liveB.createdMs) : usable;
+  const older = liveB ? usable.filter((b) => olderFirst(b, liveB) < 0) : usable;
   const why =
     usable.length === 0
       ? `no backups in ${where}: nothing to roll back to`
@@ -137,7 +138,7 @@ export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options:
     if (target.marksDamaged) warnings.push(`the marks of ${target.name} are unknown: ${target.marksDamaged}`);
     if (target.name === live || target.current) problems.push(`${target.name} is already live`);
     if (target.bad) warnings.push(`${target.name} is marked bad (a release was rolled back away from it)`);
-    if (liveB && target.createdMs > liveB.createdMs) warnings.push(`${target.name} is newer than the live ${liveB.name}: this rolls forward`);
+    if (liveB && olderFirst(target, liveB) > 0) warnings.push(`${target.name} is newer than the live ${liveB.name}: this rolls forward`);
   }
   if (!live) warnings.push('nothing recognisable is live now');
   if (emergency) warnings.push('EMERGENCY: pre-validation, maintenance and health verification will be skipped');
@@ -145,7 +146,7 @@ export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options:
 
   if (target && problems.length === 0 && options.validate && !emergency) {
     try {
-      await store.validateTarget(target.name, { signal: ctx.signal });
+      await store.validateTarget(target.name, { signal: ctx.signal, breakLock: req.breakLock });
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }

@@ -81,7 +81,7 @@ export async function preflight(run: Run): Promise<boolean> {
   if (!(await writeJournal(run))) return false;
   if (run.aborted) return false;
   if (run.emergency) run.skip('validate', 'emergency: pre-validation skipped');
-  else await run.must('validate', () => run.h.store.validateTarget(to, { signal: run.req.signal }));
+  else await run.must('validate', () => run.h.store.validateTarget(to, { signal: run.req.signal, breakLock: run.req.breakLock }));
   return run.going;
 }
 

@@ -13,6 +13,7 @@
  * holds the lock (nor when it cannot tell), and with `enabled: false` (or paused) it notifies once per
  * breach but never acts.
  */
+import { olderFirst } from '../stores/order.js';
 import { ExitCode, isUserError } from '../errors.js';
 import { describeOwner, lockOwnerFile } from '../engine/lock.js';
 import { pickDefaultTarget } from '../engine/plan.js';
@@ -252,8 +253,8 @@ export class AutomaticRollback {
     const backups = await this.ctx.handle.store.list({ signal: this.ctx.signal });
     const fromB = backups.find((b) => b.name === from);
     const older = backups
-      .filter((b) => !b.bad && b.knownGood && !tried.has(b.name) && b.name !== from && (!fromB || b.createdMs < fromB.createdMs))
-      .sort((a, b) => b.createdMs - a.createdMs);
+      .filter((b) => !b.bad && b.knownGood && !tried.has(b.name) && b.name !== from && (!fromB || olderFirst(b, fromB) < 0))
+      .sort((a, b) => olderFirst(b, a));
     return older[0] ?? null;
   }
 

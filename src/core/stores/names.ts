@@ -77,10 +77,11 @@ export function assertBackupName(name: string): string {
   return name;
 }
 
-const STAMP = /(?:^|[^0-9])(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})(?:_(\d+))?$/;
+// `_` between date and time is optional: Capistrano names releases YYYYMMDDHHMMSS (UTC).
+const STAMP = /(?:^|[^0-9])(\d{4})(\d{2})(\d{2})_?(\d{2})(\d{2})(\d{2})(?:_(\d+))?$/;
 
 /**
- * `backup_20241112_153045` (or any `<prefix>YYYYMMDD_HHMMSS`) -> that instant, read as UTC. Names carry no
+ * `backup_20241112_153045` (or any `<prefix>YYYYMMDD_HHMMSS`, or Capistrano's `20241112153045`) -> that instant, read as UTC. Names carry no
  * zone: UTC keeps listing and sorting independent of the viewer's zone, and snapshots are named in UTC.
  * Releases named in local time (`date +%Y%m%d_%H%M%S` on a host east of UTC) therefore read as that many
  * hours in the future; the order among them stays right, and a snapshot is never named older than the

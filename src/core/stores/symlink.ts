@@ -1,7 +1,8 @@
 /**
- * Symlink releases: `backups_dir` holds one directory per release, `current` is a symlink to
- * the live one. Every operation is one POSIX sh script on stdin (same code locally and over SSH); names
- * travel as positional arguments and are validated before anything runs.
+ * Symlink releases: `backups_dir` holds one directory per release, `current` is a symlink to the live one
+ * (or a deploy tool's layout under `deploy_to`, see layouts.ts). Every operation is one POSIX sh script on
+ * stdin (same code locally and over SSH); names travel as positional arguments and are validated before
+ * anything runs. Releases are ordered by order.ts (a layout's record or the names), not by mtime alone.
  *
  * Switch: optional config_link first (so the release is complete before it goes live), then a symlink
  * with a unique temporary name beside `current`, renamed over it (GNU `mv -T`, BSD `mv -h`: a rename(2),
@@ -10,7 +11,7 @@
 import path from 'node:path';
 import type { SymlinkTargetConfig } from '../config/schema.js';
 import { UserError, type ErrorCode } from '../errors.js';
-import type { Executor } from '../exec/types.js';
+import type { ExecResult, Executor } from '../exec/types.js';
 import type { MarkStore } from '../state/marks.js';
 import { MARKS_LIST_FRAGMENT, parseMarks } from '../state/marks.js';
 import {
@@ -33,16 +34,28 @@ import {
   SWITCH_TIMEOUT_MS,
   targetPath,
 } from './common.js';
+import {
+  applyLayout,
+  ARCHIVE_CHECK,
+  deployLockHeld,
+  LAYOUT_AFTER_SWITCH,
+  LAYOUT_BEFORE_SWITCH,
+  LAYOUT_LIST_FRAGMENT,
+  layoutUser,
+  RESTORE_SCRIPT,
+} from './layouts.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
-import type { Backup, BackupStore, StoreCallOptions } from './types.js';
+import { applyOrder, olderFirst } from './order.js';
+import type { Backup, BackupStore, StoreCallOptions, SwitchOptions } from './types.js';
 
 const LIST_SCRIPT = `
-bd=$1 cur=$2 pat=$3 marks=$4 sizes=$5
+bd=$1 cur=$2 pat=$3 marks=$4 sizes=$5 layout=$6 dt=$7
 printf 'L\\0'; if [ -L "$cur" ]; then printf '%s' "$(readlink -- "$cur")"; fi; printf '\\0'
 p=; if [ -e "$cur" ]; then p=$(cd -P -- "$cur" 2>/dev/null && pwd -P) || p=; fi
 printf 'P\\0%s\\0' "$p"
 if [ -d "$cur" ] && [ ! -L "$cur" ]; then printf 'R\\0'; fi
 ${MARKS_LIST_FRAGMENT}
+${LAYOUT_LIST_FRAGMENT}
 ${DIR_ENTRIES}
 exit 0
 `;
@@ -70,7 +83,16 @@ if [ -n "$cfgsrc" ]; then
 fi
 `;
 
-const SWITCH_SCRIPT = `${CHECK_TARGET}
+/** Deployer's lock, checked before anything (exit 37 wins, as exit 3): args 6.. as in SWITCH_SCRIPT. */
+const DEPLOY_LOCK_CHECK = `
+layout=$6 dt=$7 breaklock=$9
+if [ "$layout" = deployer ] && [ "$breaklock" != 1 ] && [ -f "$dt/.dep/deploy.lock" ]; then head -c 200 -- "$dt/.dep/deploy.lock" >&2; exit 37; fi
+`;
+
+/** Args after CHECK_TARGET's five: layout deploy_to user breaklock fled archive relative-link-text. */
+const SWITCH_SCRIPT = `${DEPLOY_LOCK_CHECK}${CHECK_TARGET}
+layout=$6 dt=$7 user=$8 breaklock=$9 fled=\${10} archive=\${11} rel=\${12}
+${LAYOUT_BEFORE_SWITCH}
 if [ -n "$cfgsrc" ]; then
   l="$tgt/$cfgname"; lt="$tgt/.$cfgname.rtui-$$"
   rm -f -- "$lt"
@@ -83,11 +105,14 @@ fi
 d=$(dirname -- "$cur"); b=$(basename -- "$cur")
 tmp="$d/.$b.rtui-$$-$(date +%s)"
 rm -f -- "$tmp"
-ln -s -- "$tgt" "$tmp" || exit 33
+lt=$tgt
+if [ "$layout" = deployer ] && [ -L "$cur" ]; then case $(readlink -- "$cur") in /*) ;; *) lt=$rel ;; esac; fi
+ln -s -- "$lt" "$tmp" || exit 33
 replace_link "$tmp" "$cur" || { rm -f -- "$tmp"; exit 33; }
 fsync_dir "$d"
-[ "$(readlink -- "$cur")" = "$tgt" ] || exit 34
-echo "switched $cur -> $tgt"
+[ "$(readlink -- "$cur")" = "$lt" ] || exit 34
+echo "switched $cur -> $lt"
+${LAYOUT_AFTER_SWITCH}
 `;
 
 const LIVE_SCRIPT = `
@@ -132,6 +157,8 @@ export class SymlinkReleaseStore implements BackupStore {
   readonly strategy = 'symlink' as const;
   private readonly bd: string;
   private readonly cur: string;
+  /** The deploy tool's deploy_to with a layout, else ''. */
+  private readonly dt: string;
 
   constructor(
     private readonly cfg: SymlinkTargetConfig,
@@ -139,12 +166,14 @@ export class SymlinkReleaseStore implements BackupStore {
     private readonly marks: MarkStore | null,
     private readonly envName = 'default',
   ) {
-    this.bd = targetPath('backups_dir', cfg.backups_dir);
-    this.cur = targetPath('current', cfg.current);
+    this.dt = cfg.layout ? targetPath('deploy_to', cfg.deploy_to ?? '') : '';
+    this.bd = this.dt ? `${this.dt}/releases` : targetPath('backups_dir', cfg.backups_dir ?? '');
+    this.cur = this.dt ? `${this.dt}/current` : targetPath('current', cfg.current ?? '');
   }
 
+  /** Every directory in releases/ is a release of a deploy tool's layout. */
   private get pattern(): string {
-    return this.cfg.pattern ?? 'backup_*';
+    return this.cfg.layout ? '*' : (this.cfg.pattern ?? 'backup_*');
   }
 
   private marksPath(): string {
@@ -156,12 +185,15 @@ export class SymlinkReleaseStore implements BackupStore {
       this.executor,
       `listing ${this.bd}`,
       LIST_SCRIPT,
-      [this.bd, this.cur, this.pattern, this.marksPath(), options.sizes ? '1' : '0'],
+      [this.bd, this.cur, this.pattern, this.marksPath(), options.sizes ? '1' : '0', this.cfg.layout ?? '', this.dt],
       { ...options, timeoutMs: options.sizes ? LONG_TIMEOUT_MS : LIST_TIMEOUT_MS },
     );
     const out = parseList(r.stdout);
     const marks = parseMarks(out.marksText, this.marksPath(), out.marksProblem);
-    return backupsFromEntries(out, marks, liveName(out.physicalCurrent, out.physicalBackupsDir));
+    const backups = backupsFromEntries(out, marks, liveName(out.physicalCurrent, out.physicalBackupsDir));
+    if (!this.cfg.layout) return applyOrder(backups);
+    const l = applyLayout(this.cfg.layout, backups, out.extra, marks, this.dt);
+    return applyOrder(l.backups, l.recorded);
   }
 
   async live(options: StoreCallOptions = {}): Promise<string | null> {
@@ -170,12 +202,16 @@ export class SymlinkReleaseStore implements BackupStore {
     return liveName(out.physicalCurrent, out.physicalBackupsDir);
   }
 
-  private checkArgs(name: string): string[] {
+  private checkArgs(name: string, o: SwitchOptions & { fled?: string; archive?: boolean } = {}): string[] {
     const cl = this.cfg.config_link;
-    return [this.bd, this.cur, name, cl?.source ?? '', cl?.name ?? 'config.json'];
+    const rel = path.posix.relative(path.posix.dirname(this.cur), `${this.bd}/${name}`);
+    return [
+      this.bd, this.cur, name, cl?.source ?? '', cl?.name ?? 'config.json',
+      this.cfg.layout ?? '', this.dt, layoutUser(), o.breakLock ? '1' : '0', o.fled ?? '', o.archive ? '1' : '0', rel,
+    ];
   }
 
-  private failures(name: string): Record<number, () => UserError> {
+  private failures(name: string): Record<number, (r: ExecResult) => UserError> {
     const cl = this.cfg.config_link;
     const e = (msg: string, code: ErrorCode, hint?: string) => () => new UserError(msg, { code, hint });
     return {
@@ -199,24 +235,54 @@ export class SymlinkReleaseStore implements BackupStore {
         `check permissions on ${path.posix.dirname(this.cur)}`),
       34: e(`${this.cur} does not point at ${this.bd}/${name} after the switch (changed concurrently?)`, 'SWITCH_FAILED',
         `inspect it with \`readlink ${this.cur}\``),
+      35: e(`could not restore ${name} from ${this.dt}/rolled-back-release-${name}.tar.gz`, 'BACKUP_INVALID',
+        `check the archive with \`tar -tzf ${this.dt}/rolled-back-release-${name}.tar.gz\` and free space in ${this.bd}`),
+      36: e(`${this.dt}/rolled-back-release-${name}.tar.gz holds no releases/${name} directory`, 'BACKUP_INVALID'),
+      37: (r) => deployLockHeld(this.dt, r.stderr),
     };
   }
 
-  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+  /** Capistrano: `name` exists only as a rolled-back-release archive (--to restores it). */
+  private async archivedOnly(name: string, options: StoreCallOptions): Promise<boolean> {
+    if (this.cfg.layout !== 'capistrano') return false;
+    const list = await this.list({ signal: options.signal });
+    return list.some((b) => b.name === name && b.detail?.startsWith('archived') === true);
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
     assertBackupName(name);
-    await runStoreScript(this.executor, `checking ${name}`, `${CHECK_TARGET}\nexit 0`, this.checkArgs(name), options, this.failures(name));
+    if (await this.archivedOnly(name, options)) {
+      // Restored by the switch; until then only the archive can be checked.
+      await runStoreScript(this.executor, `checking the archive of ${name}`, `${DEPLOY_LOCK_CHECK}\nname=$3\n${ARCHIVE_CHECK}`, this.checkArgs(name, options), options, this.failures(name));
+      return;
+    }
+    await runStoreScript(this.executor, `checking ${name}`, `${DEPLOY_LOCK_CHECK}${CHECK_TARGET}\nexit 0`, this.checkArgs(name, options), options, this.failures(name));
     if (!options.emergency) {
       await runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options);
     }
   }
 
-  async switchTo(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+  async switchTo(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
     assertBackupName(name);
+    let fled: string | undefined;
+    let archive = false;
+    if (this.cfg.layout) {
+      const list = await this.list({ signal: options.signal });
+      const live = list.find((b) => b.current);
+      const target = list.find((b) => b.name === name);
+      fled = live?.name;
+      // Capistrano archives the release a rollback leaves; a switch forward leaves it in place.
+      archive = this.cfg.layout === 'capistrano' && !!live && !!target && olderFirst(target, live) < 0;
+      if (target?.detail?.startsWith('archived') && this.cfg.layout === 'capistrano') {
+        await runStoreScript(this.executor, `restoring ${name}`, RESTORE_SCRIPT, [this.dt, this.bd, name],
+          { ...options, timeoutMs: LONG_TIMEOUT_MS }, this.failures(name));
+      }
+    }
     await runStoreScript(
       this.executor,
       `switching ${this.cur} to ${name}`,
       SWITCH_SCRIPT,
-      this.checkArgs(name),
+      this.checkArgs(name, { ...options, ...(fled ? { fled } : {}), archive }),
       { ...options, timeoutMs: SWITCH_TIMEOUT_MS },
       this.failures(name),
     );
@@ -239,6 +305,12 @@ export class SymlinkReleaseStore implements BackupStore {
    * (snapshotStampFloor), then apply `keep:`. The scripts' machine output is never streamed to onLine.
    */
   async snapshot(options: StoreCallOptions = {}): Promise<Backup> {
+    if (this.cfg.layout) {
+      throw new UserError(`snapshots are not taken on a ${this.cfg.layout} layout: ${this.cfg.layout} makes the releases in ${this.bd}`, {
+        code: 'SNAPSHOT_UNSUPPORTED',
+        hint: this.cfg.layout === 'capistrano' ? 'deploy with `cap <stage> deploy`' : 'deploy with `dep deploy`',
+      });
+    }
     const prefix = this.snapshotPrefix();
     const quiet = { signal: options.signal };
     const floor = snapshotStampFloor(await this.list(quiet));
@@ -282,14 +354,30 @@ export class SymlinkReleaseStore implements BackupStore {
     const dir = path.posix.dirname(this.cur);
     const tmp = `${dir}/.${path.posix.basename(this.cur)}.tmp`;
     steps.push(`ln -s ${target} ${tmp}`, `mv -T ${tmp} ${this.cur}   (atomic rename)`, `sync ${dir}; readlink ${this.cur}`);
+    if (this.cfg.layout === 'capistrano') {
+      steps.push(
+        `tar -czf ${this.dt}/rolled-back-release-<live>.tar.gz ${this.bd}/<live> && rm -rf ${this.bd}/<live>   (as cap deploy:rollback)`,
+        `echo "${layoutUser()} rolled back to release ${name}" >> ${this.dt}/revisions.log`,
+      );
+    } else if (this.cfg.layout === 'deployer') {
+      steps.unshift(`hold ${this.dt}/.dep/deploy.lock during the switch`);
+      steps.push(`echo "<time>,${layoutUser()}" > ${this.bd}/<live>/BAD_RELEASE   (as dep rollback)`);
+    }
     return steps;
   }
 
   async changes(from: string, to: string, options: StoreCallOptions = {}): Promise<string[]> {
     assertBackupName(from);
     assertBackupName(to);
+    const missing = new UserError('', { code: 'CHANGES_ARCHIVED' });
     const r = await runStoreScript(this.executor, `comparing ${from} and ${to}`, CHANGES_SCRIPT, [this.bd, from, to], options, {
-      20: () => notFound(`${from}" or "${to}`, this.bd, this.envName),
+      20: () => (this.cfg.layout === 'capistrano' ? missing : notFound(`${from}" or "${to}`, this.bd, this.envName)),
+    }).catch(async (err: unknown) => {
+      if (err !== missing) throw err;
+      // Capistrano: the release rolled back away from is archived by now; say what each one deployed.
+      const list = await this.list({ signal: options.signal });
+      const what = (n: string) => list.find((b) => b.name === n)?.detail ?? 'not found';
+      return { stdout: `${from}: ${what(from)}\n${to}: ${what(to)}\n` };
     });
     return r.stdout.split('\n').filter((l) => l.length > 0).map((l) => l.split(`${this.bd}/`).join(''));
   }

@@ -26,6 +26,11 @@ export interface Backup {
    * entry are unknown, so no default or automatic rollback may pick a target from this list.
    */
   marksDamaged?: string;
+  /**
+   * Position in the store's own order (0 = the oldest), from a layout's record or the names; when set it
+   * decides what is older (olderFirst), not `createdMs`.
+   */
+  order?: number;
 }
 
 export interface StoreCallOptions {
@@ -34,6 +39,12 @@ export interface StoreCallOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Non-fatal problems (snapshot: retention skipped because marks.json is damaged). Without it they throw. */
   onWarning?: (message: string) => void;
+}
+
+export interface SwitchOptions {
+  emergency?: boolean;
+  /** `--break-lock`: also break a deploy tool's own lock (Deployer's .dep/deploy.lock). */
+  breakLock?: boolean;
 }
 
 export interface BackupStore {
@@ -47,9 +58,9 @@ export interface BackupStore {
    * not the live one, and the configured `validate:` commands pass. Throws UserError (exit 1) saying why.
    * `emergency` relaxes what emergency rollbacks may skip (git: a dirty tree).
    */
-  validateTarget(name: string, options?: StoreCallOptions & { emergency?: boolean }): Promise<void>;
+  validateTarget(name: string, options?: StoreCallOptions & SwitchOptions): Promise<void>;
   /** Make `name` live. Atomic where the strategy allows (symlink: rename over `current`). */
-  switchTo(name: string, options?: StoreCallOptions & { emergency?: boolean }): Promise<void>;
+  switchTo(name: string, options?: StoreCallOptions & SwitchOptions): Promise<void>;
   /** Take a backup of what is live now; returns it. */
   snapshot(options?: StoreCallOptions): Promise<Backup>;
   /** Retention: remove the oldest beyond `keep`, never the live, a known-good, or the newest older than live. */
