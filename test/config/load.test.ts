@@ -44,7 +44,7 @@ describe('seed 001 and the example', () => {
     expect(prod.state_dir).toBe('/opt/app/.rollback');
     const test = resolveEnvironment(loaded, 'test');
     expect(test.executor.type).toBe('local');
-    expect(test.target.backups_dir).toBe(path.join(path.dirname(EXAMPLE), '.rollback-test/backups'));
+    expect(test.target).toMatchObject({ backups_dir: path.join(path.dirname(EXAMPLE), '.rollback-test/backups') });
     expect(test.health[0]).toMatchObject({ http: { url: 'http://127.0.0.1:8080/health' } });
     expect(test.policy).toEqual(loaded.config.rollback_policy);
   });

@@ -419,6 +419,8 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
   if (target.strategy === 'git') {
     target.repo = abs(target.repo);
     if (target.backups_dir) target.backups_dir = abs(target.backups_dir);
+  } else if (target.strategy === 'container') {
+    // Container releases live in the engine: no path to resolve.
   } else {
     target.backups_dir = abs(target.backups_dir);
     if (target.strategy === 'symlink') {
@@ -439,11 +441,15 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
   let stateDir: string;
   if (envCfg.state_dir) stateDir = abs(envCfg.state_dir);
   else if (target.strategy === 'git') stateDir = p.join(target.repo, '.rollback');
+  else if (target.strategy === 'container') stateDir = p.join(CONTAINER_STATE_ROOT, target.name);
   else stateDir = p.join(target.backups_dir, '.rollback');
   const logs = envCfg.logs && local && envCfg.logs.file ? { ...envCfg.logs, file: abs(envCfg.logs.file) } : envCfg.logs;
 
   return { ...rest, name, executor, target, ...(logs ? { logs } : {}), policy, state_dir: stateDir };
 }
+
+/** Where container environments keep their state by default (on the target host): `<root>/<name>`. */
+export const CONTAINER_STATE_ROOT = '/var/lib/rollback-tui';
 
 function resolveLocalPath(x: string, baseDir: string): string {
   if (x === '~') return os.homedir();

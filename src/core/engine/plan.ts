@@ -172,7 +172,9 @@ export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options:
 }
 
 function backupsDirOf(env: ResolvedEnvironment): string {
-  return env.target.backups_dir ?? env.state_dir;
+  const t = env.target;
+  if (t.strategy === 'container') return `the ${t.engine} containers ${t.name}-*`;
+  return t.backups_dir ?? env.state_dir;
 }
 
 function planSteps(

@@ -37,7 +37,7 @@ export interface StoreCallOptions {
 }
 
 export interface BackupStore {
-  readonly strategy: 'symlink' | 'git' | 'files';
+  readonly strategy: 'symlink' | 'git' | 'files' | 'container';
   /** Newest first, with current/known-good/bad marks. One round trip over SSH. */
   list(options?: StoreCallOptions & { sizes?: boolean }): Promise<Backup[]>;
   /** Name of the live backup, or null when nothing recognisable is live. */
