@@ -170,6 +170,15 @@ export async function makeContainerFixture(o: ContainerFixtureOptions = {}): Pro
     writeFileSync(configFile, stringify({ rollback_policy: policy, environments: { test: env } }, { lineWidth: 0 }));
   };
 
+  /** The HTTP status of the health URL, or null while nothing listens. */
+  const answering = async (): Promise<number | null> => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/cgi-bin/health`, { signal: AbortSignal.timeout(1000) })).status;
+    } catch {
+      return null;
+    }
+  };
+
   const serving = async (): Promise<string | null> => {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/cgi-bin/health`, { signal: AbortSignal.timeout(1000) });
@@ -232,7 +241,7 @@ export async function makeContainerFixture(o: ContainerFixtureOptions = {}): Pro
     const live = o.live === undefined ? created.at(-1) : o.live;
     if (live) {
       await podman(['start', container(live)]);
-      await pollUntil(async () => (await serving()) === live, 15_000, `${container(live)} to serve`);
+      await pollUntil(async () => (await answering()) !== null, 15_000, `${container(live)} to answer`);
     }
   } catch (err) {
     await fx.cleanup();

@@ -87,6 +87,14 @@ export interface StartSshdOptions {
    * real login environment.
    */
   hermeticHome?: boolean;
+  /** More variables for every session (sshd SetEnv), e.g. CONTAINERS_CONF for the container tests. */
+  sessionEnv?: Record<string, string>;
+}
+
+/** One SetEnv line (sshd uses the first SetEnv it reads, so all variables go on it), or none. */
+function sessionSetEnv(...maps: (Record<string, string> | undefined)[]): string[] {
+  const vars = Object.entries(Object.assign({}, ...maps) as Record<string, string>).map(([k, v]) => `${k}=${v}`);
+  return vars.length ? [`SetEnv ${vars.join(' ')}`] : [];
 }
 
 export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
@@ -127,7 +135,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
         'MaxStartups 200:30:400',
         'MaxSessions 200',
         'PrintMotd no',
-        ...(options.hermeticHome === false ? [] : [`SetEnv HOME=${path.join(dir, 'home')}`]),
+        ...sessionSetEnv(options.hermeticHome === false ? {} : { HOME: path.join(dir, 'home') }, options.sessionEnv),
         'LogLevel ERROR',
         '',
       ].join('\n'),
