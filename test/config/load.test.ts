@@ -106,7 +106,7 @@ describe('error classes', () => {
     const lines = problemsOf('environments:\n  prod:\n    executor: { type: ssh }\n    target: { strategy: symlnk, backups_dir: /b }\n');
     expect(lines).toEqual([
       'test.yml:3:5: environments.prod.executor.host: required key is missing (expected a string)',
-      'test.yml:4:25: environments.prod.target.strategy: expected one of "symlink" | "git" | "files", got the string "symlnk"; did you mean "symlink"?',
+      'test.yml:4:25: environments.prod.target.strategy: expected one of "symlink" | "git" | "files" | "container", got the string "symlnk"; did you mean "symlink"?',
     ]);
   });
 

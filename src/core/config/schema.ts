@@ -184,7 +184,7 @@ export const ContainerTargetSchema = z.strictObject({
   engine: z.enum(['docker', 'podman']).default('docker').describe('The container CLI run on the target host (through the executor).'),
   name: z
     .string()
-    .regex(CONTAINER_NAME, 'a container name: letters, digits, _ . - (not starting with one of _ . -)')
+    .regex(CONTAINER_NAME)
     .describe('Releases are the containers named <name>-<version>; the running one is live.'),
   keep: posInt.optional().describe('Retention after a rollback: stopped release containers kept (never the live, known-good or target one).'),
   validate: z.array(z.string()).optional().describe('Commands run before a switch; the version is $ROLLBACK_TARGET, the container $ROLLBACK_TARGET_PATH.'),
