@@ -105,6 +105,19 @@ describePodman('container releases on podman', () => {
     expect(verify.stderr).toContain(`bind ${path.join(fx.root, 'bind-v1')}`);
   });
 
+  it('validate commands get the version and the container; a failing one refuses with exit 1, nothing stopped', async () => {
+    const fx = await fixture({ releases: [{ version: 'v1' }, { version: 'v2' }] });
+    fx.writeConfig({ target: { strategy: 'container', engine: 'podman', name: fx.name, validate: [`test "$ROLLBACK_TARGET:$ROLLBACK_TARGET_PATH" = "v1:${fx.name}-v0"`] } });
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('validation of "v1" failed');
+    expect(await fx.running()).toEqual(['v2']);
+    fx.writeConfig({ target: { strategy: 'container', engine: 'podman', name: fx.name, validate: [`test "$ROLLBACK_TARGET:$ROLLBACK_TARGET_PATH" = "v1:${fx.name}-v1"`] } });
+    const ok = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await fx.running()).toEqual(['v1']);
+  });
+
   it('a target that cannot start: the previous one runs again, exit 1, nothing changed', async () => {
     const fx = await fixture({ releases: [{ version: 'v1' }, { version: 'v2', mode: 'nostart' }, { version: 'v3' }] });
     const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
