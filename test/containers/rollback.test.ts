@@ -4,8 +4,10 @@
  * previous one running again), failed verification (exit 2), two running at once, retention.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnBuiltCli } from '../engine/fixture.js';
 import { makeContainerFixture, podman, podmanAvailable, type ContainerFixture, type ContainerFixtureOptions } from './fixture.js';
 
 const fixtures: ContainerFixture[] = [];
@@ -206,6 +208,27 @@ describePodman('container releases on podman', () => {
     expect(r.stderr).toContain('snapshot is not available for container releases');
     const names = (await podman(['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n').filter((n) => n.startsWith(`${fx.name}-`));
     expect(names).toEqual([fx.container('v1')]);
+  });
+});
+
+describe('container releases without the engine', () => {
+  it('an engine that is not installed on the host: exit 1 naming it and the fix', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-noengine-'));
+    try {
+      mkdirSync(path.join(dir, 'bin'));
+      symlinkSync('/bin/sh', path.join(dir, 'bin', 'sh'));
+      const config = path.join(dir, 'rollback-config.yml');
+      writeFileSync(config, `environments:\n  test:\n    target: { strategy: container, engine: podman, name: web }\n    state_dir: ${dir}/state\n`);
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const c = spawnBuiltCli(config, ['list', '--env', 'test'], { PATH: path.join(dir, 'bin') });
+        c.on('close', () => resolve(c.out()));
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('podman is not installed (not on the PATH) on local');
+      expect(r.stderr).toContain('set target.engine to the container CLI the host has (docker | podman)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
