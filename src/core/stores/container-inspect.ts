@@ -143,7 +143,7 @@ function envMap(raw: Json): Map<string, string> {
 }
 
 /** Keys whose values differ between any two containers without saying anything about the release. */
-const VOLATILE = /^(Config\.(Env|Hostname|Image|CreateCommand)|HostConfig\.(ContainerIDFile|LogConfig\.Config\..*)|Mounts\[\d+\]\.(Propagation|RW)|.*\.(Id|ID)|.*Path)$/;
+const VOLATILE = /^(Config\.(Env|Hostname|Image|CreateCommand|Annotations\..*Created)|HostConfig\.(ContainerIDFile|LogConfig\.Config\..*)|.*\.(Id|ID)|.*Path)$/;
 
 function comparable(raw: Json): Map<string, string> {
   const out = new Map<string, string>();

@@ -23,7 +23,8 @@ export interface Backup {
   unusable?: string;
   /**
    * Set (to the warning naming the file and the fix) when marks.json is damaged: knownGood/bad of this
-   * entry are unknown, so no default or automatic rollback may pick a target from this list.
+   * entry are unknown, so no default or automatic rollback may pick a target from this list. Container
+   * releases also set it when two releases run at once: which one is live, so which is older, is unknown.
    */
   marksDamaged?: string;
 }
