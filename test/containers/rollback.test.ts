@@ -156,6 +156,17 @@ describePodman('container releases on podman', () => {
     expect(fx.marks().bad).toEqual(['v3']);
   });
 
+  it('a paused live release holds the live slot: listed as current, stopped by the switch', async () => {
+    const fx = await fixture();
+    await podman(['pause', fx.container('v3')]);
+    const list = await fx.cli(['list', '--env', 'test', '--json']);
+    expect((JSON.parse(list.stdout) as { name: string; current: boolean }[]).find((b) => b.current)?.name).toBe('v3');
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await fx.running()).toEqual(['v2']);
+    expect((await podman(['container', 'inspect', '--format', '{{.State.Status}}', fx.container('v3')])).stdout.trim()).toBe('exited');
+  });
+
   it('two running at once: list and verify say so; a rollback without --to is refused; --to stops both and starts the target', async () => {
     const fx = await fixture({ releases: [{ version: 'v1' }, { version: 'v2', otherPort: true }, { version: 'v3' }] });
     await podman(['start', fx.container('v2')]);

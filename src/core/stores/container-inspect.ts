@@ -13,8 +13,9 @@ export interface ContainerInfo {
   createdMs: number;
   /** The nanoseconds below the ms of the creation time: the tie-breaker for equal ms. */
   createdSubMs: number;
-  /** running, exited, created, paused, ... */
+  /** running, exited, created, paused, restarting, ... */
   status: string;
+  /** Holds the live slot: running, restarting or paused. */
   running: boolean;
   /** The image id, without `sha256:`. */
   imageId: string;
@@ -72,7 +73,8 @@ export function containerInfo(doc: unknown): ContainerInfo {
     createdMs: created.ms,
     createdSubMs: created.subMs,
     status: str(state.Status) || (state.Running === true ? 'running' : 'unknown'),
-    running: state.Running === true,
+    // Restarting (a crash loop) and paused containers hold the live slot too.
+    running: state.Running === true || ['running', 'restarting', 'paused'].includes(str(state.Status)),
     imageId: stripSha(str(d.Image)),
     imageRef: str(d.ImageName) || str(config.Image),
     imageDigest: str(d.ImageDigest),

@@ -28,16 +28,28 @@ NL='
 `;
 
 /**
- * The release containers of $name, names one per line, into $found (all of them, or with $1 = running,
- * only the running ones). Every container named `<name>-<something>` is a release of it.
+ * The release containers of $name, names one per line, into $found: all of them, or with $1 = running
+ * the ones that hold the live slot (running, restarting or paused: a crash-looping old release left
+ * alone would keep grabbing the port). Every container named `<name>-<something>` is a release of it.
  */
 const FIND_RELEASES = `
 find_releases() {
-  if [ "$1" = running ]; then all=$("$engine" ps --filter status=running --format '{{.Names}}') || exit ${EXIT.engineFailed}
-  else all=$("$engine" ps -a --format '{{.Names}}') || exit ${EXIT.engineFailed}; fi
+  all=$("$engine" ps -a --format '{{.Names}}') || exit ${EXIT.engineFailed}
   found=
   IFS=$NL
   for n in $all; do case $n in "$name"-?*) found="$found$n$NL" ;; esac; done
+  unset IFS
+  [ "$1" = running ] && [ -n "$found" ] || return 0
+  IFS=$NL
+  set -- $found
+  unset IFS
+  states=$("$engine" container inspect --format '{{.Name}} {{.State.Status}}' -- "$@") || exit ${EXIT.engineFailed}
+  found=
+  IFS=$NL
+  for l in $states; do
+    n=\${l%% *}
+    case \${l##* } in running|restarting|paused) found="$found\${n#/}$NL" ;; esac
+  done
   unset IFS
 }
 `;
@@ -116,6 +128,8 @@ for c in $others; do
   unset IFS
   echo "$engine stop -t $timeout $c"
   stopped="$stopped$c$NL"
+  # podman refuses to stop a paused container; unpausing a running one fails harmlessly.
+  "$engine" unpause -- "$c" >/dev/null 2>&1 || :
   if ! out=$("$engine" stop -t "$timeout" -- "$c" 2>&1 >/dev/null); then
     restore || exit ${EXIT.startFailedNothingRunning}
     printf '%s\\n' "$out" >&2
