@@ -80,6 +80,8 @@ describePodman('container releases on podman', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`podman stop -t 5 ${fx.container('v3')}`);
     expect(r.stdout).toContain(`podman start ${fx.container('v2')}`);
+    expect(r.stdout).toContain(`podman container inspect ${fx.container('v2')}   (exists, not the running one)`);
+    expect(r.stdout).toContain('podman image inspect <its image>');
     expect(await fx.running()).toEqual(['v3']);
   });
 

@@ -198,7 +198,8 @@ function planSteps(
   } catch {
     switchCommands = [`make ${to} live`];
   }
-  const validateCommands = ['check the target exists, is a valid backup inside backups_dir and is not live', ...(env.target.validate ?? [])];
+  const checks = store.describeValidate?.(to) ?? ['check the target exists, is a valid backup inside backups_dir and is not live'];
+  const validateCommands = [...checks, ...(env.target.validate ?? [])];
   const m = env.maintenance;
   const stop = env.service.stop;
   const start = env.service.start;

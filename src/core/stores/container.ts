@@ -260,6 +260,15 @@ export class ContainerReleaseStore implements BackupStore {
     ];
   }
 
+  describeValidate(version: string): string[] {
+    const e = this.engine;
+    const c = this.container(version);
+    return [
+      `${e} container inspect ${c}   (exists, not the running one)`,
+      `${e} image inspect <its image>; ${e} volume inspect / network inspect <each one it uses>; test -e <each bind source>`,
+    ];
+  }
+
   /** The image ids and the `inspect` difference between the two containers (env values redacted). */
   async changes(from: string, to: string, options: StoreCallOptions = {}): Promise<string[]> {
     const inv = await this.inventory(options);

@@ -57,6 +57,8 @@ export interface BackupStore {
   prune(keep: number, options?: StoreCallOptions): Promise<string[]>;
   /** The commands a switch to `name` will run, shown in the plan preview. */
   describeSwitch(name: string): string[];
+  /** What pre-validation of `name` checks, for the preview (default: a generic sentence). */
+  describeValidate?(name: string): string[];
   /** What differs between two backups, for the incident report (git log lines, changed files). */
   changes(from: string, to: string, options?: StoreCallOptions): Promise<string[]>;
 }
