@@ -175,10 +175,10 @@ describePodman('container releases on podman', () => {
     const list = await fx.cli(['list', '--env', 'test']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stderr).toContain('are running at once');
-    expect(list.stdout).toContain('TWO RUNNING');
+    expect(list.stdout).toContain('2 RUNNING');
     const verify = await fx.cli(['verify', '--env', 'test']);
     expect(verify.code).toBe(1);
-    expect(verify.stderr).toContain(`two containers of ${fx.name} are running at once`);
+    expect(verify.stderr).toContain(`2 containers of ${fx.name} are running at once (${fx.container('v3')}, ${fx.container('v2')})`);
     const refused = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('are running at once');

@@ -8,8 +8,9 @@
  * the target does not start, the previous one is started again and the switch fails with nothing
  * changed. Named volumes and bind mounts are never touched (no `rm -v`, no volume commands but inspect).
  *
- * Two release containers running at once is an error state: both are listed as live and every entry
- * carries the warning that refuses a rollback without --to (and retention), as a damaged marks file does.
+ * Two (or more) release containers running at once is an error state: all are listed as live, and every
+ * entry carries the warning that refuses a rollback without --to (and retention), as a damaged marks
+ * file does.
  *
  * Snapshots are refused: see snapshot(). Retention (`keep`) runs after a successful switch.
  */
@@ -131,7 +132,7 @@ export class ContainerReleaseStore implements BackupStore {
     this.lastLive = running.map((c) => c.name);
     if (running.length > 1) {
       const ambiguous =
-        `two containers of ${this.cfg.name} are running at once (${running.map((c) => c.name).join(', ')}): which release is live is ambiguous, ` +
+        `${running.length} containers of ${this.cfg.name} are running at once (${running.map((c) => c.name).join(', ')}): which release is live is ambiguous, ` +
         `so a rollback without --to (standard, dry run, monitor) and retention are refused; name the release that must be live with --to VERSION ` +
         `(every other running ${this.cfg.name}-* container is stopped), or stop the wrong one by hand`;
       marks.damaged = marks.damaged ? `${marks.damaged}; and ${ambiguous}` : ambiguous;
@@ -146,7 +147,7 @@ export class ContainerReleaseStore implements BackupStore {
         c.status,
         `image ${shortId(c.imageId)}${digest ? ` ${shortId(digest)}` : ''}${img ? '' : ' (image missing)'}`,
         c.imageRef,
-        ...(running.length > 1 && c.running ? ['TWO RUNNING'] : []),
+        ...(running.length > 1 && c.running ? [`${running.length} RUNNING`] : []),
       ]
         .filter(Boolean)
         .join(' · ');
