@@ -48,6 +48,16 @@ export function podman(args: string[], opts: { input?: string; allowFail?: boole
   });
 }
 
+/**
+ * A `podman` first on the PATH that runs `body` (sh, with the arguments in "$@") before the real one:
+ * how the tests hold or fail one engine command at an exact point. Returns the PATH to run the CLI with.
+ */
+export function podmanWrapper(dir: string, body: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'podman'), `#!/bin/sh\n${body}\nexec ${PODMAN} "$@"\n`, { mode: 0o755 });
+  return `${dir}:${process.env.PATH ?? ''}`;
+}
+
 /** ok: serves its health; sick: answers 500; nostart: its entrypoint does not exist (start fails). */
 export type ReleaseMode = 'ok' | 'sick' | 'nostart';
 

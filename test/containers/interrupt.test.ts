@@ -1,36 +1,19 @@
 /**
  * kill -9 of a container rollback between the engine's stop of the live container and its start of the
- * target: a `podman` wrapper first on the PATH holds the target's `start` until the test has killed the
- * CLI and the wrapper's whole process group (as a power loss would). The next command's report must say
+ * target: a `podman` wrapper first on the PATH holds the target's `start` while the test kills the CLI
+ * and the wrapper's whole process group (as a power loss would). The next command's report must say
  * what is true: nothing runs, and how to make a release live again; that rollback then works.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pollUntil } from '../engine/fixture.js';
-import { makeContainerFixture, PODMAN, podmanAvailable, type ContainerFixture } from './fixture.js';
+import { makeContainerFixture, podmanAvailable, podmanWrapper, type ContainerFixture } from './fixture.js';
 
 const fixtures: ContainerFixture[] = [];
 afterEach(async () => {
   await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
 });
-
-/** A podman that holds `start` until $RTUI_HOLD exists (writing its pid to $RTUI_HOLD.reached first). */
-function holdingPodman(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, 'podman'),
-    `#!/bin/sh
-if [ "$1" = start ] && [ -n "$RTUI_HOLD" ] && [ ! -e "$RTUI_HOLD.reached" ]; then
-  echo $$ > "$RTUI_HOLD.reached"
-  while [ ! -e "$RTUI_HOLD" ]; do sleep 0.05; done
-fi
-exec ${PODMAN} "$@"
-`,
-    { mode: 0o755 },
-  );
-  return dir;
-}
 
 function processGroupOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[2]);
@@ -41,10 +24,15 @@ function processGroupOf(pid: number): number {
     const fx = await makeContainerFixture();
     fixtures.push(fx);
     const hold = path.join(fx.root, 'hold');
-    const wrapper = holdingPodman(path.join(fx.root, 'bin'));
-    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'INC-7', '--yes'], {
-      env: { PATH: `${wrapper}:${process.env.PATH ?? ''}`, RTUI_HOLD: hold },
-    });
+    // Holds `start` until $RTUI_HOLD exists, after writing its pid to $RTUI_HOLD.reached.
+    const PATH = podmanWrapper(
+      path.join(fx.root, 'bin'),
+      `if [ "$1" = start ] && [ ! -e "$RTUI_HOLD.reached" ]; then
+  echo $$ > "$RTUI_HOLD.reached"
+  while [ ! -e "$RTUI_HOLD" ]; do sleep 0.05; done
+fi`,
+    );
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'INC-7', '--yes'], { env: { PATH, RTUI_HOLD: hold } });
     const closed = new Promise<void>((r) => c.on('close', () => r()));
     await pollUntil(() => existsSync(`${hold}.reached`), 60_000, 'the switch to reach the start of the target');
     const wrapperPid = Number(readFileSync(`${hold}.reached`, 'utf8').trim());

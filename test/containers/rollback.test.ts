@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { spawnBuiltCli } from '../engine/fixture.js';
-import { makeContainerFixture, podman, podmanAvailable, type ContainerFixture, type ContainerFixtureOptions } from './fixture.js';
+import { makeContainerFixture, podman, podmanAvailable, podmanWrapper, type ContainerFixture, type ContainerFixtureOptions } from './fixture.js';
 
 const fixtures: ContainerFixture[] = [];
 afterEach(async () => {
@@ -136,6 +136,27 @@ describePodman('container releases on podman', () => {
     expect(await fx.serving()).toBe('v3');
     // Nothing changed: no release marked.
     expect(fx.marks()).toEqual({ known_good: [], bad: [] });
+  });
+
+  it('the engine fails to stop the live container: it is started again, exit 1, nothing changed', async () => {
+    const fx = await fixture();
+    const PATH = podmanWrapper(path.join(fx.root, 'bin'), `[ "$1" = stop ] && { echo "Error: simulated stop failure" >&2; exit 125; }`);
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes'], { env: { PATH } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stopping the live container failed: Error: simulated stop failure; it was started again: nothing changed');
+    expect(await fx.running()).toEqual(['v3']);
+    expect(await fx.serving()).toBe('v3');
+  });
+
+  it('neither the target nor the previous release starts: exit 1 saying NOTHING IS RUNNING', async () => {
+    const fx = await fixture({ releases: [{ version: 'v1' }, { version: 'v2', mode: 'nostart' }, { version: 'v3' }] });
+    const PATH = podmanWrapper(path.join(fx.root, 'bin'), `[ "$1" = start ] && [ "$3" = ${fx.container('v3')} ] && { echo "Error: simulated start failure" >&2; exit 125; }`);
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes'], { env: { PATH } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${fx.container('v2')} did not start, and starting the previous release again failed too (could not start ${fx.container('v3')} again: Error: simulated start failure`);
+    expect(r.stderr).toContain('NOTHING IS RUNNING');
+    expect(await fx.running()).toEqual([]);
+    expect(fx.history()[0]).toMatchObject({ success: false, from: 'v3', to: 'v2' });
   });
 
   it('verification failing: exit 2, the restored release stays live', async () => {
