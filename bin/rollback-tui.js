@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`).
-import { main } from '../dist/cli/main.js';
-import { rollbackInProgress } from '../dist/core/engine/engine.js';
+// Thin launcher: the bundled CLI lives in dist/app/ (built by `npm run build`).
+import { main, rollbackInProgress } from '../dist/app/main.js';
 
 // `rollback-tui list | head`: a closed pipe is the reader saying it has enough, not an error; but
 // never in the middle of a rollback (its reader died with the SSH session): the rollback finishes and

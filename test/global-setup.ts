@@ -15,4 +15,7 @@ export async function setup(): Promise<void> {
   if (r.status !== 0) {
     process.stderr.write(`global-setup: tsc reported problems (dist was still written):\n${r.stdout}${r.stderr}\n`);
   }
+  // The bin runs the bundle in dist/app/, as operators do.
+  const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { cwd: root, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`global-setup: bundling failed:\n${b.stdout}${b.stderr}`);
 }

@@ -1,7 +1,7 @@
 /**
  * What every subcommand gets: the writers, whether there is a terminal, colour, the configuration and
  * the environment (with the `--config`/ROLLBACK_CONFIG and `--env`/ROLLBACK_ENV fallbacks and the
- * contract's 64/78 errors), and a JSON printer. Registrars in commands/index.ts receive it.
+ * usage (64) and configuration (78) errors), and a JSON printer. Registrars in commands/index.ts receive it.
  */
 import { supportsColor, type ChalkInstance } from 'chalk';
 import { UsageError } from '../core/errors.js';
@@ -55,6 +55,15 @@ export interface CliContext {
   resolveEnv(opts?: { env?: string }): Promise<{ loaded: LoadedConfig; env: ResolvedEnvironment }>;
   /** Prints one JSON document on stdout. */
   json(value: unknown): void;
+  /** Prints one JSON object as a line on stdout (a stream of events, as `monitor --json` prints). */
+  jsonLine(value: unknown): void;
+  /**
+   * The command run was asked for `--json`: a failure then also prints a document on stdout
+   * (`{"ok": false, "error", "exit_code", ...}`) unless the command printed its own.
+   */
+  jsonRequested: boolean;
+  /** A whole JSON document (not a line of a stream) has been printed on stdout. */
+  readonly documentPrinted: boolean;
   /** A line on stdout. */
   out(line: string): void;
   /** `warning: ...` on stderr. */
@@ -73,7 +82,9 @@ export class Context implements CliContext {
   readonly cwd: string;
   readonly isTTY: boolean;
   exitCode = 0;
+  jsonRequested = false;
   openConsole?: OpenConsole;
+  private printed = false;
   private _globals: GlobalOptions = { color: true };
   private _color: ChalkInstance | undefined;
   private loaded: Promise<LoadedConfig> | undefined;
@@ -140,8 +151,17 @@ export class Context implements CliContext {
     return { loaded, env: resolveEnvironment(loaded, name) };
   }
 
+  get documentPrinted(): boolean {
+    return this.printed;
+  }
+
   json(value: unknown): void {
+    this.printed = true;
     this.stdout.write(jsonText(value));
+  }
+
+  jsonLine(value: unknown): void {
+    this.stdout.write(`${JSON.stringify(value)}\n`);
   }
 
   out(line: string): void {

@@ -4,6 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { stringify } from 'yaml';
+import { isUserError } from '../core/errors.js';
 
 /** Anything with a `write(string)`: process.stdout, a test buffer. */
 export interface Writer {
@@ -13,6 +14,45 @@ export interface Writer {
 /** One JSON document, pretty-printed, newline-terminated. */
 export function jsonText(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/**
+ * What `--json` prints on stdout when a command fails before printing its own document: a usage
+ * error, a configuration error, an unknown environment, a held lock, a bug. One line, so it is also a
+ * valid last line of a JSON-lines stream (`monitor --json`).
+ */
+export interface FailureDocument {
+  ok: false;
+  /** The message printed on stderr, without the program name. */
+  error: string;
+  exit_code: number;
+  /** Machine-readable: USAGE, CONFIG, UNKNOWN_ENV, LOCK_HELD, INVALID_BACKUP_NAME, INTERNAL, ... */
+  code: string;
+  hint?: string;
+  /** Each configuration problem, one line each (`file:line:col: key: what`). */
+  errors?: string[];
+}
+
+export function failureDocument(err: unknown, exitCode: number): FailureDocument {
+  if (isUserError(err)) {
+    const problems = (err as { problems?: unknown }).problems;
+    return {
+      ok: false,
+      error: err.message,
+      exit_code: exitCode,
+      code: err.code,
+      ...(err.hint !== undefined ? { hint: err.hint } : {}),
+      ...(Array.isArray(problems) ? { errors: problems.map(String) } : {}),
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: false, error: `internal error (this is a bug, please report it): ${message}`, exit_code: exitCode, code: 'INTERNAL' };
+}
+
+/** `--json` among the words of a command line (before a `--`), for failures before the options are parsed. */
+export function argvAsksForJson(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
 }
 
 /** YAML as `config show` prints it (no line folding, so commands and URLs stay on one line). */

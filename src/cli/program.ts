@@ -59,6 +59,7 @@ export function buildProgram(ctx: Context, registrars: readonly Registrar[] = de
 
   program.hook('preAction', (_root, action) => {
     ctx.setGlobals(action.optsWithGlobals());
+    ctx.jsonRequested = action.opts<{ json?: boolean }>().json === true;
   });
 
   for (const register of registrars) register(program, ctx);
@@ -128,12 +129,20 @@ export function buildProgram(ctx: Context, registrars: readonly Registrar[] = de
   return { program, lastFailure: () => failure };
 }
 
-/** Exit code and stderr text for a CommanderError. */
-export function commanderErrorExit(err: CommanderError, failure: CommanderFailure | undefined, program: Command): { code: number; text: string } {
+/**
+ * Exit code and stderr text for a CommanderError, and the problem as a UsageError (what `--json`
+ * reports); no error for help and version.
+ */
+export function commanderErrorExit(
+  err: CommanderError,
+  failure: CommanderFailure | undefined,
+  program: Command,
+): { code: number; text: string; error?: UsageError } {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return { code: ExitCode.OK, text: '' };
   if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
     // Help was shown because a subcommand is missing (e.g. `rollback-tui config`).
-    return { code: ExitCode.USAGE, text: '' };
+    const error = new UsageError('a subcommand is missing: the help on stderr lists them', 'rollback-tui --help');
+    return { code: ExitCode.USAGE, text: '', error };
   }
   const cmd = failure?.command ?? program;
   const message = (failure?.message ?? err.message)
@@ -143,5 +152,5 @@ export function commanderErrorExit(err: CommanderError, failure: CommanderFailur
     .filter(Boolean)
     .join(' ');
   const text = `rollback-tui: ${message}\n${usageLine(cmd)}\n  try: ${commandPath(cmd)} --help\n`;
-  return { code: ExitCode.USAGE, text };
+  return { code: ExitCode.USAGE, text, error: new UsageError(message, `${commandPath(cmd)} --help`) };
 }

@@ -1,10 +1,10 @@
 /**
  * One error model for the whole tool. A `UserError` is something the operator can act on (bad input,
- * unreachable host, lock held): it carries a one-line message, a "try" hint and the contract's exit code.
+ * unreachable host, lock held): it carries a one-line message, a "try" hint and its exit code.
  * Anything else that escapes is a bug and is rendered with a short stack and exit code 1.
  */
 
-/** Exit codes of the public contract (../shared/CONTRACT.md). */
+/** The exit codes of the command line (docs/CLI.md). */
 export const ExitCode = {
   OK: 0,
   FAILED: 1,

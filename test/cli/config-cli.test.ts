@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { BufferWriter } from '../../src/cli/output.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { configJsonSchema } from '../../src/core/config/jsonschema.js';
-import { EXAMPLE, ROOT, SEED, tmpDir, writeFiles } from '../config/helpers.js';
+import { EXAMPLE, ROOT, POLICY_BLOCK, tmpDir, writeFiles } from '../config/helpers.js';
 
 const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
 
@@ -26,10 +26,10 @@ function run(args: string[], opts: { cwd?: string; env?: Record<string, string> 
 
 beforeAll(() => {
   // test/global-setup.ts builds dist/; build here too when it was skipped and nothing is built.
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
-    spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  if (!existsSync(path.join(ROOT, 'dist', 'app', 'main.js'))) {
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT });
   }
-  expect(existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))).toBe(true);
+  expect(existsSync(path.join(ROOT, 'dist', 'app', 'main.js'))).toBe(true);
 });
 
 describe('rollback-tui (built bin): help, version, usage errors', () => {
@@ -96,9 +96,9 @@ describe('rollback-tui config check', () => {
   });
 
   it('--json prints {ok, file, warnings, environments} on stdout only', () => {
-    const r = run(['config', 'check', '--json'], { env: { ROLLBACK_CONFIG: SEED, SLACK_WEBHOOK_URL: 'https://hooks.slack.com/x', CEO_EMAIL: 'c@x' } });
+    const r = run(['config', 'check', '--json'], { env: { ROLLBACK_CONFIG: POLICY_BLOCK, SLACK_WEBHOOK_URL: 'https://hooks.slack.com/x', CEO_EMAIL: 'c@x' } });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, file: SEED, warnings: [], environments: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, file: POLICY_BLOCK, warnings: [], environments: [] });
   });
 
   it('an invalid file exits 78 naming file:line:col, key path, expectation and a fix', () => {

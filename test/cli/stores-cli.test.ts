@@ -71,7 +71,7 @@ function cliSuite(label: string, executorYaml: () => string) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('list --json prints the contract shape, newest first', async () => {
+    it('list --json prints the documented shape, newest first', async () => {
       const r = await run(['list', '--env', 'app', '--json'], config);
       expect(r.code, r.stderr).toBe(0);
       const list = JSON.parse(r.stdout) as Record<string, unknown>[];
@@ -129,7 +129,7 @@ function cliSuite(label: string, executorYaml: () => string) {
 
 cliSuite('local', () => '{ type: local }');
 
-describe('list / snapshot / verify / rollback --dry-run: the review\'s safety cases (local)', () => {
+describe('list / snapshot / verify / rollback --dry-run: hostile layouts (local)', () => {
   const cleanups: (() => void)[] = [];
   afterAll(() => {
     for (const c of cleanups.splice(0)) c();
@@ -234,7 +234,7 @@ describe('list / snapshot / verify / rollback --dry-run: the review\'s safety ca
       const r = await run(['snapshot', '--env', 'app', '--json'], config);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/app is locked by alice@bastion \(pid \d+, deploy op op-held\) since/);
-      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exit_code: 3, code: 'LOCK_HELD', error: expect.stringMatching(/app is locked by alice@bastion/) as unknown });
       expect(backups(l)).toEqual(before);
     } finally {
       await lock.release();

@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { parseConfigText } from '../../src/core/config/load.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const SEED = path.join(ROOT, 'test', 'fixtures', 'config', 'seed-001.yml');
+export const POLICY_BLOCK = path.join(ROOT, 'test', 'fixtures', 'config', 'auto-rollback-policy.yml');
 export const EXAMPLE = path.join(ROOT, 'rollback-config.yml');
 
 export function tmpDir(prefix = 'rbcfg-'): string {

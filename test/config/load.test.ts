@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, ExitCode, UserError } from '../../src/core/errors.js';
 import { isOptionalWhenUnset } from '../../src/core/config/interpolate.js';
 import { loadConfig, parseConfigText, resolveEnvironment, ConfigProblemsError } from '../../src/core/config/load.js';
-import { EXAMPLE, MIN_ENV, SEED, problemsOf, tmpDir, writeFiles } from './helpers.js';
+import { EXAMPLE, MIN_ENV, POLICY_BLOCK, problemsOf, tmpDir, writeFiles } from './helpers.js';
 
-describe('seed 001 and the example', () => {
-  it('loads the seed 001 configuration block unchanged, keeping its key names and values', async () => {
-    const loaded = await loadConfig({ configPath: SEED, env: { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', CEO_EMAIL: 'ceo@example.com' } });
+describe('the auto-rollback policy block and the example', () => {
+  it('loads the auto-rollback policy block unchanged, keeping its key names and values', async () => {
+    const loaded = await loadConfig({ configPath: POLICY_BLOCK, env: { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', CEO_EMAIL: 'ceo@example.com' } });
     const p = loaded.config.rollback_policy;
     expect(p.enabled).toBe(true);
     expect(p.monitoring).toMatchObject({ check_interval_seconds: 60, baseline_window_minutes: 5 });
@@ -22,12 +22,12 @@ describe('seed 001 and the example', () => {
     expect(loaded.config.environments).toEqual({});
   });
 
-  it('the seed without its variables set loads with warnings and the channels disabled', async () => {
-    const loaded = await loadConfig({ configPath: SEED, env: {} });
+  it('the policy block without its variables set loads with warnings and the channels disabled', async () => {
+    const loaded = await loadConfig({ configPath: POLICY_BLOCK, env: {} });
     expect(loaded.config.rollback_policy.notifications.slack_webhook).toBeUndefined();
     expect(loaded.config.rollback_policy.notifications.email).toBeUndefined();
     expect(loaded.warnings).toHaveLength(2);
-    expect(loaded.warnings[0]).toMatch(/seed-001\.yml:38:20: SLACK_WEBHOOK_URL is unset: rollback_policy\.notifications\.slack_webhook disabled/);
+    expect(loaded.warnings[0]).toMatch(/auto-rollback-policy\.yml:38:20: SLACK_WEBHOOK_URL is unset: rollback_policy\.notifications\.slack_webhook disabled/);
     expect(loaded.warnings[1]).toMatch(/CEO_EMAIL is unset: rollback_policy\.notifications\.email disabled/);
     expect(JSON.stringify(loaded.config)).not.toContain('${');
   });

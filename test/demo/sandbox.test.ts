@@ -75,7 +75,7 @@ describe('createDemoSandbox', () => {
     expect(cfg.rollback_policy.triggers.memory?.threshold_percent).toBe(90);
     expect(cfg.rollback_policy.rollback.grace_seconds).toBe(2.5);
 
-    // History: realistic past rollbacks with the contract's fields and readable incident reports.
+    // History: realistic past rollbacks with every history field and readable incident reports.
     const stateDir = env?.state_dir as string;
     const history = fs
       .readFileSync(path.join(stateDir, 'history.jsonl'), 'utf8')

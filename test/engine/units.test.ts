@@ -61,7 +61,7 @@ describe('history parsing', () => {
 });
 
 describe('stats', () => {
-  it("the contract's numbers and seed 001's dashboard", () => {
+  it('the stats numbers and the text dashboard', () => {
     const es = [
       entry(1, { trigger: 'manual', success: true, duration_ms: 1000 }),
       entry(2, { trigger: 'error_rate', success: true, duration_ms: 3000 }),

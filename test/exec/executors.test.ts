@@ -9,8 +9,8 @@ import type { Executor } from '../../src/core/exec/types.js';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
 import { pidOf, running, uniqueSleep, waitGone, waitRunning } from './processes.js';
 
-function contract(name: string, make: () => Executor) {
-  describe(`${name}: Executor contract`, () => {
+function executorBehaviour(name: string, make: () => Executor) {
+  describe(`${name}: what every Executor does`, () => {
     let ex: Executor;
     beforeAll(() => {
       ex = make();
@@ -141,7 +141,7 @@ function contract(name: string, make: () => Executor) {
   });
 }
 
-contract('local', () => new LocalExecutor());
+executorBehaviour('local', () => new LocalExecutor());
 
 describe('createExecutor', () => {
   it('defaults to local and rejects hosts starting with "-"', () => {
@@ -160,7 +160,7 @@ describeSsh('ssh executor through a real sshd', () => {
     await sshd?.stop();
   });
 
-  contract('ssh', () => new SshExecutor(sshd.executorConfig()));
+  executorBehaviour('ssh', () => new SshExecutor(sshd.executorConfig()));
 
   it('reaches a host alias from a temporary ssh config file', async () => {
     const ex = new SshExecutor(sshd.aliasConfig());
@@ -217,7 +217,7 @@ describeSsh('ssh executor through a real sshd', () => {
   });
 
   it('a timed-out remote command does not run on after the call, nor after close()', async () => {
-    // The review's repro: `sleep 30; touch /tmp/x` with a 1 s timeout used to touch the file 30 s later.
+    // `sleep 30; touch /tmp/x` with a 1 s timeout used to touch the file 30 s later.
     const ex = new SshExecutor(sshd.executorConfig());
     const s = uniqueSleep();
     const flag = `/tmp/rtui-timed-out-${randomInt(1e9)}`;

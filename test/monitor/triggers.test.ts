@@ -209,7 +209,7 @@ describe('evaluateTriggers', () => {
 });
 
 describe('baseline', () => {
-  it('computes seed 001 fields and round-trips through JSON', () => {
+  it('computes the baseline fields and round-trips through JSON', () => {
     const samples = series(10, (s, i) => {
       s.error_rate = i % 2;
       s.p50_latency_ms = s.p95_latency_ms = s.p99_latency_ms = 10 + i;

@@ -27,7 +27,7 @@ describe('keybinding table', () => {
     expect(dangerous).toEqual(['dialog.yes', 'rollback.emergency', 'rollback.standard', 'rollback.targeted']);
   });
 
-  it('covers the keys of the issue', () => {
+  it('covers every documented key', () => {
     const keyOf = (id: string) => KEYBINDINGS.find((b) => b.id === id)?.keys;
     expect(keyOf('rollback.standard')).toEqual(['r']);
     expect(keyOf('rollback.emergency')).toEqual(['e']);

@@ -26,7 +26,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
   config
     .command('check')
     .description('validate the configuration: exit 0 when valid, 78 when not (warnings on stderr)')
-    .option('--json', 'print {ok, file, warnings, environments} on stdout')
+    .option('--json', 'print {ok, file, warnings, environments} on stdout ({ok: false, error, exit_code, errors} when invalid)')
     .addHelpText(
       'after',
       examples(
@@ -53,7 +53,15 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       } catch (err) {
         if (opts.json && err instanceof ConfigError) {
           const problems = err instanceof ConfigProblemsError ? err.problems : [err.message];
-          ctx.json({ ok: false, file: err instanceof ConfigProblemsError ? err.file : null, errors: problems, warnings: err instanceof ConfigProblemsError ? err.warnings : [], environments: [] });
+          ctx.json({
+            ok: false,
+            error: err.message,
+            exit_code: err.exitCode,
+            file: err instanceof ConfigProblemsError ? err.file : null,
+            errors: problems,
+            warnings: err instanceof ConfigProblemsError ? err.warnings : [],
+            environments: [],
+          });
         }
         throw err;
       }

@@ -13,6 +13,7 @@ import {
   reportInterrupted,
   type HistoryEntry,
 } from '../../core/engine/index.js';
+import { displayName } from '../../core/stores/names.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
 
@@ -62,12 +63,12 @@ export function historyTable(entries: HistoryEntry[]): string {
     e.env,
     e.kind,
     e.trigger,
-    e.from || e.to ? `${e.from ?? '-'} -> ${e.to ?? '-'}` : '-',
+    e.from || e.to ? `${e.from ? displayName(e.from) : '-'} -> ${e.to ? displayName(e.to) : '-'}` : '-',
     e.kind === 'lock_broken' || e.kind.startsWith('automation') || e.kind === 'escalation' ? 'note' : e.success ? 'ok' : 'FAILED',
     e.verification,
     formatDuration(e.duration_ms),
-    e.initiated_by,
-    clip(e.reason || e.explanation || '', 40),
+    displayName(e.initiated_by),
+    clip(displayName(e.reason || e.explanation || ''), 40),
   ]);
   return formatTable(['TIME (UTC)', 'ENV', 'KIND', 'TRIGGER', 'FROM -> TO', 'RESULT', 'VERIFY', 'TOOK', 'BY', 'REASON'], rows);
 }

@@ -5,12 +5,13 @@
 import type { Command } from 'commander';
 import { openEnvironment } from '../../core/environment.js';
 import { reportInterrupted } from '../../core/engine/index.js';
+import { displayName } from '../../core/stores/names.js';
 import type { Backup } from '../../core/stores/types.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
 
 /**
- * The contract's JSON entry for one backup, plus optional fields present only when they apply:
+ * The JSON entry for one backup (docs/CLI.md), plus optional fields present only when they apply:
  * `unusable` (why the entry can never be a rollback target) and `marks_unknown` (marks.json is damaged,
  * so known_good/bad are not known; the warning on stderr names the file and the fix).
  */
@@ -56,11 +57,6 @@ export function formatSize(bytes: number | null): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
-/** A name as it can be shown on one line: hostile names (newlines, escapes) are shown quoted. */
-export function displayName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name) : name;
-}
 
 export function listTable(ctx: CliContext, backups: Backup[]): string {
   const c = ctx.color;

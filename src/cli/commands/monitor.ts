@@ -55,7 +55,7 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
   const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}` });
   const print = (e: MonitorEvent): void => {
     if (opts.json) {
-      if (e.type !== 'state') ctx.stdout.write(`${JSON.stringify(e)}\n`);
+      if (e.type !== 'state') ctx.jsonLine(e);
       return;
     }
     const line = formatEvent(e);
@@ -76,7 +76,7 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
     if (opts.once) {
       const states = await monitor.tick();
       const state = monitor.getState();
-      if (opts.json) ctx.stdout.write(`${JSON.stringify({ type: 'state', env: env.name, state })}\n`);
+      if (opts.json) ctx.jsonLine({ type: 'state', env: env.name, state });
       else for (const t of states) ctx.log(`${t.name.padEnd(12)} ${t.status.padEnd(12)} ${t.explanation}`);
       const breached = states.filter((t) => t.status === 'breached');
       if (breached.length > 0) {

@@ -1,7 +1,7 @@
 /**
  * `rollback-tui rollback --env NAME --reason TEXT [--to BACKUP] [--emergency] [--dry-run] [--yes]
  * [--break-lock] [--json]`: progress on stderr as the engine's events arrive, a summary at the end,
- * `--json` prints exactly the contract's rollback document on stdout. Exit codes: 0 done (dry run: the
+ * `--json` prints the rollback document (docs/CLI.md) on stdout. Exit codes: 0 done (dry run: the
  * plan is valid), 1 failed, 2 rolled back but verification failed, 3 locked, 64 usage.
  */
 import { createInterface } from 'node:readline/promises';
@@ -9,7 +9,7 @@ import { openSync, createReadStream, createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode, UsageError, UserError } from '../../core/errors.js';
 import { openEnvironment } from '../../core/environment.js';
-import { assertBackupName } from '../../core/stores/names.js';
+import { assertBackupName, displayName } from '../../core/stores/names.js';
 import type { ResolvedEnvironment } from '../../core/config/schema.js';
 import {
   Notifier,
@@ -37,8 +37,12 @@ interface RollbackOptions {
   json?: boolean;
 }
 
-/** The contract's rollback JSON (exactly these keys). */
+/**
+ * The rollback JSON: exactly these keys when it succeeded; a failure adds `error` (the message on
+ * stderr), and `code` and `hint` when the engine gave them.
+ */
 export function rollbackJson(r: RollbackResult): Record<string, unknown> {
+  const failure = r.ok ? {} : { error: r.error ?? 'the rollback failed', ...(r.code !== undefined ? { code: r.code } : {}), ...(r.hint !== undefined ? { hint: r.hint } : {}) };
   return {
     ok: r.ok,
     env: r.env,
@@ -50,6 +54,7 @@ export function rollbackJson(r: RollbackResult): Record<string, unknown> {
     verification: r.verification,
     duration_ms: r.duration_ms,
     exit_code: r.exit_code,
+    ...failure,
   };
 }
 
@@ -88,7 +93,7 @@ function printer(ctx: CliContext, json: boolean): (e: EngineEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'plan':
-        if (!json) ctx.log(c.bold(`${e.plan.kind} rollback of ${e.plan.env}: ${e.plan.from ?? '(nothing live)'} -> ${e.plan.to.name}`));
+        if (!json) ctx.log(c.bold(`${e.plan.kind} rollback of ${e.plan.env}: ${e.plan.from === null ? '(nothing live)' : displayName(e.plan.from)} -> ${displayName(e.plan.to.name)}`));
         break;
       case 'step-start':
         ctx.log(`${c.cyan('>')} ${e.step.padEnd(16)}${c.dim(e.title)}`);
@@ -197,14 +202,16 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 function printSummary(ctx: CliContext, r: RollbackResult): void {
   const c = ctx.color;
   const took = formatDuration(r.duration_ms);
+  // The live release's name came from a directory listing: shown escaped when it has unsafe characters.
+  const fromTo = `from ${r.from === null ? '(none)' : displayName(r.from)} to ${displayName(r.to)}`;
   if (r.kind === 'emergency' && r.steps.some((s) => s.name === 'switch' && s.status === 'ok')) {
     ctx.log(c.bgYellow.black.bold(' EMERGENCY ROLLBACK: VERIFICATION WAS SKIPPED '));
-    ctx.log(c.yellow(`  ${r.to} is live but nobody checked it is healthy: run ${healthCheckCommand(r.env)} now`));
+    ctx.log(c.yellow(`  ${displayName(r.to)} is live but nobody checked it is healthy: run ${healthCheckCommand(r.env)} now`));
   }
   if (r.ok) {
-    ctx.log(c.green(`rolled back ${r.env} from ${r.from ?? '(none)'} to ${r.to} in ${took} (verification ${r.verification})`));
+    ctx.log(c.green(`rolled back ${r.env} ${fromTo} in ${took} (verification ${r.verification})`));
   } else if (r.exit_code === ExitCode.VERIFICATION_FAILED) {
-    ctx.log(c.red(`rolled back ${r.env} from ${r.from ?? '(none)'} to ${r.to} in ${took}, but VERIFICATION FAILED`));
+    ctx.log(c.red(`rolled back ${r.env} ${fromTo} in ${took}, but VERIFICATION FAILED`));
   }
   if (r.incident_report) ctx.log(`incident report: ${r.incident_report}`);
   if (!r.ok && r.error) {
@@ -224,7 +231,7 @@ export function registerRollback(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print the plan and change nothing (exit 0 when it is valid)')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--break-lock', 'break a stale lock (or one left by a dead process); recorded in history')
-    .option('--json', "print the contract's rollback JSON on stdout")
+    .option('--json', 'print the rollback as a JSON document on stdout (also when it fails)')
     .addHelpText(
       'after',
       examples(

@@ -9,7 +9,8 @@ import { openEnvironment } from '../../core/environment.js';
 import { EnvLock, currentIdentity, formatIdentity, newEntryId, reportInterrupted } from '../../core/engine/index.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
-import { displayName, toListJson } from './list.js';
+import { displayName } from '../../core/stores/names.js';
+import { toListJson } from './list.js';
 
 export function registerSnapshot(program: Command, ctx: CliContext): void {
   program

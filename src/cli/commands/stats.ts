@@ -1,5 +1,5 @@
 /**
- * `rollback-tui stats [--env NAME] [--json]`: the contract's stats JSON, or seed 001's dashboard as text.
+ * `rollback-tui stats [--env NAME] [--json]`: the stats JSON, or the rollback statistics dashboard as text.
  * Without --env: every environment in the configuration.
  */
 import type { Command } from 'commander';
@@ -13,7 +13,7 @@ export function registerStats(program: Command, ctx: CliContext): void {
     .command('stats')
     .description('rollback totals, success rate, by trigger and environment, median duration')
     .option('--env <name>', 'one environment')
-    .option('--json', "print the contract's stats JSON on stdout")
+    .option('--json', 'print the stats as a JSON document on stdout')
     .addHelpText(
       'after',
       examples(

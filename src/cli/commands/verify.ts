@@ -1,5 +1,5 @@
 /**
- * `rollback-tui verify --env NAME [--json]` (seed 004's --verify-only): can this environment be rolled
+ * `rollback-tui verify --env NAME [--json]` (a verify-only run): can this environment be rolled
  * back right now? Exit 0 naming the default target (the newest usable backup older than the live one, not
  * marked bad, that passes validation), or 1 with the reason (a damaged marks.json is one). With --json
  * an unreachable host is also answered as a document with ok false and the transport message.
@@ -12,7 +12,7 @@ import { ExitCode, isUserError } from '../../core/errors.js';
 import type { Backup } from '../../core/stores/types.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
-import { displayName } from './list.js';
+import { displayName } from '../../core/stores/names.js';
 
 export interface VerifyResult {
   ok: boolean;
@@ -22,12 +22,17 @@ export interface VerifyResult {
   live: string | null;
 }
 
+/** The `--json` document: a "no" also carries `error` (the reason) and `exit_code`, like every failure. */
+function verifyJson(result: VerifyResult, exitCode: number): Record<string, unknown> {
+  return result.ok ? { ...result } : { ...result, error: result.reason ?? 'cannot be rolled back', exit_code: exitCode };
+}
+
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command('verify')
     .description('can this environment be rolled back right now? (exit 0 yes, 1 no, with the reason)')
     .option('--env <name>', 'the environment')
-    .option('--json', 'print {ok, env, target, reason, live} on stdout')
+    .option('--json', 'print {ok, env, target, reason, live} on stdout (with error and exit_code when it cannot)')
     .addHelpText(
       'after',
       examples(
@@ -74,7 +79,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       } finally {
         await handle.close();
       }
-      if (opts.json) ctx.json(result);
+      if (opts.json) ctx.json(verifyJson(result, failCode));
       else if (result.ok) {
         ctx.out(`✓ ${env.name} can be rolled back: ${result.live ? `${displayName(result.live)} -> ` : ''}${displayName(result.target ?? '')}`);
       } else {

@@ -17,6 +17,13 @@ export type InterpolationResult =
   | { kind: 'error'; message: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+/**
+ * How deep defaults may nest (`${A:-${B:-x}}` is two levels). Real configurations use two or three; the
+ * bound keeps a hostile or generated value from exhausting the stack.
+ */
+export const MAX_REFERENCE_NESTING = 10;
+/** How much of a malformed value an error message quotes. */
+const QUOTED_CHARS = 80;
 
 class Malformed extends Error {}
 
@@ -25,7 +32,7 @@ export function interpolateString(input: string, env: Env): InterpolationResult 
   if (!input.includes('${')) return { kind: 'ok', value: input, changed: false };
   const unset = new Set<string>();
   try {
-    const { out, end } = parse(input, 0, false, env, unset);
+    const { out, end } = parse(input, 0, 0, env, unset);
     if (end !== input.length) throw new Malformed(`unexpected "}" at offset ${end}`);
     if (unset.size > 0) return { kind: 'unset', variables: [...unset] };
     return { kind: 'ok', value: out, changed: out !== input };
@@ -33,12 +40,18 @@ export function interpolateString(input: string, env: Env): InterpolationResult 
     if (!(err instanceof Malformed)) throw err;
     return {
       kind: 'error',
-      message: `malformed variable reference in ${JSON.stringify(input)}: ${err.message} (write \${NAME} or \${NAME:-default}; $\${ gives a literal \${)`,
+      message: `malformed variable reference in ${quoted(input)}: ${err.message} (write \${NAME} or \${NAME:-default}; $\${ gives a literal \${)`,
     };
   }
 }
 
-function parse(s: string, start: number, inDefault: boolean, env: Env, unset: Set<string>): { out: string; end: number } {
+function quoted(input: string): string {
+  return JSON.stringify(input.length > QUOTED_CHARS ? `${input.slice(0, QUOTED_CHARS)}…` : input);
+}
+
+/** `depth`: how many defaults enclose `start` (0 at the top of the value). */
+function parse(s: string, start: number, depth: number, env: Env, unset: Set<string>): { out: string; end: number } {
+  const inDefault = depth > 0;
   let out = '';
   let i = start;
   while (i < s.length) {
@@ -57,8 +70,11 @@ function parse(s: string, start: number, inDefault: boolean, env: Env, unset: Se
         i = j + 1;
       } else if (s.startsWith(':-', j)) {
         // The default is only evaluated (and its own variables only count) when it is used.
+        if (depth >= MAX_REFERENCE_NESTING) {
+          throw new Malformed(`references are nested more than ${MAX_REFERENCE_NESTING} levels deep (\${A:-\${B:-...}}); use fewer levels`);
+        }
         const inner = new Set<string>();
-        const dflt = parse(s, j + 2, true, env, inner);
+        const dflt = parse(s, j + 2, depth + 1, env, inner);
         j = dflt.end;
         if (s[j] !== '}') throw new Malformed(`"\${${name}:-" is not closed with "}"`);
         if (isSet) out += value;

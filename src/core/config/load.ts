@@ -1,17 +1,15 @@
 /**
- * Finding, parsing, interpolating and validating the configuration, and resolving one environment.
- *
- * Order of the search: `--config FILE`, then `$ROLLBACK_CONFIG`, then cosmiconfig from the working
- * directory upward (rollback-config.yml, rollback-config.yaml, .rollbackrc, .rollbackrc.yml/.yaml/.json,
- * package.json#rollback), then `$XDG_CONFIG_HOME/rollback-tui/config.yml` (default ~/.config).
- * Every problem is reported as one line `file:line:col: key.path: what was expected`.
+ * Loading the configuration: reading the file (found by find.ts), parsing, interpolating and
+ * validating it, and resolving one environment. Every problem is reported as one line
+ * `file:line:col: key.path: what was expected`.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
 import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, UserError, ExitCode } from '../errors.js';
+import { quoteName } from '../stores/names.js';
+import { findConfigFile, type LoadOptions } from './find.js';
 import { interpolateDocument, unsetVariableMessage, type Env, type Removal } from './interpolate.js';
 import { describeIssues, suggest, type Problem } from './issues.js';
 import { deepMerge, isPlainObject } from './merge.js';
@@ -29,22 +27,7 @@ import {
 /** The `disabled` key for a variable unset under rollback_policy: it takes every environment out. */
 const ALL_ENVIRONMENTS = '*';
 
-export const SEARCH_PLACES = [
-  'rollback-config.yml',
-  'rollback-config.yaml',
-  '.rollbackrc',
-  '.rollbackrc.yml',
-  '.rollbackrc.yaml',
-  '.rollbackrc.json',
-  'package.json',
-] as const;
-
-export interface LoadOptions {
-  /** `--config FILE` (relative to cwd). */
-  configPath?: string;
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-}
+export { findConfigFile, SEARCH_PLACES, type LoadOptions } from './find.js';
 
 /** A configuration error that lists each problem (one line each) for `config check --json`. */
 export class ConfigProblemsError extends ConfigError {
@@ -61,89 +44,6 @@ export class ConfigProblemsError extends ConfigError {
 
 const HINT_FIX = (file: string) =>
   `fix the keys named above in ${file}; \`rollback-tui config schema\` lists every key and docs/CONFIG.md explains them`;
-
-// ---------------------------------------------------------------------------------------------------
-// finding the file
-
-interface Found {
-  filepath: string;
-  /** Take the `rollback` property of a package.json. */
-  packageProp: boolean;
-}
-
-function globalConfigPath(env: NodeJS.ProcessEnv): string {
-  const xdg = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined;
-  const home = env.HOME || os.homedir();
-  return path.join(xdg ?? path.join(home, '.config'), 'rollback-tui', 'config.yml');
-}
-
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function explicitFile(p: string, cwd: string, from: string): Promise<Found> {
-  const filepath = path.resolve(cwd, p);
-  if (!(await isFile(filepath))) {
-    throw new ConfigError(`config file ${filepath} (from ${from}) does not exist or is not a file`, `check the path, or run \`rollback-tui config check --config FILE\` with an existing file`);
-  }
-  return { filepath, packageProp: path.basename(filepath) === 'package.json' };
-}
-
-/** Where the configuration comes from, in the documented order; a ConfigError (78) if nowhere. */
-export async function findConfigFile(opts: LoadOptions = {}): Promise<Found> {
-  const env = opts.env ?? process.env;
-  const cwd = path.resolve(opts.cwd ?? process.cwd());
-  if (opts.configPath) return explicitFile(opts.configPath, cwd, '--config');
-  if (env.ROLLBACK_CONFIG) return explicitFile(env.ROLLBACK_CONFIG, cwd, 'ROLLBACK_CONFIG');
-
-  // cosmiconfig does the upward search; the loaders only say "found" (package.json: "has #rollback"),
-  // the file is read and parsed below with positions kept.
-  const found = (_filepath: string, _content: string) => ({ found: true });
-  const explorer = cosmiconfig('rollback-tui', {
-    searchPlaces: [...SEARCH_PLACES],
-    packageProp: 'rollback',
-    searchStrategy: 'global',
-    stopDir: path.parse(cwd).root,
-    cache: false,
-    loaders: {
-      '.yml': found,
-      '.yaml': found,
-      noExt: found,
-      '.json': (filepath: string, content: string) => {
-        if (path.basename(filepath) !== 'package.json') return { found: true };
-        try {
-          return JSON.parse(content) as unknown;
-        } catch {
-          return null;
-        }
-      },
-    },
-  });
-  let result: { filepath: string; isEmpty?: boolean } | null = null;
-  try {
-    result = await explorer.search(cwd);
-  } catch (err) {
-    throw new ConfigError(`searching for the configuration failed: ${(err as Error).message}`, 'pass the file with --config FILE', err);
-  }
-  // Only a file in the working directory or above counts (not cosmiconfig's own global folder).
-  if (result && !result.isEmpty) {
-    const dir = path.dirname(result.filepath);
-    const rel = path.relative(dir, cwd);
-    if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
-      return { filepath: result.filepath, packageProp: path.basename(result.filepath) === 'package.json' };
-    }
-  }
-  const global = globalConfigPath(env);
-  if (await isFile(global)) return { filepath: global, packageProp: false };
-  throw new ConfigError(
-    `no configuration found: looked for ${SEARCH_PLACES.slice(0, 6).join(', ')} and package.json#rollback in ${cwd} and every folder above it, then ${global}`,
-    'pass one with --config FILE (or set ROLLBACK_CONFIG=FILE); the commented example rollback-config.yml in the package shows every key',
-  );
-}
 
 // ---------------------------------------------------------------------------------------------------
 // loading
@@ -211,8 +111,11 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
   const { removals, problems: interpolationProblems } = interpolateDocument(rootIsEmpty ? null : root, env);
   // An unset variable: a notification channel goes quiet; any other key takes its environment (under
   // rollback_policy: every environment) out of service until it is set. The load itself never fails
-  // for it (the contract), but nothing runs on an environment that lacks a key it was written with.
-  const disabled: Record<string, string> = {};
+  // for it (a missing secret must not stop the other environments), but nothing runs on an environment
+  // that lacks a key it was written with.
+  // No prototype: an environment named like an Object property (`constructor`, `__proto__`) is looked up
+  // as data, never found on the prototype chain.
+  const disabled: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const r of removals) {
     if (r.silent) continue;
     const at = posOf(r.node.range?.[0]);
@@ -283,6 +186,10 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
 function validate(data: unknown): { parsed: ReturnType<typeof ConfigSchema.safeParse>; problems: Problem[] } {
   const parsed = ConfigSchema.safeParse(data);
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues, ConfigSchema, data);
+  // The schema's record drops a `__proto__` key without a word; it is no valid environment name either.
+  if (isPlainObject(data) && isPlainObject(data.environments) && Object.hasOwn(data.environments, '__proto__')) {
+    problems.push({ path: ['environments', '__proto__'], message: 'invalid name "__proto__": use letters, digits, "_", "." and "-", starting with a letter or digit', at: 'key' });
+  }
   // Per-environment policy overrides: merged over rollback_policy and validated as a whole policy.
   if (isPlainObject(data)) {
     const basePolicy = data.rollback_policy ?? {};
@@ -374,21 +281,34 @@ function describeNode(node: Node | null): string {
 // ---------------------------------------------------------------------------------------------------
 // environments
 
+/**
+ * The value stored under `name` itself: a name such as `__proto__`, `constructor` or `toString` is an
+ * environment name like any other, never a property inherited from Object.prototype.
+ */
+function ownEntry<T>(table: Readonly<Record<string, T>> | undefined, name: string): T | undefined {
+  return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** Names of the environments taken out of service by an unset variable (not the every-environment key). */
+function disabledNames(loaded: LoadedConfig): string[] {
+  return Object.keys(loaded.disabled ?? {}).filter((n) => n !== ALL_ENVIRONMENTS);
+}
+
 /** Why an environment is out of service (a key it needs uses an unset variable), or null. */
 export function disabledReason(loaded: LoadedConfig, name: string): string | null {
-  return loaded.disabled?.[name] ?? loaded.disabled?.[ALL_ENVIRONMENTS] ?? null;
+  if (!environmentNames(loaded).includes(name)) return null;
+  return ownEntry(loaded.disabled, name) ?? ownEntry(loaded.disabled, ALL_ENVIRONMENTS) ?? null;
 }
 
 /** Names of the environments, sorted. */
 export function environmentNames(loaded: LoadedConfig): string[] {
-  const disabled = Object.keys(loaded.disabled ?? {}).filter((n) => n !== ALL_ENVIRONMENTS);
-  return [...new Set([...Object.keys(loaded.config.environments), ...disabled])].sort();
+  return [...new Set([...Object.keys(loaded.config.environments), ...disabledNames(loaded)])].sort();
 }
 
 function unknownEnvironment(name: string, known: string[]): UserError {
   const near = suggest(name, known);
   const list = known.length > 0 ? known.join(', ') : 'none: the configuration has no environments: section';
-  return new UserError(`unknown environment "${name}"${near ? ` (did you mean "${near}"?)` : ''}; known environments: ${list}`, {
+  return new UserError(`unknown environment ${quoteName(name)}${near ? ` (did you mean "${near}"?)` : ''}; known environments: ${list}`, {
     exitCode: ExitCode.USAGE,
     code: 'UNKNOWN_ENV',
     hint: known.length > 0 ? `--env ${near ?? known[0]}` : 'add the environment under environments: in the configuration',
@@ -400,10 +320,9 @@ function unknownEnvironment(name: string, known: string[]): UserError {
  * local paths made absolute (relative to the config file) and `state_dir` defaulted.
  */
 export function resolveEnvironment(loaded: LoadedConfig, name: string): ResolvedEnvironment {
-  const envs = loaded.config.environments;
-  const envCfg: EnvironmentConfig | undefined = Object.prototype.hasOwnProperty.call(envs, name) ? envs[name] : undefined;
+  const envCfg: EnvironmentConfig | undefined = ownEntry(loaded.config.environments, name);
   const off = disabledReason(loaded, name);
-  if (off && (envCfg || loaded.disabled?.[name])) {
+  if (off) {
     throw new ConfigError(`environment ${name} is disabled: ${off}`, 'set the variable in the environment that runs rollback-tui, or give it a default in the config');
   }
   if (!envCfg) throw unknownEnvironment(name, environmentNames(loaded));

@@ -6,7 +6,8 @@
  *   the operator can tell which service they point at. Every other string goes through `redactSecrets`.
  * - `redactSecrets`: the secrets inside free text (a shell command, an output line): URL passwords,
  *   `Bearer` tokens, `Authorization:` and `X-...-Token:` style headers, `token=` / `password=` /
- *   `secret=` / `api_key=` style arguments and query parameters, `--token VALUE` flags, `curl -u
+ *   `secret=` / `api_key=` style arguments and query parameters, the value of any flag named with key,
+ *   token, secret, password, auth or credential (`--routing-key VALUE`, `--auth=VALUE`), `curl -u
  *   user:password`, `"password": "..."` in JSON. The engine uses it on every line it shows or records.
  */
 import { isPlainObject } from './merge.js';
@@ -44,8 +45,14 @@ function tryUrl(value: string): URL | undefined {
 /** A name (of an argument, a query parameter, a variable, a JSON key) whose value is a secret. */
 const SECRET_NAME = /token|passw(?:or)?d|secret|api[_-]?key|access[_-]?key|private[_-]?key|signature|credential/i;
 const SECRET_SHORT_NAME = /^(?:key|sig|auth|pass|pwd|pw)$/i;
-/** A header (`X-Auth-Token`, `PRIVATE-TOKEN`, `X-Api-Key`) whose value is a secret. */
-const SECRET_HEADER = /(?:token|secret|passw(?:or)?d|api-?key|signature)$/i;
+/** A header (`X-Auth-Token`, `PRIVATE-TOKEN`, `X-Api-Key`, `X-Routing-Key`) whose value is a secret. */
+const SECRET_HEADER = /(?:token|secret|passw(?:or)?d|key|signature|auth|credentials?)$/i;
+/**
+ * A command-line flag whose value is a secret: any flag with one of these words in its name
+ * (`--routing-key`, `--auth`, `--client-credentials`, `--db-password`). Flags are where tools take
+ * secrets, and an unknown flag named like one is redacted rather than guessed harmless.
+ */
+const SECRET_FLAG_WORD = /key|token|secret|passw|pwd|auth|credential|signature/i;
 
 // The look-behinds make a match start only where a name or scheme starts, so a long line stays linear.
 const URL_ANY = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi;
@@ -57,7 +64,7 @@ const BEARER = /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/g;
 const AUTHORIZATION = /\b((?:proxy-)?authorization\s*:\s*)(?:(basic|bearer|token|digest|negotiate)\s+)?[^\s'"]+/gi;
 const HEADER = /(?<![A-Za-z0-9-])([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(\s*:\s*)[^\s'"]+/g;
 const ASSIGNMENT = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)=("[^"]*"|'[^']*'|[^\s&'"]+)/g;
-/** `--token VALUE`, `--password "VALUE"` (a flag named like a secret, then its value). */
+/** `--token VALUE`, `--routing-key "VALUE"` (a flag named like a secret, then its value). */
 const FLAG = /(^|\s)(--?[A-Za-z0-9_-]+)(\s+)("[^"]*"|'[^']*'|[^\s'"-][^\s'"]*)/g;
 /** `curl -u user:password`, `--user user:password`. */
 const USER_FLAG = /(^|\s)(-u|--user)(\s+['"]?[^\s:'"]*):[^\s'"]+/g;
@@ -65,6 +72,7 @@ const JSON_PAIR = /"([A-Za-z0-9_.-]+)"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 
 function isSecretName(name: string): boolean {
   const bare = name.replace(/^-+/, '');
+  if (bare !== name && SECRET_FLAG_WORD.test(bare)) return true;
   return SECRET_NAME.test(bare) || SECRET_SHORT_NAME.test(bare);
 }
 

@@ -14,7 +14,7 @@ const nonNegative = z.number().nonnegative();
 const posInt = z.number().int().positive();
 
 // ---------------------------------------------------------------------------------------------------
-// rollback_policy (seed 001's block loads unchanged; the extra keys are ours)
+// rollback_policy (the auto-rollback policy block loads unchanged; more keys extend it)
 
 export const MonitoringSchema = z
   .strictObject({

@@ -1,6 +1,10 @@
-/** Runs on this machine: `sh -s -- args` with the script on stdin, through execa (argv, no shell string). */
+/**
+ * Runs on this machine: `sh -s -- args` with the script on stdin, through execa (argv, no shell string).
+ * Configured commands go on stdin too (`sh -s`), as over SSH: their `${VAR}` values and env values never
+ * appear in the process list.
+ */
 import { shQuote } from './quote.js';
-import { runProcess, scriptInput, shellArgs } from './run.js';
+import { localShellInput, runProcess, scriptInput } from './run.js';
 import type { ExecOptions, ExecResult, Executor } from './types.js';
 
 export class LocalExecutor implements Executor {
@@ -17,7 +21,7 @@ export class LocalExecutor implements Executor {
 
   shell(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return runProcess(
-      { file: 'sh', args: shellArgs(command, options), input: options.stdin ?? '', what: `\`${command}\`` },
+      { file: 'sh', args: ['-s'], input: localShellInput(command, options, shQuote), what: `\`${command}\`` },
       options,
     );
   }

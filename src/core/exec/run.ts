@@ -280,14 +280,6 @@ export function wrapScript(script: string): string {
   return `{\n${script}\n} </dev/null\n`;
 }
 
-/**
- * The fixed one-line program behind `shell()`: `sh -c WRAPPER rollback-shell CWD COMMAND [NAME VALUE]...`.
- * Values arrive as positional arguments (data), the config command is `eval`ed by a fresh `sh`.
- */
-export const SHELL_WRAPPER =
-  'd=$1; c=$2; shift 2; while [ $# -ge 2 ]; do export "$1=$2"; shift 2; done; ' +
-  'if [ -n "$d" ]; then cd -- "$d" || exit 1; fi; eval "$c"';
-
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function envEntries(options: ExecOptions): [string, string][] {
@@ -296,10 +288,6 @@ function envEntries(options: ExecOptions): [string, string][] {
     if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
   }
   return entries;
-}
-
-export function shellArgs(command: string, options: ExecOptions): string[] {
-  return ['-c', SHELL_WRAPPER, 'rollback-shell', options.cwd ?? '', command, ...envEntries(options).flat()];
 }
 
 /** `export NAME=value` and `cd` lines for a script read by `sh -s`, values as quoted literals. */
@@ -319,8 +307,19 @@ export function scriptInput(script: string, options: ExecOptions, quote: (s: str
   return envAndCwd(options, quote) + wrapScript(script);
 }
 
-/** A `shell()` call as a script for `sh -s` (SSH sends it on stdin): the same env and `cd` lines, then
- * the config command `eval`ed from a quoted literal, as SHELL_WRAPPER does with arguments. */
+/** A `shell()` call as a script for `sh -s`: the same env and `cd` lines, then the config command
+ * `eval`ed from a quoted literal. Locally and over SSH it goes on stdin, never into argv, so `ps` shows
+ * neither the command (with its `${VAR}` values substituted) nor the env values. */
 export function shellScript(command: string, options: ExecOptions, quote: (s: string) => string): string {
   return `${envAndCwd(options, quote)}eval ${quote(command)}\n`;
+}
+
+/**
+ * The full stdin of a local `shell()` call: the shell script read whole before it runs, its own stdin
+ * /dev/null, or the call's `stdin` data piped from the shell's `printf` builtin (no process, no argv).
+ */
+export function localShellInput(command: string, options: ExecOptions, quote: (s: string) => string): string {
+  const body = shellScript(command, options, quote);
+  if (options.stdin === undefined) return wrapScript(body);
+  return `printf '%s' ${quote(options.stdin)} | {\n${body}\n}\n`;
 }

@@ -45,7 +45,8 @@ export interface Executor {
   script(script: string, args?: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /**
    * Run an operator-configured command line from the config file (service.start, health command, ...)
-   * with `sh -c`. Only for trusted config strings; anything from input goes in `options.env`.
+   * with `sh`, the command on stdin (never in argv, so `ps` shows no secrets). Only for trusted config
+   * strings; anything from input goes in `options.env`.
    */
   shell(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** Close multiplexed connections and temporary files. Idempotent. */

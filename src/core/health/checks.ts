@@ -7,7 +7,7 @@
  * - http and tcp default to `local`: they probe from the operator's machine, as the operator (and the
  *   users) reach the service. `via: target` runs them on the target host through the executor
  *   (curl/wget for http, nc or bash's /dev/tcp for tcp).
- * - command checks default to `target`: a verify script (seed 004's verify_deployment.py) lives beside
+ * - command checks default to `target`: a verify script (such as verify_deployment.py) lives beside
  *   the release. `via: local` runs it on the operator's machine. For a local environment both are the
  *   same machine.
  *
@@ -17,8 +17,8 @@
  * measurement error, never as a failed health check.
  */
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import type { HealthCheckConfig } from '../config/schema.js';
+import { LocalExecutor } from '../exec/local.js';
 import type { Executor, ExecResult } from '../exec/types.js';
 
 export interface HealthCheckResult {
@@ -130,44 +130,23 @@ function tcpLocal(
   });
 }
 
-/** Run a trusted command line locally with `sh -c`, with a timeout. */
-export function runLocalShell(
+/**
+ * Run a trusted command line on this machine, with a timeout, through the local executor: the command
+ * (with its `${NAME}` values substituted) goes to `sh` on stdin, so the process list does not show it,
+ * and a timeout or cancel ends everything it started.
+ */
+export async function runLocalShell(
   command: string,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    let timedOut = false;
-    const keep = (b: Buffer) => {
-      output += b.toString('utf8');
-      if (output.length > 16_384) output = output.slice(-8192);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    const onAbort = () => kill();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => {
-      output += err.message;
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve({ exitCode: code ?? (sig ? 128 : 1), output, timedOut });
-    });
-  });
+  try {
+    const r = await new LocalExecutor().shell(command, { timeoutMs, ...(signal ? { signal } : {}) });
+    return { exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, timedOut: r.timedOut };
+  } catch (err) {
+    // Cancelled (the caller reads its own signal) or `sh` could not be started: a failed check either way.
+    return { exitCode: 1, output: err instanceof Error ? err.message : String(err), timedOut: false };
+  }
 }
 
 const HTTP_VIA_TARGET = `

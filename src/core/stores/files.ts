@@ -1,5 +1,5 @@
 /**
- * Configuration files (seed 003): `files:` lists absolute paths (appsettings.json, docker-compose.yml).
+ * Versioned configuration files: `files:` lists absolute paths (appsettings.json, docker-compose.yml).
  * A snapshot copies them into `<backups_dir>/backup_YYYYMMDD_HHMMSS/` mirroring their absolute paths
  * (`/etc/app/a.json` -> `<backup>/etc/app/a.json`, so equal basenames cannot collide); names are unique
  * even within one second (`_1`, `_2`, ...). A switch restores each file atomically (copy with mode to a

@@ -1,5 +1,5 @@
 /**
- * Git releases (seed 000): `repo` is a working tree; a backup is a commit recorded as deployed. Records
+ * Git releases: `repo` is a working tree; a backup is a commit recorded as deployed. Records
  * live in `<backups_dir>/deployed` (default backups_dir: `<repo>/.rollback`), one `EPOCH FULLHASH` line
  * per snapshot; a backup's name is the 12-hex-digit abbreviation, its creation time the first record.
  * The switch is `git checkout -f <hash>` followed by the configured `build` commands (output streamed to

@@ -3,7 +3,7 @@
  * live. All operations go through an Executor so they run the same locally and over SSH.
  */
 
-/** One entry of `list` (the contract's JSON uses snake_case; see toListJson in the list command). */
+/** One entry of `list` (its JSON form uses snake_case; see toListJson in the list command). */
 export interface Backup {
   name: string;
   /** ISO 8601 creation time (from a `backup_YYYYMMDD_HHMMSS` name, the commit time, or the mtime). */
