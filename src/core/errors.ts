@@ -15,19 +15,66 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Every machine-readable error code the tool reports (JSON output, tests, the monitor's decisions).
+ * One union, so a misspelt code is a type error instead of a silently unmatched branch.
+ */
+export type ErrorCode =
+  // general
+  | 'FAILED'
+  | 'USAGE'
+  | 'CONFIG'
+  | 'UNKNOWN_ENV'
+  | 'NO_CONSOLE'
+  | 'NOT_CONFIRMED'
+  | 'PLAN_CHANGED'
+  | 'INTERNAL'
+  // running commands, locally or over SSH
+  | 'ABORTED'
+  | 'SPAWN'
+  | 'TIMEOUT'
+  | 'TRANSPORT'
+  // the lock and the state directory
+  | 'LOCK_HELD'
+  | 'STATE_DIR'
+  | 'STATE_DIR_UNWRITABLE'
+  | 'STATE_NOT_A_FILE'
+  | 'MARKS_DAMAGED'
+  // backups and the live release
+  | 'BACKUP_NOT_FOUND'
+  | 'BACKUP_AMBIGUOUS'
+  | 'BACKUP_INVALID'
+  | 'INVALID_BACKUP_NAME'
+  | 'NOTHING_LIVE'
+  | 'NO_TARGET'
+  | 'TARGET_IS_LIVE'
+  | 'LIVE_CHANGED'
+  | 'CURRENT_NOT_SYMLINK'
+  | 'CONFIG_LINK'
+  | 'DIRTY_TREE'
+  | 'BUILD_FAILED'
+  | 'SNAPSHOT_FAILED'
+  | 'STORE_FAILED'
+  | 'SWITCH_FAILED'
+  | 'VALIDATION_FAILED'
+  // container releases
+  | 'ENGINE_FAILED'
+  | 'TARGET_DID_NOT_START'
+  | 'SNAPSHOT_UNSUPPORTED';
+
 export interface UserErrorOptions {
   /** What the operator should try next, e.g. "run `rollback-tui list --env prod` to see the backups". */
   hint?: string;
   exitCode?: ExitCode;
   cause?: unknown;
   /** Machine-readable code for JSON output and tests, e.g. "LOCK_HELD", "BACKUP_NOT_FOUND". */
-  code?: string;
+  code?: ErrorCode;
 }
 
 export class UserError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
-  readonly code: string;
+  readonly code: ErrorCode;
 
   constructor(message: string, options: UserErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

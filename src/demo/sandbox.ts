@@ -15,21 +15,17 @@
  * No ink here: the console is opened by the `demo` command.
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { loadConfig, resolveEnvironment } from '../core/config/load.js';
-import { HISTORY_FILE } from '../core/engine/history.js';
-import { STEP_ORDER } from '../core/engine/plan.js';
 import { openEnvironment } from '../core/environment.js';
-import type { HistoryEntry, StepName, StepResult } from '../core/engine/types.js';
-import { MARKS_FILE, serializeMarks } from '../core/state/marks.js';
 import { formatBackupName } from '../core/stores/names.js';
 import { shQuote } from '../core/exec/quote.js';
 import { freePort } from '../core/net.js';
+import { DAY, seedHistory, seedMarks } from './seed.js';
 
 export interface DemoSandboxOptions {
   /** Parent directory for the sandbox (default: the OS temp directory). */
@@ -130,7 +126,6 @@ interface ReleaseSpec {
   notes: string;
 }
 
-const DAY = 86_400_000;
 const RELEASES: ReleaseSpec[] = [
   { version: 'v1', ageMs: 10 * DAY, sick: false, notes: 'first release of the demo service' },
   { version: 'v2', ageMs: 6 * DAY, sick: false, notes: 'faster /work handler' },
@@ -286,133 +281,6 @@ export function demoConfig(l: Layout, port: number, speed: number): Record<strin
   };
 }
 
-const EMERGENCY_SKIPS: readonly StepName[] = ['validate', 'maintenance_on', 'verify', 'maintenance_off'];
-
-function steps(kind: 'standard' | 'emergency', ms: Record<string, number>, verifyFailed = false): StepResult[] {
-  // Seeded history uses the engine's own step order; emergency skips what it always skips.
-  const names = kind === 'emergency' ? STEP_ORDER.filter((n) => !EMERGENCY_SKIPS.includes(n)) : STEP_ORDER;
-  return names.map((name) => {
-    if (verifyFailed && name === 'verify') return { name, status: 'failed', ms: ms[name] ?? 0, error: 'health checks did not pass within 20 s' };
-    if (verifyFailed && (name === 'maintenance_off' || name === 'mark')) return { name, status: 'skipped', ms: 0 };
-    return { name, status: 'ok', ms: ms[name] ?? 3 };
-  });
-}
-
-/** Past rollbacks of the demo environment (newest last, as the log is appended), with incident reports. */
-function seedHistory(l: Layout, nowMs: number, names: string[]): void {
-  const now = Math.floor(nowMs / 1000) * 1000;
-  const [v1, v2] = names as [string, string, string, string];
-  const user = 'alice@ops-bastion from 10.20.0.14';
-  const pruned = (ageMs: number): string => formatBackupName(new Date(now - ageMs));
-  const entries: HistoryEntry[] = [
-    {
-      id: randomUUID(),
-      timestamp: new Date(now - 9 * DAY).toISOString(),
-      env: 'demo',
-      kind: 'standard',
-      trigger: 'error_rate',
-      from: v1,
-      to: pruned(14 * DAY),
-      reason: 'automatic: error_rate breached',
-      initiated_by: 'rollback-monitor@ops-bastion',
-      success: true,
-      verification: 'passed',
-      duration_ms: 7412,
-      steps: steps('standard', { stop: 812, switch: 6, start: 640, verify: 5120, notify: 230 }),
-      error: null,
-      explanation: 'error rate 14.2/min > 6.0/min (baseline 0.4/min x 2, floor 6/min) for 15 s',
-    },
-    {
-      id: randomUUID(),
-      timestamp: new Date(now - 5 * DAY).toISOString(),
-      env: 'demo',
-      kind: 'standard',
-      trigger: 'manual',
-      from: pruned(5 * DAY + 3_600_000),
-      to: v2,
-      reason: 'INC-2291: checkout returns 502 after deploy',
-      initiated_by: user,
-      success: false,
-      verification: 'failed',
-      duration_ms: 23_918,
-      steps: steps('standard', { stop: 790, switch: 5, start: 701, verify: 20_004, notify: 210 }, true),
-      error: 'verification failed: http://127.0.0.1/health answered 503 for 20 s (database was down, not the release)',
-    },
-    {
-      id: randomUUID(),
-      timestamp: new Date(now - 5 * DAY + 25 * 60_000).toISOString(),
-      env: 'demo',
-      kind: 'emergency',
-      trigger: 'manual',
-      from: pruned(5 * DAY + 3_600_000),
-      to: v2,
-      reason: 'INC-2291: database back, restore v2 now',
-      initiated_by: user,
-      success: true,
-      verification: 'skipped',
-      duration_ms: 1_304,
-      steps: steps('emergency', { switch: 4, start: 655, notify: 190 }),
-      error: null,
-    },
-    {
-      id: randomUUID(),
-      timestamp: new Date(now - 3 * DAY).toISOString(),
-      env: 'demo',
-      kind: 'targeted',
-      trigger: 'manual',
-      from: pruned(3 * DAY + 1_800_000),
-      to: v2,
-      reason: 'p95 latency doubled after deploy; skip straight to v2 (known good)',
-      initiated_by: 'bob@ops-bastion',
-      success: true,
-      verification: 'passed',
-      duration_ms: 6_877,
-      steps: steps('standard', { stop: 801, switch: 7, start: 612, verify: 4_980, notify: 240 }),
-      error: null,
-    },
-  ];
-  const incidents = path.join(l.stateDir, 'incidents');
-  fs.mkdirSync(incidents, { recursive: true });
-  for (const e of entries) {
-    const file = path.join(incidents, `${e.timestamp.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${e.env}.md`);
-    e.incident_report = file;
-    fs.writeFileSync(file, incidentReport(e));
-  }
-  fs.writeFileSync(path.join(l.stateDir, HISTORY_FILE), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
-}
-
-function incidentReport(e: HistoryEntry): string {
-  const lines = [
-    `# Incident: ${e.kind} rollback of ${e.env}`,
-    '',
-    `- When: ${e.timestamp}`,
-    `- Who: ${e.initiated_by}`,
-    `- Why: ${e.reason}`,
-    `- Trigger: ${e.trigger}${e.explanation ? ` (${e.explanation})` : ''}`,
-    `- From: ${e.from ?? '(none)'} -> To: ${e.to ?? '(none)'}`,
-    `- Result: ${e.success ? 'succeeded' : 'failed'}, verification ${e.verification}, ${(e.duration_ms / 1000).toFixed(1)} s`,
-    ...(e.error ? [`- Error: ${e.error}`] : []),
-    '',
-    '## Timeline',
-    '',
-    '| step | status | ms |',
-    '|---|---|---|',
-    ...e.steps.map((s) => `| ${s.name} | ${s.status} | ${s.ms} |`),
-    '',
-    '## Follow-up',
-    '',
-    '- Root cause analysis assigned to the release owner; redeploy only with a fix and a test.',
-    '',
-  ];
-  return lines.join('\n');
-}
-
-/** Marks as the symlink store keeps them in state_dir (v2 known-good, v1 bad: it was rolled back from). */
-function seedMarks(l: Layout, names: string[]): void {
-  const [v1, v2] = names as [string, string];
-  fs.writeFileSync(path.join(l.stateDir, MARKS_FILE), serializeMarks({ knownGood: [v2], bad: [v1] }));
-}
-
 /**
  * Create the sandbox and start the service on the sick (newest) release. The caller must call stop().
  */
@@ -442,8 +310,8 @@ export async function createDemoSandbox(opts: DemoSandboxOptions = {}): Promise<
     }
     const sick = releases[releases.length - 1] as DemoRelease;
     fs.symlinkSync(path.join(l.releasesDir, sick.name), l.current);
-    seedHistory(l, now, releases.map((r) => r.name));
-    seedMarks(l, releases.map((r) => r.name));
+    seedHistory(l.stateDir, now, releases.map((r) => r.name));
+    seedMarks(l.stateDir, releases.map((r) => r.name));
 
     const port = await freePort();
     const config = demoConfig(l, port, speed);

@@ -4,7 +4,6 @@
  * run it, read an incident report, pause automation). It owns a tiny store (getState / subscribe /
  * dispatch) that the React tree reads with useSyncExternalStore; components never call the engine.
  */
-import { isUserError } from '../core/errors.js';
 import type { ResolvedEnvironment } from '../core/config/schema.js';
 import type { EngineHandle, RollbackEngine } from '../core/engine/engine.js';
 import { describeOwner } from '../core/engine/lock.js';
@@ -16,18 +15,18 @@ import { validateExtraActions, type ExtraAction, type KeyPress } from './keybind
 import { age } from './format.js';
 import { routeKey, splitChunk, type Intent } from './state/input.js';
 import { initialState, isRunning, reducer } from './state/reducer.js';
-import type { Action, AppState, EnvInfo, LogLevel, RunRequest } from './state/types.js';
+import type { Action, AppState, LogLevel, RunRequest } from './state/types.js';
+import { envInfoOf, errorMessage as message } from './environment.js';
+import { FrameQueue, WallClock, type ClockSource } from './timing.js';
+
+export { envInfoOf };
 
 /** An extra console action (RunConsoleOptions.demoActions): bound in the keybinding table, run here. */
 export interface ConsoleAction extends ExtraAction {
   run(): Promise<void>;
 }
 
-/** The wall clock for the header, apart from the app state: its tick re-renders the clock alone. */
-export interface ClockSource {
-  subscribe(listener: () => void): () => void;
-  now(): number;
-}
+export type { ClockSource };
 
 export interface ControllerDeps {
   env: ResolvedEnvironment;
@@ -47,29 +46,6 @@ export interface ControllerDeps {
   frameMs?: number;
 }
 
-const PROD_NAMES = /^(prod|production|prd|live)([-_.].*)?$/i;
-
-export function envInfoOf(env: ResolvedEnvironment): EnvInfo {
-  const host =
-    env.executor.type === 'ssh'
-      ? `${env.executor.user ? `${env.executor.user}@` : ''}${env.executor.host}${env.executor.port ? `:${env.executor.port}` : ''}`
-      : 'local';
-  return {
-    name: env.name,
-    host,
-    confirm: env.confirm,
-    isProd: PROD_NAMES.test(env.name) || env.confirm === 'type-name',
-    strategy: env.target.strategy,
-    automationEnabled: env.policy.enabled,
-    graceSeconds: env.policy.rollback.grace_seconds,
-  };
-}
-
-function message(err: unknown): string {
-  if (isUserError(err)) return err.hint ? `${err.message} (try: ${err.hint})` : err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** The age texts on screen (live release in the header, backups): the tick re-renders when they change. */
 function ageText(state: AppState, now: number): string {
   return state.backups.map((b) => age(b.createdMs, now)).join(' ');
@@ -87,11 +63,7 @@ export class ConsoleController {
   private started = false;
   private stopped = false;
   private tickTimer: NodeJS.Timeout | null = null;
-  private clockTimer: NodeJS.Timeout | null = null;
-  private clockNow = Date.now();
-  private readonly clockListeners = new Set<() => void>();
-  private monitorQueue: { event: MonitorEvent; at: number }[] = [];
-  private monitorFlush: NodeJS.Timeout | null = null;
+  private readonly monitorQueue: FrameQueue<{ event: MonitorEvent; at: number }>;
   private readonly extraRuns = new Map<string, () => Promise<void>>();
   private extraBusy: string | null = null;
 
@@ -102,6 +74,7 @@ export class ConsoleController {
     });
     validateExtraActions(extra);
     this.state = initialState(envInfoOf(deps.env), Date.now(), extra);
+    this.monitorQueue = new FrameQueue(deps.frameMs ?? 100, (events) => this.flushMonitorEvents(events));
     this.exitPromise = new Promise((resolve) => {
       this.exitResolve = resolve;
     });
@@ -141,13 +114,7 @@ export class ConsoleController {
   }
 
   /** The header clock: ticks every second without touching the app state (only the clock re-renders). */
-  readonly clock: ClockSource = {
-    subscribe: (listener) => {
-      this.clockListeners.add(listener);
-      return () => this.clockListeners.delete(listener);
-    },
-    now: () => this.clockNow,
-  };
+  readonly clock = new WallClock();
 
   /** Quit the way `q` does, confirmed: nothing to ask when idle; a running rollback is aborted safely first. */
   requestQuit(): void {
@@ -185,7 +152,7 @@ export class ConsoleController {
     this.dispatch({ type: 'monitor/state', state: monitor.getState() });
     monitor.start().catch((err: unknown) => this.log('error', `monitor stopped: ${message(err)}`));
     this.scheduleTick();
-    this.scheduleClock();
+    this.clock.start();
     const lockPoll = setInterval(() => void this.checkLock(), this.deps.lockPollMs ?? 5000);
     lockPoll.unref();
     this.timers.push(lockPoll);
@@ -198,18 +165,11 @@ export class ConsoleController {
    * queued and applied together at most once per frame, so an idle check costs one render.
    */
   private queueMonitorEvent(event: MonitorEvent): void {
-    if (this.stopped) return;
-    this.monitorQueue.push({ event, at: Date.now() });
-    if (this.monitorFlush) return;
-    this.monitorFlush = setTimeout(() => this.flushMonitorEvents(), this.deps.frameMs ?? 100);
-    this.monitorFlush.unref();
+    if (!this.stopped) this.monitorQueue.push({ event, at: Date.now() });
   }
 
-  private flushMonitorEvents(): void {
-    this.monitorFlush = null;
-    const events = this.monitorQueue;
-    this.monitorQueue = [];
-    if (events.length === 0 || this.stopped) return;
+  private flushMonitorEvents(events: { event: MonitorEvent; at: number }[]): void {
+    if (this.stopped) return;
     this.dispatch({ type: 'monitor/events', events });
     let refreshAll = false;
     let refreshBackups = false;
@@ -243,17 +203,6 @@ export class ConsoleController {
     this.tickTimer.unref();
   }
 
-  /** The header clock, on whole seconds. */
-  private scheduleClock(): void {
-    if (this.stopped) return;
-    this.clockTimer = setTimeout(() => {
-      this.clockNow = Date.now();
-      for (const l of this.clockListeners) l();
-      this.scheduleClock();
-    }, 1000 - (Date.now() % 1000) + 5);
-    this.clockTimer.unref();
-  }
-
   /** Stop everything this controller started (idempotent). */
   stop(): void {
     if (this.stopped) return;
@@ -261,8 +210,8 @@ export class ConsoleController {
     this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
     if (this.tickTimer) clearInterval(this.tickTimer);
-    if (this.clockTimer) clearTimeout(this.clockTimer);
-    if (this.monitorFlush) clearTimeout(this.monitorFlush);
+    this.clock.stop();
+    this.monitorQueue.stop();
     this.deps.monitor.stop();
   }
 
@@ -335,6 +284,11 @@ export class ConsoleController {
   handleIntent(intent: Intent): void {
     switch (intent.kind) {
       case 'none':
+        return;
+      case 'refused':
+        // The key applies here but cannot act now: say why rather than swallow it (once while it is the
+        // newest line, so a key pressed again and again does not push everything else out of the pane).
+        if (this.state.events.at(-1)?.text !== intent.text) this.log('warning', intent.text);
         return;
       case 'dispatch':
         this.dispatch(intent.action);

@@ -1,45 +1,25 @@
-/** Small, pure formatting helpers shared by the console's components. */
+/**
+ * Pure formatting helpers of the console's components: the shared number, byte and duration formats
+ * (src/core/format.ts) in their compact console form, plus padding, clocks and status words.
+ */
 import type { TriggerStatus } from '../core/monitor/types.js';
+import { formatBytes, formatDuration, formatNumber } from '../core/format.js';
 
+export { formatAge as age } from '../core/format.js';
+
+/** A metric value with its unit; "-" when there is none. */
 export function num(n: number | null | undefined, unit = ''): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
-  let s: string;
-  if (Math.abs(n) >= 100) s = n.toFixed(0);
-  else if (Math.abs(n) >= 10) s = n.toFixed(1);
-  else s = n.toFixed(2);
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return `${s}${unit}`;
+  return formatNumber(n, { unit, missing: '-' });
 }
 
-/** "45s", "12m", "3h", "2d" */
-export function age(fromMs: number, now: number): string {
-  const s = Math.max(0, Math.round((now - fromMs) / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
-}
-
+/** "850ms", "1.5s", "2m3s"; "-" when unknown. */
 export function duration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+  return formatDuration(ms, { compact: true, missing: '-' });
 }
 
+/** "512B", "1.5KiB", "12MiB" (IEC units, as on the command line); empty when unknown. */
 export function bytes(n: number | null): string {
-  if (n === null) return '';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? v.toFixed(0) : v.toFixed(1)}${units[i]}`;
+  return n === null ? '' : formatBytes(n, { compact: true });
 }
 
 /** "14:03:07" in local time. */

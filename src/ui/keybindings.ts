@@ -1,30 +1,18 @@
 /**
- * The console's one keybinding table. The input handler resolves keys through it, the footer lists the
- * bindings that work right now, and the `?` overlay prints all of them: one source, so what the screen
- * says and what the keys do cannot drift apart.
+ * The console's one keybinding table. Each row holds the keys, where they apply (`when`), why they
+ * cannot act right now (`disabledReason`), whether they change the environment (`dangerous`) and what
+ * they do (`intent`). The input handler resolves keys through it and, for a key that applies but
+ * cannot act, says why instead of doing nothing; the footer lists the bindings that work right now, and
+ * the `?` overlay prints all of them: one source, so what the screen says and what the keys do cannot
+ * drift apart.
  */
+import type { Action, AppState } from './state/types.js';
+import type { Intent } from './intent.js';
+import { keyLabel, keyNamesOf, type KeyPress, type KeySpec } from './keys.js';
 
-/** A key as ink reports it, reduced to what the table matches on. */
-export interface KeyPress {
-  input: string;
-  key: {
-    upArrow?: boolean;
-    downArrow?: boolean;
-    return?: boolean;
-    escape?: boolean;
-    tab?: boolean;
-    shift?: boolean;
-    ctrl?: boolean;
-    backspace?: boolean;
-    delete?: boolean;
-    pageUp?: boolean;
-    pageDown?: boolean;
-  };
-}
+export type { Intent };
 
-export type KeyName = 'up' | 'down' | 'enter' | 'esc' | 'tab' | 'shift-tab' | 'ctrl-c' | 'pageup' | 'pagedown';
-/** A printable character ("r", "?") or a named key. */
-export type KeySpec = string;
+export { keyLabel, keyNamesOf, type KeyName, type KeyPress, type KeySpec } from './keys.js';
 
 export type BuiltinActionId =
   | 'rollback.standard'
@@ -106,11 +94,22 @@ export interface KeyBinding {
    * text (e.g. Tab and Shift-Tab as "Tab/S-Tab"), so the whole table fits on an 80x24 terminal.
    */
   helpPair?: { keys: string; description: string };
+  /** Where the key means this action (the table's order decides between rows that share a key). */
   when: (c: KeyContext) => boolean;
+  /** Why it cannot act now although it applies here (null: it can); shown instead of doing nothing. */
+  disabledReason?: (c: KeyContext) => string | null;
+  /** What pressing it asks for, given the state (e.g. the selected backup). */
+  intent: (s: AppState) => Intent;
 }
 
 const noDialog = (c: KeyContext): boolean => c.dialog === null;
-const canStart = (c: KeyContext): boolean => c.dialog === null && !c.running;
+const whileRunning = (c: KeyContext): string | null => (c.running ? 'a rollback is already running; wait for its result' : null);
+const dispatch =
+  (action: Action) =>
+  (): Intent => ({ kind: 'dispatch', action });
+const openRollback =
+  (rollback: 'standard' | 'emergency', dryRun: boolean) =>
+  (): Intent => ({ kind: 'openRollback', rollback, dryRun });
 
 export const KEYBINDINGS: readonly KeyBinding[] = [
   {
@@ -121,7 +120,9 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: true,
     where: 'global',
     footer: true,
-    when: canStart,
+    when: noDialog,
+    disabledReason: whileRunning,
+    intent: openRollback('standard', false),
   },
   {
     id: 'rollback.emergency',
@@ -131,7 +132,9 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: true,
     where: 'global',
     footer: true,
-    when: canStart,
+    when: noDialog,
+    disabledReason: whileRunning,
+    intent: openRollback('emergency', false),
   },
   {
     id: 'history.open',
@@ -141,7 +144,9 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'history',
     footer: true,
-    when: (c) => noDialog(c) && c.focus === 'history' && c.hasSelection,
+    when: (c) => noDialog(c) && c.focus === 'history',
+    disabledReason: (c) => (c.hasSelection ? null : 'the history is empty'),
+    intent: (s) => ({ kind: 'openHistory', index: s.selection.history }),
   },
   {
     id: 'rollback.targeted',
@@ -151,7 +156,12 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: true,
     where: 'backups',
     footer: true,
-    when: (c) => canStart(c) && c.focus === 'backups' && c.hasSelection,
+    when: (c) => noDialog(c) && c.focus === 'backups',
+    disabledReason: (c) => whileRunning(c) ?? (c.hasSelection ? null : 'there is no backup to roll back to'),
+    intent: (s) => {
+      const b = s.backups[s.selection.backups];
+      return b ? { kind: 'openRollback', rollback: 'targeted', dryRun: false, target: b.name } : { kind: 'none' };
+    },
   },
   {
     id: 'rollback.dryRun',
@@ -161,7 +171,9 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'global',
     footer: true,
-    when: canStart,
+    when: noDialog,
+    disabledReason: whileRunning,
+    intent: openRollback('standard', true),
   },
   {
     id: 'automation.cancelPending',
@@ -171,7 +183,9 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'global',
     footer: true,
-    when: (c) => c.pendingAuto && (c.dialog === null || c.dialog === 'help'),
+    when: (c) => c.dialog === null || c.dialog === 'help',
+    disabledReason: (c) => (c.pendingAuto ? null : 'no automatic rollback is counting down'),
+    intent: () => ({ kind: 'cancelPending' }),
   },
   {
     id: 'automation.toggle',
@@ -182,7 +196,14 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'global',
     footer: true,
-    when: (c) => noDialog(c) && c.automation !== 'disabled' && c.automation !== 'unknown',
+    when: noDialog,
+    disabledReason: (c) =>
+      c.automation === 'disabled'
+        ? 'automatic rollback is off for this environment (rollback_policy.enabled)'
+        : c.automation === 'unknown'
+          ? 'the monitor has not reported yet'
+          : null,
+    intent: () => ({ kind: 'toggleAutomation' }),
   },
   {
     id: 'focus.next',
@@ -194,6 +215,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     footer: true,
     helpPair: { keys: 'Tab/S-Tab', description: 'Move focus to the next / previous panel' },
     when: noDialog,
+    intent: dispatch({ type: 'focus/next' }),
   },
   {
     id: 'focus.prev',
@@ -204,6 +226,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: false,
     when: noDialog,
+    intent: dispatch({ type: 'focus/prev' }),
   },
   {
     id: 'select.up',
@@ -215,6 +238,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     footer: false,
     helpPair: { keys: '↑↓/jk', description: 'Select the previous / next row of the focused panel' },
     when: noDialog,
+    intent: dispatch({ type: 'select/move', delta: -1 }),
   },
   {
     id: 'select.down',
@@ -226,6 +250,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'panels',
     footer: true,
     when: noDialog,
+    intent: dispatch({ type: 'select/move', delta: 1 }),
   },
   {
     id: 'dialog.submit',
@@ -238,6 +263,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     when: (c) =>
       c.dialog === 'rollback' &&
       (c.dialogStage === 'preview' || c.dialogStage === 'reason' || (c.dialogStage === 'confirm' && c.typeName === true)),
+    intent: dispatch({ type: 'dialog/submit' }),
   },
   {
     id: 'dialog.yes',
@@ -248,6 +274,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'dialog',
     footer: true,
     when: (c) => c.dialog === 'rollback' && c.dialogStage === 'confirm' && c.typeName !== true,
+    intent: dispatch({ type: 'dialog/yes' }),
   },
   {
     // Its own binding, not dialog.yes: the footer must say what y does here, and quitting is no rollback.
@@ -259,6 +286,8 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'quit',
     footer: true,
     when: (c) => c.dialog === 'quit',
+    // The reducer's yes on the quit dialog is "quit anyway".
+    intent: dispatch({ type: 'dialog/yes' }),
   },
   {
     id: 'dialog.no',
@@ -269,6 +298,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'dialog',
     footer: true,
     when: (c) => (c.dialog === 'rollback' && c.dialogStage === 'confirm' && c.typeName !== true) || c.dialog === 'quit',
+    intent: dispatch({ type: 'dialog/no' }),
   },
   {
     id: 'help.toggle',
@@ -279,6 +309,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     when: (c) => c.dialog === null || c.dialog === 'help',
+    intent: dispatch({ type: 'dialog/openHelp' }),
   },
   {
     id: 'back',
@@ -289,6 +320,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     when: () => true,
+    intent: dispatch({ type: 'back' }),
   },
   {
     id: 'quit',
@@ -299,12 +331,13 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     when: (c) => c.dialog === null || c.dialog === 'help' || c.dialog === 'history',
+    intent: dispatch({ type: 'quit' }),
   },
 ];
 
 const extraTables = new WeakMap<readonly ExtraAction[], readonly KeyBinding[]>();
 
-/** The binding of an extra action: live when a rollback could start (no dialog, nothing running). */
+/** The binding of an extra action: applies without a dialog, refused while a rollback runs. */
 export function extraBinding(a: ExtraAction): KeyBinding {
   return {
     id: `extra.${a.id}`,
@@ -314,7 +347,9 @@ export function extraBinding(a: ExtraAction): KeyBinding {
     dangerous: a.dangerous ?? true,
     where: a.where ?? 'extra',
     footer: true,
-    when: canStart,
+    when: noDialog,
+    disabledReason: whileRunning,
+    intent: () => ({ kind: 'extraAction', id: a.id }),
   };
 }
 
@@ -350,31 +385,40 @@ export function bindingsOf(ctx: Pick<KeyContext, 'extra'>): readonly KeyBinding[
   return table;
 }
 
-/** The key names a press matches ("r", "enter", "shift-tab" ...). */
-export function keyNamesOf(press: KeyPress): KeySpec[] {
-  const { input, key } = press;
-  const names: KeySpec[] = [];
-  if (key.ctrl && input === 'c') names.push('ctrl-c');
-  else if (key.tab && key.shift) names.push('shift-tab');
-  else if (key.tab) names.push('tab');
-  else if (key.return) names.push('enter');
-  else if (key.escape) names.push('esc');
-  else if (key.upArrow) names.push('up');
-  else if (key.downArrow) names.push('down');
-  else if (key.pageUp) names.push('pageup');
-  else if (key.pageDown) names.push('pagedown');
-  else if (!key.ctrl && input.length === 1) names.push(input);
-  return names;
+/** Why a binding cannot act in this context, or null when it can. */
+export function disabledReasonOf(b: KeyBinding, ctx: KeyContext): string | null {
+  return b.disabledReason?.(ctx) ?? null;
 }
 
-/** The live binding for a key press, or null. Earlier rows win (the table's order is the precedence). */
-export function resolveKey(press: KeyPress, ctx: KeyContext): KeyBinding | null {
+/**
+ * The binding a key press means here, live or not, with the reason it cannot act (null: it can).
+ * Earlier rows win (the table's order is the precedence); null when the key means nothing here.
+ */
+export function lookupKey(press: KeyPress, ctx: KeyContext): { binding: KeyBinding; disabledReason: string | null } | null {
   const names = keyNamesOf(press);
   if (names.length === 0) return null;
   for (const b of bindingsOf(ctx)) {
-    if (b.keys.some((k) => names.includes(k)) && b.when(ctx)) return b;
+    if (b.keys.some((k) => names.includes(k)) && b.when(ctx)) return { binding: b, disabledReason: disabledReasonOf(b, ctx) };
   }
   return null;
+}
+
+/** The live binding for a key press, or null (none applies here, or it cannot act now). */
+export function resolveKey(press: KeyPress, ctx: KeyContext): KeyBinding | null {
+  const hit = lookupKey(press, ctx);
+  return hit && hit.disabledReason === null ? hit.binding : null;
+}
+
+/** What a key press asks for: the binding's intent, its refusal with the reason, or nothing. */
+export function intentOf(press: KeyPress, ctx: KeyContext, state: AppState): Intent {
+  const hit = lookupKey(press, ctx);
+  if (!hit) return { kind: 'none' };
+  const { binding, disabledReason } = hit;
+  if (disabledReason !== null) {
+    const key = binding.keys.find((k) => keyNamesOf(press).includes(k)) ?? binding.keys[0] ?? '';
+    return { kind: 'refused', id: binding.id, text: `${keyLabel(key)}: ${disabledReason}` };
+  }
+  return binding.intent(state);
 }
 
 /** The footer text of a binding in this context. */
@@ -382,25 +426,9 @@ export function footerLabel(b: KeyBinding, ctx: KeyContext): string {
   return b.footerLabel ? b.footerLabel(ctx) : b.label;
 }
 
-/** Bindings to show in the footer now, one per action. */
+/** Bindings to show in the footer now (they apply and can act), one per action. */
 export function footerBindings(ctx: KeyContext): KeyBinding[] {
-  return bindingsOf(ctx).filter((b) => b.footer && b.when(ctx));
-}
-
-const KEY_LABELS: Record<string, string> = {
-  enter: 'Enter',
-  esc: 'Esc',
-  tab: 'Tab',
-  'shift-tab': 'S-Tab',
-  'ctrl-c': '^C',
-  up: '↑',
-  down: '↓',
-  pageup: 'PgUp',
-  pagedown: 'PgDn',
-};
-
-export function keyLabel(k: KeySpec): string {
-  return KEY_LABELS[k] ?? k;
+  return bindingsOf(ctx).filter((b) => b.footer && b.when(ctx) && disabledReasonOf(b, ctx) === null);
 }
 
 /** "Enter/t", "↑/k" */

@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/core/config/schema.js';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
+import { incidentFileName } from '../../src/core/engine/incident.js';
 import { createDemoSandbox, waitFor, type DemoSandbox } from '../../src/demo/sandbox.js';
 
 const parents: string[] = [];
@@ -88,7 +89,12 @@ describe('createDemoSandbox', () => {
         expect(h).toHaveProperty(k);
       }
       expect(h.env).toBe('demo');
-      expect(fs.readFileSync(h.incident_report as string, 'utf8')).toContain(`# Incident: ${h.kind} rollback of demo`);
+      // The engine's own incident report, under the engine's file name.
+      expect(h.incident_report).toBe(path.join(stateDir, incidentFileName(h)));
+      const report = fs.readFileSync(h.incident_report as string, 'utf8');
+      expect(report).toContain(`# Incident: rollback of demo from ${h.from ?? '(none)'} to ${h.to ?? '(none)'}`);
+      expect(report).toContain(`- **Kind:** ${h.kind}`);
+      expect(report).toContain('## Timeline (UTC)');
     }
     expect(new Set(history.map((h) => h.kind))).toEqual(new Set(['standard', 'emergency', 'targeted']));
     expect(history.some((h) => !h.success)).toBe(true);

@@ -196,6 +196,30 @@ describe.skipIf(!hasTmux)('console in a real terminal', () => {
     await waitScreen(session, (s) => s.includes('EXITED 0'), 'the console to exit');
   });
 
+  it('a key that cannot act says why; emergency on a yes-no environment asks for the name: y is refused, the name rolls back', async () => {
+    const e = await makeEnv(0);
+    const [, previous, live] = e.layout.names as [string, string, string];
+    const { session } = await launch(e, 'emergency');
+    // A key that cannot act now says why on screen instead of doing nothing.
+    tmux('send-keys', '-t', session, 'c');
+    await waitScreen(session, (s) => s.includes('c: no automatic rollback is counting down'), 'the reason c cannot act');
+    tmux('send-keys', '-t', session, 'e');
+    await waitScreen(session, (s) => s.includes('Reason:') && s.includes(`-> ${previous}`), 'the emergency preview');
+    tmux('send-keys', '-t', session, '-l', 'site down');
+    tmux('send-keys', '-t', session, 'Enter');
+    await waitScreen(session, (s) => s.includes('Type test to roll back'), 'the name prompt');
+    tmux('send-keys', '-t', session, 'y');
+    tmux('send-keys', '-t', session, 'Enter');
+    await waitScreen(session, (s) => s.includes('You typed "y"'), 'the refusal of y');
+    expect(fs.realpathSync(e.layout.current)).toBe(path.join(e.layout.backupsDir, live));
+    expect(history(e)).toHaveLength(0);
+    tmux('send-keys', '-t', session, '-l', 'test');
+    tmux('send-keys', '-t', session, 'Enter');
+    await poll('the switch to the previous release', () => fs.realpathSync(e.layout.current) === path.join(e.layout.backupsDir, previous), 60_000);
+    await poll('the history entry', () => history(e).length === 1);
+    expect(history(e)[0]).toMatchObject({ kind: 'emergency', from: live, to: previous, reason: 'site down' });
+  });
+
   it('automatic rollback: a fault is injected, the banner explains and counts down, the rollback completes', async () => {
     const e = await makeEnv(2);
     const [, previous, live] = e.layout.names as [string, string, string];

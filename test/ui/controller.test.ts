@@ -161,6 +161,51 @@ describe('ConsoleController', () => {
     controller.stop();
   });
 
+  it('a key that cannot act now says why in the events pane, and nothing starts', async () => {
+    const real = new RollbackEngine(handle);
+    const plans: RollbackRequest[] = [];
+    let finish: (() => void) | null = null;
+    const engine: ControllerDeps['engine'] = {
+      plan: (req) => {
+        plans.push(req);
+        return real.plan(req);
+      },
+      // The run is held until the test finishes it: a rollback in progress.
+      run: (req, onEvent) =>
+        new Promise((resolve) => {
+          finish = () => {
+            const result: RollbackResult = { ok: true, env: 'demo', kind: req.kind, dry_run: false, from: null, to: '', steps: [], verification: 'passed', duration_ms: 1, exit_code: 0 };
+            onEvent?.({ type: 'result', result });
+            resolve(result);
+          };
+        }),
+      lockOwner: () => Promise.resolve(null),
+      interrupted: () => Promise.resolve(null),
+    };
+    const controller = await started(makeController({ engine }));
+    const texts = () => controller.getState().events.map((e) => e.text);
+    controller.handleKey(press('c'));
+    expect(texts()).toContain('c: no automatic rollback is counting down');
+
+    controller.handleKey(press('r'));
+    await until(() => controller.getState().dialog?.type === 'rollback' && (controller.getState().dialog as { stage: string }).stage === 'reason', 'the preview');
+    for (const p of [...'bad release'].map((ch) => press(ch))) controller.handleKey(p);
+    controller.handleKey(ENTER);
+    controller.handleKey(press('y'));
+    await until(() => finish !== null, 'the run to start');
+    expect(plans).toHaveLength(1);
+    controller.handleKey(press('r'));
+    controller.handleKey(press('r'));
+    expect(texts().filter((t) => t.startsWith('r: '))).toHaveLength(1);
+    controller.handleKey(press('e'));
+    expect(texts()).toContain('r: a rollback is already running; wait for its result');
+    expect(texts()).toContain('e: a rollback is already running; wait for its result');
+    expect(controller.getState().dialog).toBeNull();
+    expect(plans).toHaveLength(1);
+    (finish as unknown as () => void)();
+    controller.stop();
+  });
+
   it('shows the known-good mark the monitor writes with a baseline', async () => {
     const live = layout.names[2] ?? '';
     const state = monitorState({ env: 'demo', live });

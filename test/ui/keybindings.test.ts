@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KEYBINDINGS, footerBindings, footerLabel, keyNamesOf, resolveKey, type KeyContext } from '../../src/ui/keybindings.js';
+import { KEYBINDINGS, footerBindings, footerLabel, intentOf, keyNamesOf, lookupKey, resolveKey, type KeyContext } from '../../src/ui/keybindings.js';
+import { dashboardState } from './fixtures.js';
 
 const base: KeyContext = {
   focus: 'backups',
@@ -110,5 +111,42 @@ describe('keybinding table', () => {
     expect(ids({ ...base, running: true })).not.toContain('rollback.standard');
     expect(ids({ ...base, dialog: 'rollback', dialogStage: 'confirm', typeName: false })).toEqual(['dialog.yes', 'dialog.no', 'back']);
     expect(ids({ ...base, pendingAuto: true })).toContain('automation.cancelPending');
+  });
+
+  it('a key that applies but cannot act says why instead of doing nothing', () => {
+    const state = dashboardState();
+    const refused = (k: string, c: KeyContext, key: Record<string, boolean> = {}) => {
+      const i = intentOf(press(k, key), c, state);
+      return i.kind === 'refused' ? i.text : `not refused: ${i.kind}`;
+    };
+    expect(refused('r', { ...base, running: true })).toBe('r: a rollback is already running; wait for its result');
+    expect(refused('e', { ...base, running: true })).toMatch(/^e: a rollback is already running/);
+    expect(refused('t', { ...base, running: true })).toMatch(/^t: a rollback is already running/);
+    expect(refused('', { ...base, hasSelection: false }, { return: true })).toBe('Enter: there is no backup to roll back to');
+    expect(refused('', { ...base, focus: 'history', hasSelection: false }, { return: true })).toBe('Enter: the history is empty');
+    expect(refused('c', base)).toBe('c: no automatic rollback is counting down');
+    expect(refused('p', { ...base, automation: 'disabled' })).toMatch(/^p: automatic rollback is off for this environment/);
+    expect(refused('p', { ...base, automation: 'unknown' })).toBe('p: the monitor has not reported yet');
+    // Keys that mean nothing here stay silent: no reason to give.
+    expect(intentOf(press('t'), { ...base, focus: 'history' }, state).kind).toBe('none');
+    expect(intentOf(press('r'), { ...base, dialog: 'help' }, state).kind).toBe('none');
+  });
+
+  it('each binding carries its intent: r opens a standard rollback, Enter the selected backup', () => {
+    const state = dashboardState();
+    expect(intentOf(press('r'), base, state)).toEqual({ kind: 'openRollback', rollback: 'standard', dryRun: false });
+    expect(intentOf(press('d'), base, state)).toEqual({ kind: 'openRollback', rollback: 'standard', dryRun: true });
+    const selected = state.backups[state.selection.backups]?.name;
+    expect(selected).toBeDefined();
+    expect(intentOf(press('', { return: true }), base, state)).toEqual({ kind: 'openRollback', rollback: 'targeted', dryRun: false, target: selected });
+    expect(intentOf(press('', { tab: true }), base, state)).toEqual({ kind: 'dispatch', action: { type: 'focus/next' } });
+  });
+
+  it('the footer leaves out what cannot act now; lookupKey still finds it with the reason', () => {
+    const running = { ...base, running: true };
+    expect(footerBindings(running).map((b) => b.id)).not.toContain('rollback.emergency');
+    expect(footerBindings(base).map((b) => b.id)).not.toContain('automation.cancelPending');
+    expect(resolveKey(press('r'), running)).toBeNull();
+    expect(lookupKey(press('r'), running)).toMatchObject({ binding: { id: 'rollback.standard' }, disabledReason: expect.stringContaining('already running') });
   });
 });

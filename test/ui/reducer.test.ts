@@ -125,7 +125,7 @@ describe('rollback dialog', () => {
 
   it('type-name confirmation refuses a wrong name and accepts the right one', () => {
     let s = keys(opened(), 'b', 'a', 'd', ENTER);
-    expect(s.dialog).toMatchObject({ stage: 'confirm', requireName: true });
+    expect(s.dialog).toMatchObject({ stage: 'confirm', confirmation: { kind: 'type-name', name: 'prod' } });
     s = keys(s, 'y');
     expect(s.pendingRun).toBeNull();
     s = keys(s, 's', 't', 'a', 'g', 'e', ENTER);
@@ -139,7 +139,7 @@ describe('rollback dialog', () => {
 
   it('yes-no environments confirm with y', () => {
     let s = keys(opened(envInfo({ name: 'staging', confirm: 'yes-no', isProd: false })), 'x', ENTER);
-    expect(s.dialog).toMatchObject({ stage: 'confirm', requireName: false });
+    expect(s.dialog).toMatchObject({ stage: 'confirm', confirmation: { kind: 'yes-no' } });
     s = keys(s, 'y');
     expect(s.pendingRun).toMatchObject({ kind: 'standard', reason: 'x' });
   });
@@ -147,7 +147,7 @@ describe('rollback dialog', () => {
   it('emergency always requires the name, even on yes-no environments', () => {
     let s = { ...dashboardState(), env: envInfo({ name: 'staging', confirm: 'yes-no', isProd: false }) };
     s = keys(s, 'e');
-    expect(s.dialog).toMatchObject({ kind: 'emergency', requireName: true });
+    expect(s.dialog).toMatchObject({ kind: 'emergency', confirmation: { kind: 'type-name', why: 'emergency' } });
   });
 
   it('Esc cancels at every stage and nothing runs', () => {
@@ -264,5 +264,32 @@ describe('progress and results', () => {
     expect(s.banners.auto).toBeNull();
     expect(s.progress).toBeNull();
     expect(s.banners.result).toMatchObject({ auto: true });
+  });
+
+  it('an action that changes nothing returns the same state (the controller then renders nothing)', () => {
+    const s = dashboardState();
+    for (const a of [
+      { type: 'select/move', delta: -1 },
+      { type: 'back' },
+      { type: 'dialog/submit' },
+      { type: 'run/taken' },
+      { type: 'auto/cancelled' },
+      { type: 'monitor/event', event: { type: 'stopped', env: 'prod', reason: 'x' }, at: NOW },
+    ] as Action[]) {
+      const next = run(s, a);
+      if (a.type === 'monitor/event') expect(next.events.at(-1)?.text).toBe('monitor stopped: x');
+      else expect(next).toBe(s);
+    }
+  });
+
+  it('slices meet: a new rollback dialog clears the last result banner; an automatic start clears it too', () => {
+    const result = { ok: true, env: 'prod', kind: 'standard' as const, dry_run: false, from: 'a', to: 'b', steps: [], verification: 'passed' as const, duration_ms: 10, exit_code: 0 };
+    let s = run(dashboardState(), { type: 'engine/started', kind: 'standard', dryRun: false, auto: false, trigger: 'manual', at: NOW });
+    s = run(s, { type: 'engine/event', event: { type: 'result', result }, at: NOW });
+    expect(s.banners.result).not.toBeNull();
+    expect(s.events.at(-1)?.text).toBe('rolled back a -> b in 10ms, verification passed');
+    expect(run(s, { type: 'dialog/openRollback', kind: 'standard', dryRun: false }).banners.result).toBeNull();
+    const t = trigger('error_rate', { status: 'breached' });
+    expect(run(s, { type: 'monitor/event', event: { type: 'rollback', env: 'prod', phase: 'started', trigger: t, target: 'b', attempt: 1 }, at: NOW }).banners.result).toBeNull();
   });
 });

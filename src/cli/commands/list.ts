@@ -7,6 +7,7 @@ import { openEnvironment } from '../../core/environment.js';
 import { reportInterrupted } from '../../core/engine/index.js';
 import { displayName } from '../../core/stores/names.js';
 import type { Backup } from '../../core/stores/types.js';
+import { formatBytes } from '../../core/format.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
 
@@ -46,15 +47,7 @@ export function listWarnings(backups: readonly Backup[]): string[] {
 }
 
 export function formatSize(bytes: number | null): string {
-  if (bytes === null) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+  return bytes === null ? '-' : formatBytes(bytes);
 }
 
 

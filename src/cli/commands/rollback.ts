@@ -14,6 +14,7 @@ import type { ResolvedEnvironment } from '../../core/config/schema.js';
 import {
   Notifier,
   RollbackEngine,
+  pendingDir,
   formatPlan,
   healthCheckCommand,
   reportInterrupted,
@@ -23,6 +24,7 @@ import {
   type RollbackResult,
 } from '../../core/engine/index.js';
 import { formatDuration } from '../../core/engine/stats.js';
+import { confirmationFor, isConfirmedBy } from '../../core/engine/confirmation.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 
@@ -76,12 +78,13 @@ async function confirm(ctx: CliContext, env: ResolvedEnvironment, plan: Rollback
   }
   const rl = createInterface({ input, output, terminal: true });
   try {
+    const asked = confirmationFor(env, plan.kind);
+    const route = `from ${plan.from ?? '(none)'} to ${plan.to.name}`;
     const question =
-      env.confirm === 'type-name'
-        ? `Type the environment name (${env.name}) to roll it back from ${plan.from ?? '(none)'} to ${plan.to.name}: `
-        : `Roll back ${env.name} from ${plan.from ?? '(none)'} to ${plan.to.name}? [y/N] `;
-    const answer = (await rl.question(question)).trim();
-    return env.confirm === 'type-name' ? answer === env.name : /^(y|yes)$/i.test(answer);
+      asked.kind === 'type-name'
+        ? `Type the environment name (${env.name}) to roll it back ${route}${asked.why === 'emergency' ? ' WITHOUT verification (emergency)' : ''}: `
+        : `Roll back ${env.name} ${route}? [y/N] `;
+    return isConfirmedBy(asked, await rl.question(question));
   } finally {
     rl.close();
     closeTty?.();
@@ -177,12 +180,24 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
       if (!(await confirm(ctx, env, plan))) {
         throw new UserError(`rollback of ${env.name} not confirmed: nothing was changed`, { code: 'NOT_CONFIRMED', hint: 'run it again and confirm, or pass --yes' });
       }
+      // What was confirmed is what runs: the engine refuses if live moved or the target changed meanwhile.
+      req.expectFrom = plan.from;
+      req.expectTo = { name: plan.to.name, bad: plan.to.bad };
     }
+    // With --yes, an emergency goes ahead even when the state_dir cannot be written (said loudly).
+    if (opts.emergency && opts.yes) req.withoutStateDir = true;
 
     // SIGHUP: the operator's SSH session dropped. Finish the step safely as for SIGTERM, never die
     // mid-switch (Node's default for SIGHUP is to exit at once).
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
-    const result = await engine.run(req, printer(ctx, opts.json === true));
+    let result = await engine.run(req, printer(ctx, opts.json === true));
+    if (result.code === 'STATE_DIR_UNWRITABLE' && opts.emergency && !opts.yes) {
+      const plan = await engine.plan(req);
+      ctx.log(ctx.color.bold(unguardedWarning(env)));
+      if (await confirm(ctx, { ...env, confirm: 'type-name' }, plan)) {
+        result = await engine.run({ ...req, withoutStateDir: true }, printer(ctx, opts.json === true));
+      }
+    }
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
 
     printSummary(ctx, result);
@@ -199,6 +214,19 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** What an emergency without the state_dir gives up, said before the operator confirms it. */
+function unguardedWarning(env: ResolvedEnvironment): string {
+  return [
+    `The state_dir ${env.state_dir} cannot be written (full or read-only): nothing was changed yet.`,
+    'An emergency rollback can still go ahead, but without:',
+    '  - the lock: another rollback or a deploy running now is not kept out;',
+    '  - the journal: if this process dies, the next command cannot say what state it left;',
+    `  - the history entry, incident report and marks in ${env.state_dir}: they are kept in ${pendingDir()}`,
+    `    on this machine, and the next command for ${env.name} that can write them appends them.`,
+    `To go ahead anyway, type the environment's name; anything else changes nothing.`,
+  ].join('\n');
+}
+
 function printSummary(ctx: CliContext, r: RollbackResult): void {
   const c = ctx.color;
   const took = formatDuration(r.duration_ms);
@@ -212,6 +240,21 @@ function printSummary(ctx: CliContext, r: RollbackResult): void {
     ctx.log(c.green(`rolled back ${r.env} ${fromTo} in ${took} (verification ${r.verification})`));
   } else if (r.exit_code === ExitCode.VERIFICATION_FAILED) {
     ctx.log(c.red(`rolled back ${r.env} ${fromTo} in ${took}, but VERIFICATION FAILED`));
+  }
+  if (r.unguarded) {
+    ctx.log(c.bgYellow.black.bold(' EMERGENCY WITHOUT THE STATE DIR: NO LOCK, NO JOURNAL '));
+    ctx.log(c.yellow(`  ${r.env} ran without the lock and journal: its state_dir could not be written`));
+  }
+  if (r.record_kept) {
+    ctx.log(c.bgYellow.black.bold(' THE ROLLBACK HAPPENED, BUT ITS RECORD COULD NOT BE WRITTEN '));
+    ctx.log(c.yellow(`  ${r.record_kept.error}`));
+    ctx.log(
+      c.yellow(
+        r.record_kept.kept_in
+          ? `  kept in ${r.record_kept.kept_in}: the next command for ${r.env} that can write it appends it to the history`
+          : '  it could not be kept on this machine either: the warnings above give the history line to append by hand',
+      ),
+    );
   }
   if (r.incident_report) ctx.log(`incident report: ${r.incident_report}`);
   if (!r.ok && r.error) {

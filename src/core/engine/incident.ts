@@ -1,6 +1,6 @@
 /**
  * The incident report written after every real rollback: `state_dir/incidents/<time>-<env>-<id>.md`, modelled
- * on seed 001's post-mortem (who, why, trigger and its explanation, a timeline with each step's timing,
+ * as a post-mortem (who, why, trigger and its explanation, a timeline with each step's timing,
  * from/to, verification, the changes between the releases, the last lines of the service's logs).
  */
 import type { ResolvedEnvironment } from '../config/schema.js';

@@ -12,11 +12,13 @@ import type { HistoryEntry } from './types.js';
 import { appendHistoryTo, readHistoryFrom, type ReadHistoryResult } from './history.js';
 import { readInterrupted, type InterruptedReport } from './journal.js';
 import type { EngineHandle } from './engine.js';
+import { flushPendingRecords } from './pending.js';
 
 export { RollbackEngine, type EngineHandle, type EngineOptions } from './engine.js';
 export { buildPlan, pickDefaultTarget, formatPlan, kindOf, assertRunnable, STEP_ORDER, type BuiltPlan } from './plan.js';
 export { Notifier, redactSecrets, type NotificationEvent, type NotifierOptions } from './notify.js';
 export { EnvLock, describeOwner, lockStatus, type LockOwner } from './lock.js';
+export { flushPendingRecords, pendingDir } from './pending.js';
 export { readInterrupted, type InterruptedReport, type JournalRecord } from './journal.js';
 export { healthCheckCommand, verifyRelease, type VerifyOutcome } from './verify.js';
 export { computeStats, computeDashboard, formatDashboard, formatDuration, type RollbackStats, type DashboardNumbers } from './stats.js';
@@ -47,15 +49,18 @@ export function interruptedRollback(handle: Pick<EngineHandle, 'state' | 'store'
 }
 
 /**
- * Every command for an environment calls this first: prints the interrupted-rollback warning (with
- * what to do) through `warn`. Never throws (a report must not block the command).
+ * Every command for an environment calls this first: appends the records a full or read-only
+ * state_dir could not take before (kept on this machine), then prints the interrupted-rollback warning
+ * (with what to do) through `warn`. Never throws (a report must not block the command).
  */
 export async function reportInterrupted(
-  handle: Pick<EngineHandle, 'state' | 'store' | 'env'>,
+  handle: Pick<EngineHandle, 'state' | 'store' | 'env' | 'executor' | 'marks'>,
   warn: (message: string) => void,
 ): Promise<InterruptedReport | null> {
+  const finished = await flushPendingRecords(handle, warn).catch(() => new Set<string>());
   try {
     const r = await interruptedRollback(handle);
+    if (r && finished.has(r.journal.operation_id)) return null; // it finished; its record was kept, not its end
     if (r) warn(`${r.message}\n  what to do: ${r.hint}`);
     return r;
   } catch {

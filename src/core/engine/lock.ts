@@ -6,13 +6,18 @@
  * an owner. While held, the owner file is refreshed on an interval; a lock whose refreshed_at is older
  * than `policy.rollback.stale_lock_minutes` is stale and may be broken, but only on request
  * (`--break-lock`, or the monitor with `break_stale_locks`). Breaking is a compare-and-swap of the exact
- * owner file judged stale, so of two breakers only one succeeds. The caller records the break in
- * history with the previous owner.
+ * owner file judged stale, so of two breakers only one succeeds. The taker records the break in
+ * history with the previous owner (recordBrokenLock). Release waits for a refresh in flight, so a
+ * released lock is gone.
  */
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
+import { appendHistoryTo, makeEntry } from './history.js';
+import { readInterrupted } from './journal.js';
+import type { EngineHandle } from './run.js';
 import { formatAgo } from './time.js';
+import type { InitiatedBy } from './types.js';
 
 export interface LockState {
   read(name: string): Promise<string | null>;
@@ -126,6 +131,8 @@ function heldError(o: AcquireOptions, prev: LockOwner | null, st: LockStatus, no
 export class EnvLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** The refresh running now: release() waits for it, or its rewrite could land after the removal. */
+  private refreshing: Promise<void> | null = null;
   /** Set when a refresh found someone else's owner file: the lock was broken under us. */
   lost = false;
 
@@ -204,8 +211,15 @@ export class EnvLock {
     return lock;
   }
 
-  /** Rewrite refreshed_at (if the lock is still ours). */
-  async refresh(): Promise<void> {
+  /** Rewrite refreshed_at (if the lock is still ours). One refresh at a time. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.rewriteOwner().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async rewriteOwner(): Promise<void> {
     if (this.released || this.lost) return;
     try {
       const cur = await EnvLock.owner(this.state, this.owner.env);
@@ -222,13 +236,77 @@ export class EnvLock {
     }
   }
 
-  /** Stop refreshing and remove the lock if it is still ours. Idempotent. */
+  /**
+   * Stop refreshing, wait for a refresh in flight (its atomic rewrite would otherwise put the owner
+   * file back after the removal), then remove the lock if it is still ours. Idempotent.
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     if (this.timer) clearInterval(this.timer);
+    await this.refreshing;
     const cur = await EnvLock.owner(this.state, this.owner.env).catch(() => null);
     if (cur && cur.operation_id !== this.owner.operation_id) return;
     await this.state.remove(lockOwnerFile(this.owner.env));
+  }
+}
+
+/**
+ * Record a broken lock in history with its previous owner. When the broken lock was left by an
+ * interrupted rollback (its journal is still there), that rollback's outcome is recorded first, and the
+ * release it left is marked bad if it was switched away from. Never throws: a failure is a warning.
+ */
+export async function recordBrokenLock(
+  h: Pick<EngineHandle, 'env' | 'state' | 'executor' | 'marks' | 'store'>,
+  prev: LockOwner | null,
+  by: { reason: string; who: string; identity: InitiatedBy },
+  warn: (message: string) => void,
+): Promise<void> {
+  const env = h.env.name;
+  const prevText = prev ? describeOwner(env, prev) : 'an unreadable lock';
+  warn(`broke the lock: ${prevText}`);
+  try {
+    const intr = await readInterrupted(h.state, env, () => h.store.live(), { refreshGraceMs: 0 });
+    if (intr && (!prev || intr.journal.operation_id === prev.operation_id || !intr.lockOwner)) {
+      warn(intr.message);
+      const j = intr.journal;
+      await appendHistoryTo(
+        h.state,
+        h.executor,
+        makeEntry({
+          id: j.operation_id,
+          timestamp: j.started_at,
+          env,
+          kind: j.kind,
+          trigger: j.trigger ?? 'manual',
+          ...(j.explanation ? { explanation: j.explanation } : {}),
+          from: j.from,
+          to: j.to,
+          reason: j.reason,
+          initiated_by: j.initiated_by,
+          success: false,
+          verification: 'skipped',
+          error: `interrupted at step ${j.step}; live was ${intr.live ?? '(nothing)'} afterwards`,
+        }),
+      );
+      if (intr.live === j.to && j.from) await h.marks.markBad(j.from);
+    }
+    await appendHistoryTo(
+      h.state,
+      h.executor,
+      makeEntry({
+        env,
+        kind: 'lock_broken',
+        trigger: 'manual',
+        reason: by.reason,
+        initiated_by: by.who,
+        initiated_by_detail: by.identity,
+        success: true,
+        explanation: `previous owner: ${prevText}`,
+        ...(prev ? { from: null, to: null } : {}),
+      }),
+    );
+  } catch (err) {
+    warn(`could not record the lock break in history: ${(err as Error).message}`);
   }
 }

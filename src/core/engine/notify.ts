@@ -282,3 +282,57 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** What a rollback's notifications say about the run: who, why, which trigger, which operation. */
+export interface RollbackEventFacts {
+  env: string;
+  /** `notifications.ceo_alert`: an automatic rollback's notifications go out as critical. */
+  ceoAlert: boolean;
+  reason: string;
+  /** "manual" or the policy trigger that fired. */
+  trigger: string;
+  explanation?: string;
+  kind: string;
+  who: string;
+  operationId: string;
+}
+
+/** A rollback notification (started, succeeded, failed) with the run's facts in its text and data. */
+export function rollbackEvent(
+  facts: RollbackEventFacts,
+  type: NotificationEvent['event'],
+  severity: NotificationEvent['severity'],
+  title: string,
+  data: Record<string, unknown>,
+): NotificationEvent {
+  // Every notification about an automatic rollback goes out as critical with ceo_alert, so a pager or a
+  // Slack channel that filters on severity escalates it to whoever must know at once.
+  const automatic = facts.trigger !== 'manual';
+  return {
+    event: type,
+    env: facts.env,
+    severity: automatic && facts.ceoAlert ? 'critical' : severity,
+    title,
+    text: `Reason: ${facts.reason}\nInitiated by: ${facts.who}\nTrigger: ${facts.trigger}${facts.explanation ? ` (${facts.explanation})` : ''}`,
+    data: { id: facts.operationId, kind: facts.kind, trigger: facts.trigger, ...data },
+  };
+}
+
+/** The notification of a finished rollback: succeeded, verification failed, or failed. */
+export function rollbackResultEvent(
+  facts: RollbackEventFacts,
+  r: { from: string | null; to: string; success: boolean; verification: string; error: string | null; durationMs: number },
+): NotificationEvent {
+  const data = { from: r.from, to: r.to, duration_ms: r.durationMs, verification: r.verification };
+  if (r.success) {
+    return rollbackEvent(facts, 'rollback_succeeded', 'info', `${facts.env} rolled back from ${r.from ?? '(none)'} to ${r.to} (verification ${r.verification})`, data);
+  }
+  const vf = r.verification === 'failed';
+  return rollbackEvent(
+    facts,
+    vf ? 'verification_failed' : 'rollback_failed',
+    'critical',
+    vf ? `${facts.env}: rolled back to ${r.to} but verification FAILED` : `${facts.env}: rollback to ${r.to} FAILED: ${r.error ?? ''}`,
+    { ...data, error: r.error },
+  );
+}

@@ -2,7 +2,7 @@
  * Building a rollback plan: pick (or check) the target, and list each step with what it will run and
  * why it might be skipped. Pure apart from reading the store; the dry run prints exactly this.
  *
- * Default target (the contract's rule): the newest backup OLDER than the live one that is not marked
+ * Default target: the newest backup OLDER than the live one that is not marked
  * bad. So after 3 -> 2, the next rollback goes to 1, never back to 3 (3 is newer than 2, and marked bad).
  * `--to` may name a bad backup: the plan carries a warning, and with confirmation it is done.
  */
@@ -222,6 +222,51 @@ function planSteps(
     step('notify', channels, channels.length ? undefined : 'no notification channels configured'),
     step('unlock', [`remove ${sd}/${lockOwnerFile(env.name)}`]),
   ];
+}
+
+/** The refusal of a rollback decided against a release that is no longer live (nothing was done). */
+export function liveChanged(env: string, expected: string | null, live: string | null | undefined): UserError {
+  const now = liveText(live);
+  return new UserError(`${env}: live changed from ${expected ?? '(nothing recognisable)'} to ${now} since the decision to roll back; nothing was done`, {
+    code: 'LIVE_CHANGED',
+    hint: `${now} was put live in the meantime (by an operator or a deploy) and is left alone; decide again against what is live now`,
+  });
+}
+
+function liveText(live: string | null | undefined): string {
+  return live === undefined ? 'something that could not be read' : (live ?? '(nothing recognisable)');
+}
+
+/** What a run finds now, to compare with what was decided or confirmed (undefined: not looked at). */
+export interface PlanNow {
+  /** The live release (undefined: it could not be read). */
+  from: string | null | undefined;
+  /** The target the run would go to now. */
+  to?: string;
+  /** Whether the confirmed target is marked bad now, or gone. */
+  confirmedTarget?: 'bad' | 'gone' | 'unchanged';
+}
+
+/**
+ * The refusal when a run is no longer what was decided (`expectFrom`: the monitor, the console) or
+ * confirmed (`expectFrom` + `expectTo`: the CLI's prompt); null when it still is. Nothing has been
+ * done when this is asked.
+ */
+export function pinnedPlanRefusal(req: Pick<RollbackRequest, 'env' | 'expectFrom' | 'expectTo'>, now: PlanNow): UserError | null {
+  const fromMoved = req.expectFrom !== undefined && now.from !== req.expectFrom;
+  const expectTo = req.expectTo;
+  if (!expectTo) return fromMoved ? liveChanged(req.env, req.expectFrom ?? null, now.from) : null;
+  const changes: string[] = [];
+  if (fromMoved) changes.push(`live is now ${liveText(now.from)}, not ${req.expectFrom ?? '(nothing recognisable)'}`);
+  if (now.confirmedTarget === 'gone') changes.push(`${expectTo.name} is no longer among the backups`);
+  if (now.confirmedTarget === 'bad' && !expectTo.bad) changes.push(`${expectTo.name} was marked bad meanwhile`);
+  if (now.to !== undefined && now.to !== expectTo.name) changes.push(`the target would now be ${now.to}`);
+  if (changes.length === 0) return null;
+  const confirmed = `${req.expectFrom ?? '(nothing live)'} -> ${expectTo.name}`;
+  return new UserError(`${req.env}: the plan changed since you confirmed: ${changes.join('; ')} (you confirmed ${confirmed}); nothing was done`, {
+    code: 'PLAN_CHANGED',
+    hint: `look at \`rollback-tui list --env ${req.env}\`, then run the rollback again and confirm what it shows now`,
+  });
 }
 
 /** Throw the plan's first problem as a UserError (exit 1) with a hint. */

@@ -1,9 +1,10 @@
 /**
- * Rollback statistics from history entries: the contract's `stats` JSON, plus the text dashboard of
- * seed 001 ("Rollback Statistics (Last 30 Days)": auto vs manual rollbacks, success rate, causes,
- * average rollback time).
+ * Rollback statistics from history entries: the `stats` JSON document, plus the text dashboard
+ * ("Rollback Statistics (Last 30 Days)": auto vs manual rollbacks, success rate, causes, average
+ * rollback time).
  */
 import type { HistoryEntry } from './types.js';
+import { formatDuration } from '../format.js';
 
 export interface RollbackStats {
   total: number;
@@ -96,14 +97,9 @@ function pct(rate: number | null): string {
   return rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`;
 }
 
-export function formatDuration(ms: number | null): string {
-  if (ms === null) return 'n/a';
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
+export { formatDuration };
 
-/** The text form: seed 001's dashboard section. */
+/** The text form: the dashboard's numbers as a plain-text section. */
 export function formatDashboard(d: DashboardNumbers, scope: string): string {
   const lines: string[] = [];
   lines.push(`Rollback statistics (${scope})`, '');

@@ -48,9 +48,22 @@ export interface RollbackRequest {
    * The release that was live when the rollback was decided (the monitor: before its grace countdown).
    * When set, the engine refuses (exit 1, code LIVE_CHANGED, nothing done, nothing recorded) if the live
    * release is anything else, checked when planning and again under the lock, so it never rolls back
-   * a release an operator put live in the meantime.
+   * a release an operator put live in the meantime. null: nothing recognisable was live.
    */
-  expectFrom?: string;
+  expectFrom?: string | null;
+  /**
+   * The target the operator confirmed, with whether it was marked bad then (the CLI's prompt pins the
+   * plan it showed: expectFrom and expectTo). When set, the engine refuses (exit 1, code PLAN_CHANGED,
+   * nothing done, nothing recorded) if the plan now goes elsewhere, or its target was marked bad since;
+   * checked when planning and again under the lock.
+   */
+  expectTo?: { name: string; bad: boolean };
+  /**
+   * Emergency only, after the operator was told what protection is lost and confirmed: when the
+   * state_dir cannot be written (full or read-only disk), roll back without the lock and the journal, and
+   * keep the record on the operator's side until the state_dir can take it.
+   */
+  withoutStateDir?: boolean;
 }
 
 export interface TargetInfo {
@@ -93,14 +106,18 @@ export interface RollbackResult {
   /** Path of the incident report (real rollbacks). */
   incident_report?: string;
   error?: string;
-  /** What to do next, with `error` (not in the contract's JSON). */
+  /** What to do next, with `error` (not in the rollback --json document). */
   hint?: string;
-  /** Non-fatal problems seen during the run (not in the contract's JSON). */
+  /** Non-fatal problems seen during the run (not in the rollback --json document). */
   warnings?: string[];
   /** The history entry id (real rollbacks). */
   id?: string;
-  /** Machine-readable reason of a refusal or failure, e.g. "LIVE_CHANGED", "LOCK_HELD" (not in the contract's JSON). */
+  /** Machine-readable reason of a refusal or failure, e.g. "LIVE_CHANGED", "LOCK_HELD" (not in the rollback --json document). */
   code?: string;
+  /** An emergency that ran without the lock and journal because the state_dir could not be written. */
+  unguarded?: boolean;
+  /** The rollback happened but its record could not be written to the state_dir: why, and where it is kept. */
+  record_kept?: { error: string; kept_in: string | null };
 }
 
 export type EngineEvent =
@@ -119,7 +136,7 @@ export interface InitiatedBy {
   sudo_user?: string;
 }
 
-/** One line of state_dir/history.jsonl (the contract's fields, plus `explanation` and `incident_report`). */
+/** One line of state_dir/history.jsonl (the documented fields, plus `explanation` and `incident_report`). */
 export interface HistoryEntry {
   id: string;
   timestamp: string;

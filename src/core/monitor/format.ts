@@ -1,6 +1,7 @@
 /** One readable line per monitor event (the `monitor` subcommand's stderr; the console's log pane). */
 import type { MonitorEvent, Sample } from './types.js';
 import { fmt } from './stats.js';
+import { formatDuration } from '../format.js';
 
 function sampleLine(s: Sample): string {
   const parts: string[] = [s.release ?? 'no live release'];
@@ -39,11 +40,11 @@ export function formatEvent(e: MonitorEvent, now: number = Date.now()): string |
     case 'rollback':
       return e.phase === 'started'
         ? `${t} ${e.env} ROLLBACK started (attempt ${e.attempt}, trigger ${e.trigger.name}) -> ${e.target ?? 'default target'}`
-        : `${t} ${e.env} ROLLBACK ${e.result.ok ? 'finished' : 'FAILED'} (attempt ${e.attempt}): ${e.result.from ?? '?'} -> ${e.result.to}, verification ${e.result.verification}, ${e.result.duration_ms} ms${e.result.error ? `: ${e.result.error}` : ''}`;
+        : `${t} ${e.env} ROLLBACK ${e.result.ok ? 'finished' : 'FAILED'} (attempt ${e.attempt}): ${e.result.from ?? '?'} -> ${e.result.to}, verification ${e.result.verification}, ${formatDuration(e.result.duration_ms)}${e.result.error ? `: ${e.result.error}` : ''}`;
     case 'escalation':
       return `${t} ${e.env} ESCALATION: ${e.message}`;
     case 'engine':
-      if (e.event.type === 'step-end') return `${t} ${e.env}   step ${e.event.step}: ${e.event.status} (${e.event.ms} ms)${e.event.error ? ` ${e.event.error}` : ''}`;
+      if (e.event.type === 'step-end') return `${t} ${e.env}   step ${e.event.step}: ${e.event.status} (${formatDuration(e.event.ms)})${e.event.error ? ` ${e.event.error}` : ''}`;
       if (e.event.type === 'warning') return `${t} ${e.env}   warning: ${e.event.message}`;
       return null;
     case 'stopped':

@@ -1,4 +1,5 @@
 /** Small statistics and formatting helpers shared by triggers, baselines and the CLI. */
+import { formatNumber } from '../format.js';
 
 /** Nearest-rank percentile (p in 0..100) of the values; null for none. */
 export function percentile(values: readonly number[], p: number): number | null {
@@ -30,17 +31,6 @@ export function counterIncrease(readings: readonly number[]): number | null {
   return total;
 }
 
-/** A number for humans: 3 significant digits at most, no trailing zeros. */
-export function fmt(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '?';
-  const a = Math.abs(n);
-  const s = a >= 100 ? n.toFixed(0) : a >= 10 ? n.toFixed(1) : a >= 1 ? n.toFixed(2) : n.toFixed(3);
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
-}
-
-/** A window length for humans: "5m", "90s", "1.2s". */
-export function fmtWindow(ms: number): string {
-  const s = ms / 1000;
-  if (s >= 60 && Number.isInteger(s / 60)) return `${s / 60}m`;
-  return `${fmt(s)}s`;
-}
+/** A number for humans ("?" when missing) and a window length ("5m", "90s"): the shared formats. */
+export const fmt = (n: number | null | undefined): string => formatNumber(n);
+export { formatWindow as fmtWindow } from '../format.js';

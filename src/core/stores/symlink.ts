@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { SymlinkTargetConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { UserError, type ErrorCode } from '../errors.js';
 import type { Executor } from '../exec/types.js';
 import type { MarkStore } from '../state/marks.js';
 import { MARKS_LIST_FRAGMENT, parseMarks } from '../state/marks.js';
@@ -177,7 +177,7 @@ export class SymlinkReleaseStore implements BackupStore {
 
   private failures(name: string): Record<number, () => UserError> {
     const cl = this.cfg.config_link;
-    const e = (msg: string, code: string, hint?: string) => () => new UserError(msg, { code, hint });
+    const e = (msg: string, code: ErrorCode, hint?: string) => () => new UserError(msg, { code, hint });
     return {
       20: () => notFound(name, this.bd, this.envName),
       21: e(`backup ${JSON.stringify(name)} in ${this.bd} is not a directory`, 'BACKUP_INVALID'),

@@ -150,7 +150,7 @@ export const RollbackDialogView = memo(function RollbackDialogView({
       {d.stage === 'reason' ? (
         <Text color={color(theme, 'muted')}>Type why (required), Enter to continue, Esc to cancel.</Text>
       ) : null}
-      {d.stage === 'confirm' && d.requireName ? (
+      {d.stage === 'confirm' && d.confirmation.kind === 'type-name' ? (
         <Text wrap="truncate">
           <Text bold color={color(theme, 'dangerous')}>
             Type {env.name} to roll back:{' '}
@@ -159,7 +159,7 @@ export const RollbackDialogView = memo(function RollbackDialogView({
           <Text color={color(theme, 'muted')}>  Enter confirms · Esc cancels</Text>
         </Text>
       ) : null}
-      {d.stage === 'confirm' && !d.requireName ? (
+      {d.stage === 'confirm' && d.confirmation.kind === 'yes-no' ? (
         <Text bold>
           <Text color={color(theme, 'dangerous')}>Roll back {env.name} now?</Text> y = yes, n or Esc = no
         </Text>

@@ -1,23 +1,13 @@
 /**
  * Input routing, pure: a key press and the state in, an intent out. A dialog with a text field consumes
  * printable keys first (so typing "y" or "q" into a reason never confirms or quits); everything else is
- * resolved through the keybinding table, whose `when` decides what is live in the current context.
+ * resolved through the keybinding table: the binding's intent, or its reason for not acting now.
  */
-import { resolveKey, type ActionId, type KeyContext, type KeyPress } from '../keybindings.js';
-import { isRunning } from './reducer.js';
-import type { Action, AppState, RollbackDialog } from './types.js';
+import { intentOf, type Intent, type KeyContext, type KeyPress } from '../keybindings.js';
+import { isRunning, typesName } from './reducer.js';
+import type { Action, AppState } from './types.js';
 
-export type Intent =
-  | { kind: 'dispatch'; action: Action }
-  /** Open a rollback dialog and fetch its plan. */
-  | { kind: 'openRollback'; rollback: RollbackDialog['kind']; dryRun: boolean; target?: string | undefined }
-  /** Open a history entry and read its incident report. */
-  | { kind: 'openHistory'; index: number }
-  | { kind: 'toggleAutomation' }
-  | { kind: 'cancelPending' }
-  /** Run an extra action (by its own id, without the `extra.` prefix). */
-  | { kind: 'extraAction'; id: string }
-  | { kind: 'none' };
+export type { Intent };
 
 export function keyContextOf(state: AppState): KeyContext {
   const d = state.dialog;
@@ -27,7 +17,7 @@ export function keyContextOf(state: AppState): KeyContext {
     focus: state.focus,
     dialog: d ? d.type : null,
     dialogStage: d?.type === 'rollback' ? d.stage : undefined,
-    typeName: d?.type === 'rollback' ? d.requireName : undefined,
+    typeName: d?.type === 'rollback' ? typesName(d) : undefined,
     running: isRunning(state),
     // Once the automatic rollback runs there is nothing left to cancel, even before the monitor's next
     // state report leaves 'grace'.
@@ -41,57 +31,10 @@ export function keyContextOf(state: AppState): KeyContext {
 /** The dialog takes free text right now (reason, or the typed environment name). */
 export function isTextEntry(state: AppState): boolean {
   const d = state.dialog;
-  return d?.type === 'rollback' && (d.stage === 'reason' || (d.stage === 'confirm' && d.requireName));
+  return d?.type === 'rollback' && (d.stage === 'reason' || (d.stage === 'confirm' && typesName(d)));
 }
 
 const dispatch = (action: Action): Intent => ({ kind: 'dispatch', action });
-
-function intentFor(id: ActionId, state: AppState): Intent {
-  switch (id) {
-    case 'rollback.standard':
-      return { kind: 'openRollback', rollback: 'standard', dryRun: false };
-    case 'rollback.emergency':
-      return { kind: 'openRollback', rollback: 'emergency', dryRun: false };
-    case 'rollback.dryRun':
-      return { kind: 'openRollback', rollback: 'standard', dryRun: true };
-    case 'rollback.targeted': {
-      const b = state.backups[state.selection.backups];
-      if (!b) return { kind: 'none' };
-      return { kind: 'openRollback', rollback: 'targeted', dryRun: false, target: b.name };
-    }
-    case 'history.open':
-      return { kind: 'openHistory', index: state.selection.history };
-    case 'automation.toggle':
-      return { kind: 'toggleAutomation' };
-    case 'automation.cancelPending':
-      return { kind: 'cancelPending' };
-    case 'focus.next':
-      return dispatch({ type: 'focus/next' });
-    case 'focus.prev':
-      return dispatch({ type: 'focus/prev' });
-    case 'select.up':
-      return dispatch({ type: 'select/move', delta: -1 });
-    case 'select.down':
-      return dispatch({ type: 'select/move', delta: 1 });
-    case 'help.toggle':
-      return dispatch({ type: 'dialog/openHelp' });
-    case 'back':
-      return dispatch({ type: 'back' });
-    case 'quit':
-      return dispatch({ type: 'quit' });
-    case 'quit.confirm':
-      // The reducer's yes on the quit dialog is "quit anyway".
-      return dispatch({ type: 'dialog/yes' });
-    case 'dialog.submit':
-      return dispatch({ type: 'dialog/submit' });
-    case 'dialog.yes':
-      return dispatch({ type: 'dialog/yes' });
-    case 'dialog.no':
-      return dispatch({ type: 'dialog/no' });
-    default:
-      return { kind: 'extraAction', id: id.slice('extra.'.length) };
-  }
-}
 
 /**
  * The presses one input chunk stands for. A terminal delivers whatever arrived in one read, so over a
@@ -121,7 +64,5 @@ export function routeKey(state: AppState, press: KeyPress): Intent {
     if (input.length > 0) return dispatch({ type: 'dialog/type', text: input });
     return { kind: 'none' };
   }
-  const binding = resolveKey(press, keyContextOf(state));
-  if (!binding) return { kind: 'none' };
-  return intentFor(binding.id, state);
+  return intentOf(press, keyContextOf(state), state);
 }

@@ -1,11 +1,17 @@
 /**
- * The console's state: one plain object, changed only by the pure reducer in ./reducer.ts. Monitor and
- * engine listeners turn their events into actions; components render slices of this and nothing else.
+ * The console's state: one plain object, changed only by the pure reducer in ./reducer.ts, which
+ * combines the slices in ./slices/ (navigation, dialog, progress, monitor). Monitor and engine listeners
+ * turn their events into actions; components render parts of this and nothing else.
  */
-import type { MonitorState, Sample, TriggerState } from '../../core/monitor/types.js';
+import type { MonitorState, TriggerState } from '../../core/monitor/types.js';
 import type { HistoryEntry, RollbackKind, RollbackPlan, RollbackResult, StepName, StepResult } from '../../core/engine/types.js';
 import type { Backup } from '../../core/stores/types.js';
+import type { Confirmation } from '../../core/engine/confirmation.js';
 import type { ExtraAction, PanelId } from '../keybindings.js';
+import type { DialogAction } from './slices/dialog.js';
+import type { MonitorAction } from './slices/monitor.js';
+import type { NavigationAction } from './slices/navigation.js';
+import type { ProgressAction } from './slices/progress.js';
 
 export type { PanelId };
 
@@ -83,8 +89,8 @@ export interface RollbackDialog {
   planError: string | null;
   reason: string;
   confirmText: string;
-  /** Type the environment's name (type-name envs and every emergency). */
-  requireName: boolean;
+  /** How the operator confirms: the environment's name (type-name envs, every emergency) or y. */
+  confirmation: Confirmation;
   error: string | null;
 }
 
@@ -157,48 +163,18 @@ export const SERIES_LIMIT = 600;
 export const EVENTS_LIMIT = 200;
 export const OUTPUT_LIMIT = 8;
 
-export type Action =
+/** Actions about the data the controller loads (backups, history, the lock, start-up checks) and the log. */
+export type DataAction =
   | { type: 'tick'; now: number }
-  | { type: 'monitor/state'; state: MonitorState }
-  | { type: 'monitor/sample'; sample: Sample }
-  | { type: 'monitor/event'; event: import('../../core/monitor/types.js').MonitorEvent; at: number }
-  /** Several monitor events at once (the controller batches them: one state update per frame). */
-  | { type: 'monitor/events'; events: { event: import('../../core/monitor/types.js').MonitorEvent; at: number }[] }
-  /** The operator cancelled the pending automatic rollback (the monitor confirmed). */
-  | { type: 'auto/cancelled' }
   | { type: 'backups/loaded'; backups: Backup[] }
   | { type: 'backups/error'; message: string }
   | { type: 'history/loaded'; history: HistoryEntry[] }
   | { type: 'lock/owner'; owner: string | null }
   | { type: 'banner/interrupted'; message: string | null }
   | { type: 'banner/unreachable'; message: string | null }
-  | { type: 'banner/error'; message: string | null }
-  | { type: 'log'; line: LogLine }
-  | { type: 'focus/next' }
-  | { type: 'focus/prev' }
-  | { type: 'select/move'; delta: number }
-  | { type: 'dialog/openRollback'; kind: RollbackKind; dryRun: boolean; target?: string | undefined }
-  /**
-   * The plan of the rollback dialog `requestId` (the controller always says which; a plan or an error
-   * for any other dialog is dropped). Without it, the plan is for the dialog loading now: for callers
-   * that plan synchronously (tests).
-   */
-  | { type: 'dialog/plan'; plan: RollbackPlan; requestId?: number }
-  | { type: 'dialog/planError'; message: string; requestId?: number }
-  | { type: 'dialog/type'; text: string }
-  | { type: 'dialog/no' }
-  | { type: 'dialog/backspace' }
-  | { type: 'dialog/submit' }
-  | { type: 'dialog/yes' }
-  | { type: 'dialog/openHelp' }
-  | { type: 'dialog/openHistory'; entry: HistoryEntry }
-  | { type: 'dialog/report'; report: string | null; error: string | null }
-  | { type: 'dialog/openQuit' }
-  | { type: 'back' }
-  | { type: 'quit' }
-  | { type: 'run/taken' }
-  | { type: 'engine/started'; kind: RollbackKind; dryRun: boolean; auto: boolean; trigger: string; at: number }
-  | { type: 'engine/event'; event: import('../../core/engine/types.js').EngineEvent; at: number }
-  | { type: 'engine/failed'; message: string; at: number };
+  | { type: 'log'; line: LogLine };
+
+/** Everything the console's reducer takes: each slice's own actions, and the data actions. */
+export type Action = NavigationAction | DialogAction | ProgressAction | MonitorAction | DataAction;
 
 export type { StepResult };

@@ -1,0 +1,57 @@
+/**
+ * The navigation slice: which panel has the focus and the selected row of each. Selections stay inside
+ * their lists as the lists change; the events selection counts back from the newest line (0 follows the
+ * newest, drawn at the bottom), so a line scrolled back to stays selected while new events arrive.
+ */
+import type { PanelId } from '../../keybindings.js';
+
+export const PANELS: readonly PanelId[] = ['backups', 'history', 'events'];
+
+export interface NavigationState {
+  focus: PanelId;
+  selection: Record<PanelId, number>;
+}
+
+export type NavigationAction = { type: 'focus/next' } | { type: 'focus/prev' } | { type: 'select/move'; delta: number };
+
+/** How many rows each panel has now. */
+export type PanelLengths = Record<PanelId, number>;
+
+export const initialNavigation: NavigationState = { focus: 'backups', selection: { backups: 0, history: 0, events: 0 } };
+
+export function reduceNavigation(s: NavigationState, a: NavigationAction, lengths: PanelLengths): NavigationState {
+  switch (a.type) {
+    case 'focus/next':
+    case 'focus/prev': {
+      const i = PANELS.indexOf(s.focus);
+      const step = a.type === 'focus/next' ? 1 : PANELS.length - 1;
+      return { ...s, focus: PANELS[(i + step) % PANELS.length] ?? 'backups' };
+    }
+    case 'select/move': {
+      const cur = s.selection[s.focus];
+      // Events count back from the newest line, which is drawn at the bottom: down (+1) is newer.
+      const delta = s.focus === 'events' ? -a.delta : a.delta;
+      const next = Math.max(0, Math.min(lengths[s.focus] - 1, cur + delta));
+      return next === cur ? s : { ...s, selection: { ...s.selection, [s.focus]: next } };
+    }
+  }
+}
+
+/** Every selection inside its list (after a list was replaced). */
+export function clampSelection(s: NavigationState, lengths: PanelLengths): NavigationState {
+  let changed = false;
+  const selection = { ...s.selection };
+  for (const p of PANELS) {
+    const clamped = Math.max(0, Math.min(selection[p], lengths[p] - 1));
+    if (clamped !== selection[p]) changed = true;
+    selection[p] = clamped;
+  }
+  return changed ? { ...s, selection } : s;
+}
+
+/** An event line was appended (the log now has `eventCount` lines): a scrolled-back selection moves with its line. */
+export function followNewEvent(s: NavigationState, eventCount: number): NavigationState {
+  const sel = s.selection.events;
+  if (sel === 0) return s;
+  return { ...s, selection: { ...s.selection, events: Math.min(sel + 1, eventCount - 1) } };
+}
