@@ -5,7 +5,7 @@
  * Its behaviour comes from `<release dir>/release.json` (so a bad release is bad by content, as in real
  * life) and can be changed while it runs through GET /control?mode=... (fault injection in tests).
  *
- *   node demo/service.mjs --port 18080 --release-dir /path/current [--pid-file F] [--log-file F] [--daemon]
+ *   node demo/service.mjs --port 18080 [--host 127.0.0.1] --release-dir /path/current [--pid-file F] [--log-file F] [--daemon]
  *   node demo/service.mjs --stop --pid-file F [--timeout-ms 5000]
  *
  * release.json: { "version": "v3", "mode": "healthy" | "errors" | "slow" | "leak" | "crash" | "down",
@@ -114,6 +114,8 @@ function readRelease(dir) {
 
 function serve() {
   const port = Number(args.port || 0);
+  // --host: the loopback address of one fixture "host" of a fleet (127.0.0.11, ...); default 127.0.0.1.
+  const listenHost = typeof args.host === 'string' ? args.host : '127.0.0.1';
   // Resolve the release directory once at start, as a real process would (its code is loaded then).
   const releaseDir = fs.realpathSync(args['release-dir'] || process.cwd());
   const release = readRelease(releaseDir);
@@ -256,9 +258,9 @@ function serve() {
     return json(res, 404, { error: 'not found' });
   });
 
-  server.listen(port, '127.0.0.1', () => {
+  server.listen(port, listenHost, () => {
     const addr = server.address();
-    process.stdout.write(`service ${state.version} (${state.mode}) listening on 127.0.0.1:${addr.port}\n`);
+    process.stdout.write(`service ${state.version} (${state.mode}) listening on ${listenHost}:${addr.port}\n`);
     if (args['port-file']) fs.writeFileSync(args['port-file'], `${addr.port}\n`);
   });
   // Close keep-alive connections too, or close() waits for clients to hang up (seconds per restart).

@@ -3,7 +3,8 @@
  * store. Engine, monitor, console and CLI all open environments through here and close them when done
  * (closing ends the SSH master connection).
  */
-import type { ResolvedEnvironment } from './config/schema.js';
+import type { ExecutorConfig, ResolvedEnvironment } from './config/schema.js';
+import { UsageError } from './errors.js';
 import { createExecutor } from './exec/index.js';
 import type { Executor } from './exec/types.js';
 import { MarkStore } from './state/marks.js';
@@ -53,8 +54,25 @@ function guard(handle: EnvironmentHandle, on: boolean): void {
   }
 }
 
+/**
+ * The executor of a one-host environment. A fleet (`executor.hosts`) has one per host: it is opened
+ * host by host through src/core/fleet, never as a whole, so a command that works on one host refuses it.
+ */
+export function singleHostExecutor(env: ResolvedEnvironment): ExecutorConfig {
+  const ex = env.executor;
+  if (ex.type === 'local' && ex.hosts === undefined) return { type: 'local' };
+  if (ex.type === 'ssh' && ex.hosts === undefined && ex.host !== undefined) {
+    const { hosts: _hosts, host, ...rest } = ex;
+    return { ...rest, host };
+  }
+  throw new UsageError(
+    `environment ${env.name} is a fleet of ${ex.hosts?.length ?? 0} hosts (executor.hosts): this command works on one host at a time`,
+    '`list` and `verify` take a fleet (with --hosts to pick hosts); for this command use an environment with one executor host: and the same paths',
+  );
+}
+
 export function openEnvironment(env: ResolvedEnvironment, options: OpenEnvironmentOptions = {}): EnvironmentHandle {
-  const executor = options.executor ?? createExecutor(env.executor);
+  const executor = options.executor ?? createExecutor(singleHostExecutor(env));
   const state = new StateDir(executor, env.state_dir);
   const marks = new MarkStore(state);
   const store = createStore(env, executor, marks);

@@ -60,7 +60,12 @@ export type ErrorCode =
   // container releases
   | 'ENGINE_FAILED'
   | 'TARGET_DID_NOT_START'
-  | 'SNAPSHOT_UNSUPPORTED';
+  | 'SNAPSHOT_UNSUPPORTED'
+  // fleets
+  | 'DRIFT'
+  | 'UNREACHABLE'
+  | 'PRECHECK_FAILED'
+  | 'UNLOCK_FAILED';
 
 export interface UserErrorOptions {
   /** What the operator should try next, e.g. "run `rollback-tui list --env prod` to see the backups". */

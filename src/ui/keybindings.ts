@@ -27,6 +27,7 @@ export type BuiltinActionId =
   | 'select.down'
   | 'history.open'
   | 'help.toggle'
+  | 'view.charts'
   | 'back'
   | 'quit'
   | 'quit.confirm'
@@ -42,6 +43,8 @@ export type PanelId = 'backups' | 'history' | 'events';
 
 /** What the table needs to know to decide whether a binding is live. */
 export interface KeyContext {
+  /** The main view or the charts view: panel keys act only in the main view, where the panels are. */
+  view: 'main' | 'charts';
   focus: PanelId;
   /** The open dialog's type, if any. */
   dialog: 'rollback' | 'help' | 'history' | 'quit' | null;
@@ -103,6 +106,8 @@ export interface KeyBinding {
 }
 
 const noDialog = (c: KeyContext): boolean => c.dialog === null;
+/** Keys of the panels (backups, history, events), which only the main view shows. */
+const onPanels = (c: KeyContext): boolean => c.dialog === null && c.view === 'main';
 const whileRunning = (c: KeyContext): string | null => (c.running ? 'a rollback is already running; wait for its result' : null);
 const dispatch =
   (action: Action) =>
@@ -144,7 +149,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'history',
     footer: true,
-    when: (c) => noDialog(c) && c.focus === 'history',
+    when: (c) => onPanels(c) && c.focus === 'history',
     disabledReason: (c) => (c.hasSelection ? null : 'the history is empty'),
     intent: (s) => ({ kind: 'openHistory', index: s.selection.history }),
   },
@@ -156,7 +161,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: true,
     where: 'backups',
     footer: true,
-    when: (c) => noDialog(c) && c.focus === 'backups',
+    when: (c) => onPanels(c) && c.focus === 'backups',
     disabledReason: (c) => whileRunning(c) ?? (c.hasSelection ? null : 'there is no backup to roll back to'),
     intent: (s) => {
       const b = s.backups[s.selection.backups];
@@ -214,7 +219,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     helpPair: { keys: 'Tab/S-Tab', description: 'Move focus to the next / previous panel' },
-    when: noDialog,
+    when: onPanels,
     intent: dispatch({ type: 'focus/next' }),
   },
   {
@@ -225,7 +230,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'global',
     footer: false,
-    when: noDialog,
+    when: onPanels,
     intent: dispatch({ type: 'focus/prev' }),
   },
   {
@@ -237,7 +242,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'panels',
     footer: false,
     helpPair: { keys: '↑↓/jk', description: 'Select the previous / next row of the focused panel' },
-    when: noDialog,
+    when: onPanels,
     intent: dispatch({ type: 'select/move', delta: -1 }),
   },
   {
@@ -249,7 +254,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     dangerous: false,
     where: 'panels',
     footer: true,
-    when: noDialog,
+    when: onPanels,
     intent: dispatch({ type: 'select/move', delta: 1 }),
   },
   {
@@ -299,6 +304,18 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     footer: true,
     when: (c) => (c.dialog === 'rollback' && c.dialogStage === 'confirm' && c.typeName !== true) || c.dialog === 'quit',
     intent: dispatch({ type: 'dialog/no' }),
+  },
+  {
+    id: 'view.charts',
+    keys: ['g'],
+    label: 'charts',
+    footerLabel: (c) => (c.view === 'charts' ? 'main view' : 'charts'),
+    description: 'Charts view: full-size charts (g or Esc: back)',
+    dangerous: false,
+    where: 'global',
+    footer: true,
+    when: noDialog,
+    intent: dispatch({ type: 'view/charts' }),
   },
   {
     id: 'help.toggle',

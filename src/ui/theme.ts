@@ -62,6 +62,8 @@ export const ThemeSchema = z.strictObject({
       threshold: ColorSchema,
       up: ColorSchema,
       down: ColorSchema,
+      /** Background of a breach window in the charts view; optional so older theme files still load. */
+      breach: ColorSchema.optional(),
     }),
   }),
 });
@@ -89,7 +91,7 @@ export const DEFAULT_THEME: Theme = {
     prod: 'red',
     nonProd: 'green',
     info: 'cyan',
-    chart: { value: 'cyan', baseline: 'green', threshold: 'red', up: 'green', down: 'red' },
+    chart: { value: 'cyan', baseline: 'green', threshold: 'red', up: 'green', down: 'red', breach: '#4a1414' },
   },
 };
 
@@ -111,7 +113,7 @@ export const MONOCHROME_THEME: Theme = {
     prod: null,
     nonProd: null,
     info: null,
-    chart: { value: null, baseline: null, threshold: null, up: null, down: null },
+    chart: { value: null, baseline: null, threshold: null, up: null, down: null, breach: null },
   },
 };
 

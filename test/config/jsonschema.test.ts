@@ -27,7 +27,7 @@ describe('configJsonSchema', () => {
     const env = schema.properties.environments?.additionalProperties?.properties ?? {};
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['confirm', 'policy', 'executor', 'target', 'service', 'health', 'metrics', 'state_dir']));
     const policy = env.policy as { properties: Record<string, unknown>; required?: unknown };
-    expect(Object.keys(policy.properties)).toEqual(['enabled', 'monitoring', 'triggers', 'rollback', 'notifications']);
+    expect(Object.keys(policy.properties)).toEqual(['enabled', 'monitoring', 'triggers', 'rollback', 'notifications', 'fleet']);
     expect(JSON.stringify(policy)).not.toContain('"required"');
   });
 

@@ -34,7 +34,8 @@ if (!sshdAvailable) {
 export const describeSsh: typeof describe = sshdAvailable ? describe : (describe.skip as typeof describe);
 
 export interface Sshd {
-  host: '127.0.0.1';
+  /** The loopback address it listens on (127.0.0.1 unless `address` was given). */
+  host: string;
   port: number;
   user: string;
   identityFile: string;
@@ -43,7 +44,7 @@ export interface Sshd {
   /** The Host alias defined in sshConfigPath. */
   alias: string;
   dir: string;
-  /** Executor config by address: host 127.0.0.1, port, user, identity_file, ssh_config. */
+  /** Executor config by address: host (its address), port, user, identity_file, ssh_config. */
   executorConfig(extra?: Partial<SshExecutorConfig>): SshExecutorConfig;
   /** Executor config by alias only: everything else comes from the ssh_config file. */
   aliasConfig(extra?: Partial<SshExecutorConfig>): SshExecutorConfig;
@@ -66,12 +67,12 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs: number):
   }
 }
 
-function canLogin(sshd: { port: number; user: string; identityFile: string; sshConfigPath: string }): boolean {
+function canLogin(sshd: { host: string; port: number; user: string; identityFile: string; sshConfigPath: string }): boolean {
   try {
     execFileSync(
       'ssh',
       ['-F', sshd.sshConfigPath, '-i', sshd.identityFile, '-p', String(sshd.port), '-l', sshd.user,
-        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=2', '--', '127.0.0.1', 'true'],
+        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=2', '--', sshd.host, 'true'],
       { stdio: 'ignore', timeout: 5000 },
     );
     return true;
@@ -89,12 +90,31 @@ export interface StartSshdOptions {
   hermeticHome?: boolean;
   /** More variables for every session (sshd SetEnv), e.g. CONTAINERS_CONF for the container tests. */
   sessionEnv?: Record<string, string>;
+  /** The loopback address to listen on (default 127.0.0.1): one per fixture host of a fleet. */
+  address?: string;
+  /** This port, not a free one picked here (a fleet's hosts share one port on their own addresses). */
+  port?: number;
+  /**
+   * Run sshd in its own mount namespace (`unshare -m`, root only) with these bind mounts, so every
+   * session of this server sees `source` at `target`: fixture hosts with one layout at one path.
+   */
+  bindMounts?: ReadonlyArray<{ source: string; target: string }>;
 }
 
 /** One SetEnv line (sshd uses the first SetEnv it reads, so all variables go on it), or none. */
 function sessionSetEnv(...maps: (Record<string, string> | undefined)[]): string[] {
   const vars = Object.entries(Object.assign({}, ...maps) as Record<string, string>).map(([k, v]) => `${k}=${v}`);
   return vars.length ? [`SetEnv ${vars.join(' ')}`] : [];
+}
+
+/** The command that starts sshd: directly, or inside a new mount namespace with the bind mounts made. */
+function sshdCommand(configFile: string, bindMounts: StartSshdOptions['bindMounts']): [string, string[]] {
+  const sshd = [SSHD_PATH, '-D', '-e', '-f', configFile];
+  if (!bindMounts || bindMounts.length === 0) return [SSHD_PATH, sshd.slice(1)];
+  const mounts = bindMounts.map((_, i) => `mount --bind "\${${2 * i + 1}}" "\${${2 * i + 2}}"`).join(' && ');
+  const args = bindMounts.flatMap((m) => [m.source, m.target]);
+  // unshare execs sh in the new namespace, sh execs sshd: the child's pid is sshd's.
+  return ['unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', `${mounts} && shift ${args.length} && exec "$@"`, 'sh', ...args, ...sshd]];
 }
 
 export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
@@ -114,15 +134,16 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   const logFile = path.join(dir, 'sshd.log');
   mkdirSync(path.join(dir, 'home'), { mode: 0o700 });
 
+  const address = options.address ?? '127.0.0.1';
   let lastError = '';
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (options.port === undefined ? 5 : 1); attempt++) {
+    const port = options.port ?? (await freePort());
     const configFile = path.join(dir, 'sshd_config');
     writeFileSync(
       configFile,
       [
         `Port ${port}`,
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${address}`,
         `HostKey ${hostKey}`,
         `PidFile ${path.join(dir, 'sshd.pid')}`,
         `AuthorizedKeysFile ${authorizedKeys}`,
@@ -144,7 +165,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
       sshConfigPath,
       [
         `Host ${alias}`,
-        '  HostName 127.0.0.1',
+        `  HostName ${address}`,
         `  Port ${port}`,
         `  User ${user}`,
         `  IdentityFile ${identityFile}`,
@@ -156,9 +177,8 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
         '',
       ].join('\n'),
     );
-    const child: ChildProcess = spawn(SSHD_PATH, ['-D', '-e', '-f', configFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const [file, args] = sshdCommand(configFile, options.bindMounts);
+    const child: ChildProcess = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let exited = false;
     child.stderr?.on('data', (b: Buffer) => {
@@ -168,7 +188,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     child.on('exit', () => {
       exited = true;
     });
-    const info = { port, user, identityFile, sshConfigPath };
+    const info = { host: address, port, user, identityFile, sshConfigPath };
     try {
       await waitUntil(() => exited || canLogin(info), `sshd on port ${port}`, 15_000);
     } catch (e) {
@@ -180,7 +200,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
       continue; // port taken between freePort() and bind: try another
     }
     const sshd: Sshd = {
-      host: '127.0.0.1',
+      host: address,
       port,
       user,
       identityFile,
@@ -189,7 +209,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
       dir,
       executorConfig: (extra = {}) => ({
         type: 'ssh',
-        host: '127.0.0.1',
+        host: address,
         port,
         user,
         identity_file: identityFile,

@@ -164,7 +164,7 @@ describe('a rollback while the demo redeploy runs', () => {
 });
 
 describe('extra actions in the keybinding table', () => {
-  const base: KeyContext = { focus: 'backups', dialog: null, running: false, pendingAuto: false, automation: 'armed', hasSelection: true };
+  const base: KeyContext = { view: 'main', focus: 'backups', dialog: null, running: false, pendingAuto: false, automation: 'armed', hasSelection: true };
   const extra = [{ id: 'redeploy', keys: ['R'], label: 'redeploy sick', description: 'Demo: deploy it again' }];
 
   it('appends them after the built-in bindings, the same table for input, footer and help', () => {

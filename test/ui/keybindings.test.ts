@@ -3,6 +3,7 @@ import { KEYBINDINGS, footerBindings, footerLabel, intentOf, keyNamesOf, lookupK
 import { dashboardState } from './fixtures.js';
 
 const base: KeyContext = {
+  view: 'main',
   focus: 'backups',
   dialog: null,
   running: false,

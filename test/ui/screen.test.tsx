@@ -50,9 +50,10 @@ describe.each([
     expect(f).toContain('p95 latency');
     expect(f).toContain('error rate');
     expect(f).toContain('memory');
-    expect(f).toContain('base 100ms');
-    expect(f).toContain('thr 150ms');
-    expect(f).toContain('thr 90%');
+    // Rows: each line's number carries the block at its height on the row's scale; plots: labelled lines.
+    expect(f).toMatch(/base[▁▂▃▄▅▆▇█]100ms|┈ base 100ms/);
+    expect(f).toMatch(/thr▇150ms|╍ thr 150ms/);
+    expect(f).toMatch(/thr▇90%|╍ thr 90%/);
   });
 
   it('has one row per trigger with state in words and window fill', () => {
@@ -85,11 +86,13 @@ describe.each([
 });
 
 describe('chart modes', () => {
-  it('uses braille charts with a legend on a large terminal', () => {
+  it('uses braille charts with labelled lines and time axes on a large terminal', () => {
     const f = frame(140, 40);
     expect(f).toMatch(BRAILLE);
-    expect(f).toContain('╍ threshold');
-    expect(f).toContain('┈ baseline');
+    expect(f).toContain('╍ thr 150ms');
+    expect(f).toContain('┈ base 100ms');
+    expect(f).toMatch(/└─+/);
+    expect(f).toContain('now');
   });
 
   it('degrades to sparklines at 80x24', () => {
@@ -98,9 +101,13 @@ describe('chart modes', () => {
     expect(computeLayout(80, 24, 0, 4).chartMode).toBe('sparkline');
   });
 
+  it('keeps the metric rows at 80x24 with a three-line banner', () => {
+    expect(computeLayout(80, 24, 3, 4).chartMode).toBe('sparkline');
+  });
+
   it('degrades to one line of numbers when tiny', () => {
-    expect(computeLayout(60, 16, 0, 4).chartMode).toBe('numbers');
-    const f = frame(60, 16);
+    expect(computeLayout(60, 12, 0, 4).chartMode).toBe('numbers');
+    const f = frame(60, 12);
     expect(f).toMatch(/p95 [\d.]+ms\/150ms/);
   });
 });

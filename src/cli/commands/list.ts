@@ -6,10 +6,12 @@ import type { Command } from 'commander';
 import { openEnvironment } from '../../core/environment.js';
 import { reportInterrupted } from '../../core/engine/index.js';
 import { displayName } from '../../core/stores/names.js';
+import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
 import type { Backup } from '../../core/stores/types.js';
 import { formatBytes } from '../../core/format.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
+import { fleetList } from './fleet-view.js';
 
 /**
  * The JSON entry for one backup (docs/CLI.md), plus optional fields present only when they apply:
@@ -82,16 +84,21 @@ export function registerList(program: Command, ctx: CliContext): void {
     .option('--env <name>', 'the environment')
     .option('--json', 'print a JSON array on stdout')
     .option('--sizes', 'compute sizes (du; can be slow on large releases)')
+    .option('--hosts <names>', 'a fleet: only these hosts (names from executor.hosts, comma-separated)')
     .addHelpText(
       'after',
       examples(
         ['rollback-tui list --env prod', 'a table of prod backups'],
         ['rollback-tui list --env prod --sizes', 'with sizes'],
         ['rollback-tui list --env prod --json | jq -r ".[0].name"', 'the newest backup, for scripts'],
+        ['rollback-tui list --env web --hosts app-1,app-2', 'a fleet: the backups of two hosts, and where each is'],
       ),
     )
-    .action(async (opts: { env?: string; json?: boolean; sizes?: boolean }) => {
+    .action(async (opts: { env?: string; json?: boolean; sizes?: boolean; hosts?: string }) => {
       const { env } = await ctx.resolveEnv(opts);
+      const hosts = parseHostsOption(opts.hosts);
+      if (isFleet(env)) return fleetList(ctx, env, { ...opts, hosts });
+      if (hosts) selectHosts(env, hosts);
       const handle = openEnvironment(env, { closeOnSignal: true });
       try {
         await reportInterrupted(handle, (m) => ctx.warn(m));

@@ -8,11 +8,13 @@ import type { Command } from 'commander';
 import { pickDefaultTarget, reportInterrupted } from '../../core/engine/index.js';
 import { noTargetReason } from '../../core/engine/plan.js';
 import { openEnvironment } from '../../core/environment.js';
+import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
 import { ExitCode, isUserError } from '../../core/errors.js';
 import type { Backup } from '../../core/stores/types.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 import { displayName } from '../../core/stores/names.js';
+import { fleetVerify } from './fleet-view.js';
 
 export interface VerifyResult {
   ok: boolean;
@@ -32,16 +34,21 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .command('verify')
     .description('can this environment be rolled back right now? (exit 0 yes, 1 no, with the reason)')
     .option('--env <name>', 'the environment')
-    .option('--json', 'print {ok, env, target, reason, live} on stdout (with error and exit_code when it cannot)')
+    .option('--json', 'print {ok, env, target, reason, live} on stdout (a fleet: also hosts, excluded; with error and exit_code when it cannot)')
+    .option('--hosts <names>', 'a fleet: only these hosts (names from executor.hosts, comma-separated)')
     .addHelpText(
       'after',
       examples(
         ['rollback-tui verify --env prod', 'is there a valid backup to roll back to?'],
         ['rollback-tui verify --env prod --json && deploy.sh', 'gate a deploy on a working rollback path'],
+        ['rollback-tui verify --env web', 'a fleet: every host reachable, one target on all, no lock held (exit 3 if one is)'],
       ),
     )
-    .action(async (opts: { env?: string; json?: boolean }) => {
+    .action(async (opts: { env?: string; json?: boolean; hosts?: string }) => {
       const { env } = await ctx.resolveEnv(opts);
+      const hosts = parseHostsOption(opts.hosts);
+      if (isFleet(env)) return fleetVerify(ctx, env, { ...opts, hosts });
+      if (hosts) selectHosts(env, hosts);
       const handle = openEnvironment(env, { closeOnSignal: true });
       const result: VerifyResult = { ok: false, env: env.name, target: null, reason: null, live: null };
       let failCode: number = ExitCode.FAILED;

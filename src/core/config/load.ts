@@ -11,6 +11,7 @@ import { ConfigError, UserError, ExitCode } from '../errors.js';
 import { quoteName } from '../stores/names.js';
 import { findConfigFile, type LoadOptions } from './find.js';
 import { interpolateDocument, unsetVariableMessage, type Env, type Removal } from './interpolate.js';
+import { fleetFindings } from './fleet-keys.js';
 import { describeIssues, suggest, type Problem } from './issues.js';
 import { deepMerge, isPlainObject } from './merge.js';
 import { formatKeyPath, sameOrUnder, SourceMap, type KeyPath, type Position } from './positions.js';
@@ -168,6 +169,10 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
   }
   for (const p of problems) report(p);
   if (found.length > 0) fail();
+  for (const w of fleetFindings(data).warnings) {
+    const at = locateProblem(w, map, removals, lineCounter);
+    warnings.push(`${at.pos ? `${file}:${at.pos.line}:${at.pos.col}` : file}: ${at.text}`);
+  }
   if (!parsed.success) throw new ConfigProblemsError(file, [`${file}: invalid configuration`], warnings, HINT_FIX(file));
 
   return {
@@ -185,7 +190,8 @@ export function parseConfigText(text: string, opts: ParseOptions): LoadedConfig 
 /** The schema's verdict on the data, with every problem, the per-environment policy overrides included. */
 function validate(data: unknown): { parsed: ReturnType<typeof ConfigSchema.safeParse>; problems: Problem[] } {
   const parsed = ConfigSchema.safeParse(data);
-  const problems = parsed.success ? [] : describeIssues(parsed.error.issues, ConfigSchema, data);
+  // The fleet rules (unique host names, placeholders only where they are taken) on a schema-valid file.
+  const problems = parsed.success ? fleetFindings(data).problems : describeIssues(parsed.error.issues, ConfigSchema, data);
   // The schema's record drops a `__proto__` key without a word; it is no valid environment name either.
   if (isPlainObject(data) && isPlainObject(data.environments) && Object.hasOwn(data.environments, '__proto__')) {
     problems.push({ path: ['environments', '__proto__'], message: 'invalid name "__proto__": use letters, digits, "_", "." and "-", starting with a letter or digit', at: 'key' });
@@ -355,6 +361,13 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
           ...envCfg.executor,
           ...(envCfg.executor.identity_file ? { identity_file: resolveLocalPath(envCfg.executor.identity_file, baseDir) } : {}),
           ...(envCfg.executor.ssh_config ? { ssh_config: resolveLocalPath(envCfg.executor.ssh_config, baseDir) } : {}),
+          ...(envCfg.executor.hosts
+            ? {
+                hosts: envCfg.executor.hosts.map((h) =>
+                  typeof h !== 'string' && h.identity_file ? { ...h, identity_file: resolveLocalPath(h.identity_file, baseDir) } : h,
+                ),
+              }
+            : {}),
         }
       : envCfg.executor;
   let stateDir: string;

@@ -118,29 +118,95 @@ export const PolicySchema = z.strictObject({
   triggers: TriggersSchema.prefault({}),
   rollback: RollbackSettingsSchema.prefault({}),
   notifications: NotificationsSchema.prefault({}),
+  fleet: z
+    .strictObject({
+      breach: z
+        .enum(['majority', 'any', 'all'])
+        .default('majority')
+        .describe('A fleet: a trigger holds when it holds on more than half of the selected hosts (majority), on one (any), or on every one (all).'),
+    })
+    .optional()
+    .describe('How triggers of a fleet (an environment with executor.hosts) combine over its hosts.'),
 });
 
 // ---------------------------------------------------------------------------------------------------
 // environments
 
-export const LocalExecutorSchema = z.strictObject({ type: z.literal('local') });
+const sshHostName = z
+  .string()
+  .min(1)
+  .refine((h) => !h.startsWith('-'), 'a host must not start with "-"');
 
-export const SshExecutorSchema = z.strictObject({
-  type: z.literal('ssh'),
-  host: z
-    .string()
-    .min(1)
-    .refine((h) => !h.startsWith('-'), 'a host must not start with "-"')
-    .describe('Host name or ~/.ssh/config alias.'),
-  user: z.string().min(1).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  identity_file: z.string().optional(),
-  ssh_config: z.string().optional().describe('An ssh_config file passed as -F.'),
-  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  connect_timeout_seconds: positive.default(10),
+/** One host of a fleet: a name or address, or a mapping overriding the executor's defaults for it. */
+export const FleetHostSchema = z.union([
+  sshHostName.describe('Host name, address or ~/.ssh/config alias; also its name.'),
+  z.strictObject({
+    host: sshHostName.describe('Host name, address or ~/.ssh/config alias.'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
+      .optional()
+      .describe('How the host is named in --hosts, plans, history and {name}; default: host.'),
+    port: z.number().int().min(1).max(65535).optional(),
+    user: z.string().min(1).optional(),
+    identity_file: z.string().optional(),
+  }),
+]);
+
+const fleetHosts = z
+  .array(FleetHostSchema)
+  .min(1)
+  .optional()
+  .describe('A fleet: the same layout on each of these hosts; the other executor keys are the defaults for every host.');
+
+export const LocalExecutorSchema = z.strictObject({
+  type: z.literal('local'),
+  hosts: fleetHosts.describe('A local fleet: one "host" per entry, told apart by {host} / {name} in paths and URLs.'),
 });
 
+export const SshExecutorSchema = z
+  .strictObject({
+    type: z.literal('ssh'),
+    host: sshHostName.optional().describe('Host name or ~/.ssh/config alias (or hosts: for a fleet).'),
+    hosts: fleetHosts,
+    user: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    identity_file: z.string().optional(),
+    ssh_config: z.string().optional().describe('An ssh_config file passed as -F.'),
+    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    connect_timeout_seconds: positive.default(10),
+  })
+  .superRefine((v, ctx) => {
+    if (v.host === undefined && v.hosts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['host'], message: 'required key is missing (expected a string)' });
+    } else if (v.host !== undefined && v.hosts !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'give either host: (one host) or hosts: (a fleet), not both' });
+    }
+  });
+
+/** The executor of an environment: one host, or (with `hosts`) a fleet. */
 export const ExecutorSchema = z.discriminatedUnion('type', [LocalExecutorSchema, SshExecutorSchema]);
+
+/** `rollout.batch` and `rollout.max_failures`: a count, or a percentage of the selected hosts ("25%"). */
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'a number or a percentage like "25%"');
+const countOrPercent = z.union([z.number().int().nonnegative(), percent]);
+
+export const RolloutSchema = z
+  .strictObject({
+    order: z
+      .enum(['parallel', 'serial', 'canary'])
+      .default('parallel')
+      .describe('parallel: a batch at a time; serial: one host at a time; canary: the first host alone and verified, then the rest in batches.'),
+    batch: z
+      .union([posInt, percent])
+      .optional()
+      .describe('Hosts per batch, or a percentage of the selected hosts; default: all at once (every host restarts together).'),
+    max_failures: countOrPercent
+      .default(0)
+      .describe('Failed hosts tolerated; past this no new host starts (hosts in flight finish).'),
+    pause_seconds: nonNegative.default(0).describe('Pause between batches.'),
+  })
+  .describe('How a fleet is rolled back: order, batch size, failure limit, pause.');
 
 const commonTarget = {
   backups_dir: z.string().min(1),
@@ -239,6 +305,7 @@ export const EnvironmentSchema = z.strictObject({
   confirm: z.enum(['type-name', 'yes-no']).default('yes-no'),
   policy: z.record(z.string(), z.unknown()).optional().describe('Overrides merged deeply over rollback_policy.'),
   executor: ExecutorSchema.default({ type: 'local' }),
+  rollout: RolloutSchema.optional(),
   target: TargetSchema,
   service: z
     .strictObject({
@@ -272,8 +339,14 @@ export type Triggers = z.infer<typeof TriggersSchema>;
 export type TriggerName = keyof Triggers;
 export type RollbackSettings = z.infer<typeof RollbackSettingsSchema>;
 export type Notifications = z.infer<typeof NotificationsSchema>;
-export type ExecutorConfig = z.infer<typeof ExecutorSchema>;
-export type SshExecutorConfig = z.infer<typeof SshExecutorSchema>;
+/** An environment's executor as written: one host, or a fleet (`hosts`). */
+export type EnvExecutorConfig = z.infer<typeof ExecutorSchema>;
+export type FleetHostConfig = z.infer<typeof FleetHostSchema>;
+export type RolloutConfig = z.infer<typeof RolloutSchema>;
+export type FleetBreach = NonNullable<Policy['fleet']>['breach'];
+/** The executor of one host (what an Executor is built from). */
+export type SshExecutorConfig = Omit<z.infer<typeof SshExecutorSchema>, 'host' | 'hosts'> & { host: string };
+export type ExecutorConfig = { type: 'local' } | SshExecutorConfig;
 export type TargetConfig = z.infer<typeof TargetSchema>;
 export type SymlinkTargetConfig = z.infer<typeof SymlinkTargetSchema>;
 export type GitTargetConfig = z.infer<typeof GitTargetSchema>;

@@ -4,6 +4,7 @@
  */
 import type { TriggerState } from '../../core/monitor/types.js';
 import type { AppState, SeriesPoint } from '../state/types.js';
+import type { PlotMark } from './plot.js';
 
 export interface MetricChart {
   id: 'p95' | 'memory' | 'errors';
@@ -107,4 +108,16 @@ export function healthChart(state: Pick<AppState, 'series'>): HealthChart {
     current: last(values),
     upPercent: known.length ? (100 * known.filter(Boolean).length) / known.length : null,
   };
+}
+
+/** The moments rollbacks started, from the history (newest first there), for the charts' time axes. */
+const marksCache = new WeakMap<readonly { timestamp: string; duration_ms?: number | null }[], PlotMark[]>();
+
+export function rollbackMarks(history: readonly { timestamp: string }[]): PlotMark[] {
+  let marks = marksCache.get(history);
+  if (!marks) {
+    marks = history.map((e) => ({ at: Date.parse(e.timestamp) })).filter((m) => Number.isFinite(m.at));
+    marksCache.set(history, marks);
+  }
+  return marks;
 }

@@ -1,6 +1,7 @@
 /**
  * The keys that work now, from the keybinding table; dangerous ones in the dangerous colour. Wraps onto
- * a second line on narrow terminals; when even two lines are too few, navigation keys go first, then
+ * a second line on narrow terminals; when even two lines are too few, the charts view's key and the
+ * navigation keys go first, then
  * the others from the end of the table, but never the way out (Esc, q), the help (?) or the keys that
  * answer the question on screen.
  */
@@ -19,8 +20,8 @@ function itemWidth(b: KeyBinding, ctx: KeyContext): number {
 
 /** Never dropped. */
 const ESSENTIAL = new Set<ActionId>(['quit', 'help.toggle', 'back', 'automation.cancelPending', 'dialog.submit', 'dialog.yes', 'dialog.no', 'quit.confirm']);
-/** Dropped first when space is short (the ? overlay still lists them). */
-const EXPENDABLE = new Set<ActionId>(['select.down', 'focus.next']);
+/** Dropped first when space is short, in this order (the ? overlay still lists them). */
+const EXPENDABLE: readonly ActionId[] = ['view.charts', 'select.down', 'focus.next'];
 
 function pack(bindings: KeyBinding[], ctx: KeyContext, width: number, maxLines: number): KeyBinding[][] | null {
   const lines: KeyBinding[][] = [[]];
@@ -46,8 +47,8 @@ export function footerLines(ctx: KeyContext, width: number, maxLines = 2): KeyBi
   for (;;) {
     const packed = pack(bindings, ctx, width, maxLines);
     if (packed) return packed;
-    const from = [...bindings].reverse();
-    const drop = from.find((b) => EXPENDABLE.has(b.id)) ?? from.find((b) => !ESSENTIAL.has(b.id));
+    const expendable = EXPENDABLE.map((id) => bindings.find((b) => b.id === id)).find((b) => b !== undefined);
+    const drop = expendable ?? [...bindings].reverse().find((b) => !ESSENTIAL.has(b.id));
     if (!drop) return pack(bindings, ctx, width, Number.MAX_SAFE_INTEGER)?.slice(0, maxLines) ?? [[]];
     bindings = bindings.filter((b) => b !== drop);
   }

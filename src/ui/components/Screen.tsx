@@ -1,7 +1,7 @@
 /**
  * The whole screen for a given size, from the state alone: header, banners, then either the one open
- * dialog or the progress view or the dashboard (charts, triggers, backups | history, events), and the
- * footer. Layout reflows from 80x24 up; charts degrade from braille to sparklines to numbers. Below 80
+ * dialog, the progress view, the charts view (`g`) or the dashboard (charts, triggers, backups | history,
+ * events), and the footer. Layout reflows from 80x24 up; charts degrade from braille to sparklines to numbers. Below 80
  * columns backups and history no longer fit side by side: the list that has the focus gets the whole
  * width (Tab switches). The help overlay covers the banners too (the header still shows a countdown).
  */
@@ -14,6 +14,8 @@ import { bindingsOf } from '../keybindings.js';
 import { Header } from './Header.js';
 import { Banners, bannerLines } from './Banners.js';
 import { Charts, chartsHeight, type ChartMode } from './Charts.js';
+import { ChartsView } from './ChartsView.js';
+import { rollbackMarks } from '../chart/specs.js';
 import { TriggersPanel } from './TriggersPanel.js';
 import { BackupsPanel } from './BackupsPanel.js';
 import { HistoryPanel } from './HistoryPanel.js';
@@ -48,7 +50,9 @@ export function computeLayout(width: number, height: number, banners: number, tr
   if (width >= 100 && avail >= 30) {
     chartMode = 'braille';
     chartRows = Math.max(3, Math.min(8, Math.floor((avail - 18) / 2)));
-  } else if (avail >= 14) {
+  } else if (avail >= chartsHeight('sparkline', 0) + 3) {
+    // The four metric rows stay whenever the lists keep their three rows: banners (a countdown, a
+    // result) take the events pane's room first, never the charts'.
     chartMode = 'sparkline';
   }
   const ch = chartsHeight(chartMode, chartRows);
@@ -93,6 +97,8 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
     body = <HelpOverlay bindings={bindingsOf(ctx)} width={width} height={bodyH} />;
   } else if (d?.type === 'history') {
     body = <HistoryDetail entry={d.entry} report={d.report} reportError={d.reportError} width={width} height={bodyH} />;
+  } else if (state.view === 'charts' && !state.progress && d === null) {
+    body = <ChartsView series={state.series} monitor={state.monitor} history={state.history} subject={state.env.name} width={width} height={bodyH} />;
   } else {
     const p = state.progress;
     const progressH = p ? Math.min(bodyH, Math.max(8, Math.min(p.steps.length + 5 + progressTitle(p, state.now, width).rows, Math.floor(bodyH * 0.6)))) : 0;
@@ -121,7 +127,7 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
           </Box>
         ) : (
           <>
-            <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} />
+            <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} marks={rollbackMarks(state.history)} />
             <TriggersPanel triggers={state.monitor?.triggers ?? NO_TRIGGERS} width={width} maxRows={layout.triggerRows} />
             <Box flexDirection="row" height={layout.listsHeight}>
               {lists(layout.listsHeight)}

@@ -14,6 +14,7 @@ export function keyContextOf(state: AppState): KeyContext {
   const focusLen =
     state.focus === 'backups' ? state.backups.length : state.focus === 'history' ? state.history.length : state.events.length;
   return {
+    view: state.view,
     focus: state.focus,
     dialog: d ? d.type : null,
     dialogStage: d?.type === 'rollback' ? d.stage : undefined,

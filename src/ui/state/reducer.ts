@@ -55,7 +55,7 @@ export function isRunning(state: AppState): boolean {
 
 // ------------------------------------------------------------------ the slices' parts of the state
 
-const navigationOf = (s: AppState): NavigationState => ({ focus: s.focus, selection: s.selection });
+const navigationOf = (s: AppState): NavigationState => ({ view: s.view, focus: s.focus, selection: s.selection });
 const dialogOf = (s: AppState): DialogState => ({ dialog: s.dialog, rollbackRequests: s.rollbackRequests, pendingRun: s.pendingRun, quitting: s.quitting });
 const progressOf = (s: AppState): ProgressState => ({ progress: s.progress, result: s.banners.result, error: s.banners.error });
 const monitorOf = (s: AppState): MonitorSliceState => ({
@@ -68,7 +68,7 @@ const monitorOf = (s: AppState): MonitorSliceState => ({
 
 // Each `with*` returns the same state when the slice did not change (the controller renders nothing then).
 function withNavigation(s: AppState, before: NavigationState, n: NavigationState): AppState {
-  return n === before ? s : { ...s, focus: n.focus, selection: n.selection };
+  return n === before ? s : { ...s, view: n.view, focus: n.focus, selection: n.selection };
 }
 function withDialog(s: AppState, before: DialogState, d: DialogState): AppState {
   return d === before ? s : { ...s, ...d };
@@ -143,7 +143,9 @@ export function reducer(state: AppState, action: Action): AppState {
   switch (action.type) {
     case 'focus/next':
     case 'focus/prev':
-    case 'select/move': {
+    case 'select/move':
+    case 'view/charts':
+    case 'view/main': {
       const nav = navigationOf(state);
       return withNavigation(state, nav, reduceNavigation(nav, action, lengthsOf(state)));
     }
@@ -159,6 +161,9 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'dialog/openHistory':
     case 'dialog/report':
     case 'back':
+      // Esc in the charts view (no dialog over it) returns to the main view; the banners stay.
+      if (state.dialog === null && state.view === 'charts') return { ...state, view: 'main' };
+      return onDialogAction(state, action);
     case 'quit':
     case 'run/taken':
       return onDialogAction(state, action);

@@ -128,6 +128,8 @@ export interface AppState {
   backupsLoaded: boolean;
   history: HistoryEntry[];
   events: LogLine[];
+  /** The main view or the charts view (`g`). */
+  view: import('./slices/navigation.js').ViewId;
   focus: PanelId;
   /**
    * The selected row of each panel. Backups and history count from the top (newest first); events

@@ -1,5 +1,6 @@
 /**
- * The navigation slice: which panel has the focus and the selected row of each. Selections stay inside
+ * The navigation slice: which view is shown (the main view or the charts view), which panel has the
+ * focus and the selected row of each. Selections stay inside
  * their lists as the lists change; the events selection counts back from the newest line (0 follows the
  * newest, drawn at the bottom), so a line scrolled back to stays selected while new events arrive.
  */
@@ -7,20 +8,34 @@ import type { PanelId } from '../../keybindings.js';
 
 export const PANELS: readonly PanelId[] = ['backups', 'history', 'events'];
 
+/** The main view (charts as rows, triggers, lists, events) or the charts view (full-size charts). */
+export type ViewId = 'main' | 'charts';
+
 export interface NavigationState {
+  view: ViewId;
   focus: PanelId;
   selection: Record<PanelId, number>;
 }
 
-export type NavigationAction = { type: 'focus/next' } | { type: 'focus/prev' } | { type: 'select/move'; delta: number };
+export type NavigationAction =
+  | { type: 'focus/next' }
+  | { type: 'focus/prev' }
+  | { type: 'select/move'; delta: number }
+  | { type: 'view/charts' }
+  | { type: 'view/main' };
 
 /** How many rows each panel has now. */
 export type PanelLengths = Record<PanelId, number>;
 
-export const initialNavigation: NavigationState = { focus: 'backups', selection: { backups: 0, history: 0, events: 0 } };
+export const initialNavigation: NavigationState = { view: 'main', focus: 'backups', selection: { backups: 0, history: 0, events: 0 } };
 
 export function reduceNavigation(s: NavigationState, a: NavigationAction, lengths: PanelLengths): NavigationState {
   switch (a.type) {
+    case 'view/charts':
+      // g toggles: the same key leads back.
+      return { ...s, view: s.view === 'charts' ? 'main' : 'charts' };
+    case 'view/main':
+      return s.view === 'main' ? s : { ...s, view: 'main' };
     case 'focus/next':
     case 'focus/prev': {
       const i = PANELS.indexOf(s.focus);
