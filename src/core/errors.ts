@@ -64,6 +64,9 @@ export type ErrorCode =
   | 'INIT_EXISTS'
   | 'INIT_NO_DIR'
   | 'INIT_NOTHING_FOUND'
+  // container releases
+  | 'ENGINE_FAILED'
+  | 'TARGET_DID_NOT_START'
   // fleets
   | 'DRIFT'
   | 'UNREACHABLE'

@@ -44,7 +44,7 @@ describe('the auto-rollback policy block and the example', () => {
     expect(prod.state_dir).toBe('/opt/app/.rollback');
     const test = resolveEnvironment(loaded, 'test');
     expect(test.executor.type).toBe('local');
-    expect(test.target.backups_dir).toBe(path.join(path.dirname(EXAMPLE), '.rollback-test/backups'));
+    expect(test.target).toMatchObject({ backups_dir: path.join(path.dirname(EXAMPLE), '.rollback-test/backups') });
     expect(test.health[0]).toMatchObject({ http: { url: 'http://127.0.0.1:8080/health' } });
     expect(test.policy).toEqual(loaded.config.rollback_policy);
   });
@@ -106,7 +106,7 @@ describe('error classes', () => {
     const lines = problemsOf('environments:\n  prod:\n    executor: { type: ssh }\n    target: { strategy: symlnk, backups_dir: /b }\n');
     expect(lines).toEqual([
       'test.yml:3:5: environments.prod.executor.host: required key is missing (expected a string)',
-      'test.yml:4:25: environments.prod.target.strategy: expected one of "symlink" | "git" | "files", got the string "symlnk"; did you mean "symlink"?',
+      'test.yml:4:25: environments.prod.target.strategy: expected one of "symlink" | "git" | "files" | "container", got the string "symlnk"; did you mean "symlink"?',
     ]);
   });
 

@@ -160,18 +160,7 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
         c.stdin.end(opts.input ?? '');
         c.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
       }),
-    spawnCli: (args, opts = {}) => {
-      const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {
-        env: { ...process.env, NO_COLOR: '1', ROLLBACK_ENV: '', ...opts.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }) as ChildProcess & { out: () => CliRun };
-      let stdout = '';
-      let stderr = '';
-      c.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-      c.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-      c.out = () => ({ code: c.exitCode, signal: c.signalCode as NodeJS.Signals | null, stdout, stderr });
-      return c;
-    },
+    spawnCli: (args, opts = {}) => spawnBuiltCli(configFile, args, opts.env),
     history: () => {
       const f = path.join(layout.stateDir, 'history.jsonl');
       if (!existsSync(f)) return [];
@@ -198,6 +187,20 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
     });
   }
   return fx;
+}
+
+/** The built CLI on `configFile` as a child process; `out()` is what it printed so far and how it ended. */
+export function spawnBuiltCli(configFile: string, args: string[], env: Record<string, string> = {}): ChildProcess & { out: () => CliRun } {
+  const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ROLLBACK_ENV: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }) as ChildProcess & { out: () => CliRun };
+  let stdout = '';
+  let stderr = '';
+  c.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  c.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  c.out = () => ({ code: c.exitCode, signal: c.signalCode as NodeJS.Signals | null, stdout, stderr });
+  return c;
 }
 
 /** Files in the state dir (for "changes nothing" assertions). */

@@ -88,6 +88,8 @@ export interface StartSshdOptions {
    * real login environment.
    */
   hermeticHome?: boolean;
+  /** More variables for every session (sshd SetEnv), e.g. CONTAINERS_CONF for the container tests. */
+  sessionEnv?: Record<string, string>;
   /** The loopback address to listen on (default 127.0.0.1): one per fixture host of a fleet. */
   address?: string;
   /** This port, not a free one picked here (a fleet's hosts share one port on their own addresses). */
@@ -97,6 +99,12 @@ export interface StartSshdOptions {
    * session of this server sees `source` at `target`: fixture hosts with one layout at one path.
    */
   bindMounts?: ReadonlyArray<{ source: string; target: string }>;
+}
+
+/** One SetEnv line (sshd uses the first SetEnv it reads, so all variables go on it), or none. */
+function sessionSetEnv(...maps: (Record<string, string> | undefined)[]): string[] {
+  const vars = Object.entries(Object.assign({}, ...maps) as Record<string, string>).map(([k, v]) => `${k}=${v}`);
+  return vars.length ? [`SetEnv ${vars.join(' ')}`] : [];
 }
 
 /** The command that starts sshd: directly, or inside a new mount namespace with the bind mounts made. */
@@ -148,7 +156,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
         'MaxStartups 200:30:400',
         'MaxSessions 200',
         'PrintMotd no',
-        ...(options.hermeticHome === false ? [] : [`SetEnv HOME=${path.join(dir, 'home')}`]),
+        ...sessionSetEnv(options.hermeticHome === false ? {} : { HOME: path.join(dir, 'home') }, options.sessionEnv),
         'LogLevel ERROR',
         '',
       ].join('\n'),

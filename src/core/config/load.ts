@@ -344,6 +344,8 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
   if (target.strategy === 'git') {
     target.repo = abs(target.repo);
     if (target.backups_dir) target.backups_dir = abs(target.backups_dir);
+  } else if (target.strategy === 'container') {
+    // Container releases live in the engine: no path to resolve.
   } else if (target.strategy === 'symlink' && target.layout && target.deploy_to) {
     // A deploy tool's layout: releases/ and current under deploy_to; this tool's state beside them.
     target.deploy_to = abs(target.deploy_to);
@@ -377,11 +379,15 @@ export function resolveEnvironment(loaded: LoadedConfig, name: string): Resolved
   if (envCfg.state_dir) stateDir = abs(envCfg.state_dir);
   else if (target.strategy === 'git') stateDir = p.join(target.repo, '.rollback');
   else if (target.strategy === 'symlink' && target.layout && target.deploy_to) stateDir = p.join(target.deploy_to, '.rollback-tui');
+  else if (target.strategy === 'container') stateDir = p.join(CONTAINER_STATE_ROOT, target.name);
   else stateDir = p.join(target.backups_dir ?? '', '.rollback');
   const logs = envCfg.logs && local && envCfg.logs.file ? { ...envCfg.logs, file: abs(envCfg.logs.file) } : envCfg.logs;
 
   return { ...rest, name, executor, target, ...(logs ? { logs } : {}), policy, state_dir: stateDir };
 }
+
+/** Where container environments keep their state by default (on the target host): `<root>/<name>`. */
+export const CONTAINER_STATE_ROOT = '/var/lib/rollback-tui';
 
 function resolveLocalPath(x: string, baseDir: string): string {
   if (x === '~') return os.homedir();

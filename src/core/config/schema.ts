@@ -268,7 +268,21 @@ export const FilesTargetSchema = z.strictObject({
   files: z.array(z.string().min(1)).min(1).describe('Configuration files to version.'),
 });
 
-export const TargetSchema = z.discriminatedUnion('strategy', [SymlinkTargetSchema, GitTargetSchema, FilesTargetSchema]);
+/** A container name as docker and podman accept it (also the release prefix: `<name>-<version>`). */
+export const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const ContainerTargetSchema = z.strictObject({
+  strategy: z.literal('container'),
+  engine: z.enum(['docker', 'podman']).default('docker').describe('The container CLI run on the target host (through the executor).'),
+  name: z
+    .string()
+    .regex(CONTAINER_NAME)
+    .describe('Releases are the containers named <name>-<version>; the running one is live.'),
+  keep: posInt.optional().describe('Retention after a rollback: stopped release containers kept (never the live, known-good or target one).'),
+  validate: z.array(z.string()).optional().describe('Commands run before a switch; the version is $ROLLBACK_TARGET, the container $ROLLBACK_TARGET_PATH.'),
+});
+
+export const TargetSchema = z.discriminatedUnion('strategy', [SymlinkTargetSchema, GitTargetSchema, FilesTargetSchema, ContainerTargetSchema]);
 
 const via = z
   .enum(['local', 'target'])
@@ -363,6 +377,7 @@ export type TargetConfig = z.infer<typeof TargetSchema>;
 export type SymlinkTargetConfig = z.infer<typeof SymlinkTargetSchema>;
 export type GitTargetConfig = z.infer<typeof GitTargetSchema>;
 export type FilesTargetConfig = z.infer<typeof FilesTargetSchema>;
+export type ContainerTargetConfig = z.infer<typeof ContainerTargetSchema>;
 export type HealthCheckConfig = z.infer<typeof HealthCheckSchema>;
 export type MetricsConfig = z.infer<typeof MetricsSchema>;
 export type EnvironmentConfig = z.infer<typeof EnvironmentSchema>;

@@ -172,5 +172,9 @@ export function interruptedHint(j: JournalRecord, live: string | null, env: stri
           : `and the service was not stopped`;
     return `nothing was switched (${j.from} is still live) ${service}${maintenance}; if the rollback is still needed, re-run \`rollback-tui rollback --env ${env} --to ${j.to} --reason ...\`${lockNote}`;
   }
+  if (live === null && touched('switch')) {
+    // A switch in two moves (container releases: stop the live one, start the target) cut in between.
+    return `nothing is live: the switch was interrupted with neither ${j.from ?? '(none)'} nor ${j.to} running; make one live now: \`rollback-tui rollback --env ${env} --to ${j.to} --reason ...\`${lockNote} (or start ${j.from ?? 'the previous release'} again by hand), then check its health with ${check}${maintenance}`;
+  }
   return `current resolves to neither release of the interrupted rollback; check the target with \`rollback-tui list --env ${env}\` before anything else`;
 }

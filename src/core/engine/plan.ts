@@ -173,7 +173,9 @@ export async function buildPlan(ctx: PlanContext, req: RollbackRequest, options:
 }
 
 function backupsDirOf(env: ResolvedEnvironment): string {
-  return env.target.backups_dir ?? env.state_dir;
+  const t = env.target;
+  if (t.strategy === 'container') return `the ${t.engine} containers ${t.name}-*`;
+  return t.backups_dir ?? env.state_dir;
 }
 
 function planSteps(
@@ -197,7 +199,8 @@ function planSteps(
   } catch {
     switchCommands = [`make ${to} live`];
   }
-  const validateCommands = ['check the target exists, is a valid backup inside backups_dir and is not live', ...(env.target.validate ?? [])];
+  const checks = store.describeValidate?.(to) ?? ['check the target exists, is a valid backup inside backups_dir and is not live'];
+  const validateCommands = [...checks, ...(env.target.validate ?? [])];
   const m = env.maintenance;
   const stop = env.service.stop;
   const start = env.service.start;

@@ -23,7 +23,8 @@ export interface Backup {
   unusable?: string;
   /**
    * Set (to the warning naming the file and the fix) when marks.json is damaged: knownGood/bad of this
-   * entry are unknown, so no default or automatic rollback may pick a target from this list.
+   * entry are unknown, so no default or automatic rollback may pick a target from this list. Container
+   * releases also set it when two releases run at once: which one is live, so which is older, is unknown.
    */
   marksDamaged?: string;
   /**
@@ -48,7 +49,7 @@ export interface SwitchOptions {
 }
 
 export interface BackupStore {
-  readonly strategy: 'symlink' | 'git' | 'files';
+  readonly strategy: 'symlink' | 'git' | 'files' | 'container';
   /** Newest first, with current/known-good/bad marks. One round trip over SSH. */
   list(options?: StoreCallOptions & { sizes?: boolean }): Promise<Backup[]>;
   /** Name of the live backup, or null when nothing recognisable is live. */
@@ -67,6 +68,8 @@ export interface BackupStore {
   prune(keep: number, options?: StoreCallOptions): Promise<string[]>;
   /** The commands a switch to `name` will run, shown in the plan preview. */
   describeSwitch(name: string): string[];
+  /** What pre-validation of `name` checks, for the preview (default: a generic sentence). */
+  describeValidate?(name: string): string[];
   /** What differs between two backups, for the incident report (git log lines, changed files). */
   changes(from: string, to: string, options?: StoreCallOptions): Promise<string[]>;
 }

@@ -22,7 +22,7 @@ export interface EnvInfo {
   confirm: 'type-name' | 'yes-no';
   /** Production-like environments stand out in the header. */
   isProd: boolean;
-  strategy: 'symlink' | 'git' | 'files';
+  strategy: 'symlink' | 'git' | 'files' | 'container';
   /** policy.enabled */
   automationEnabled: boolean;
   graceSeconds: number;
