@@ -152,7 +152,7 @@ describe('notifier', () => {
     }
   });
 
-  it('email goes to sendmail -t: critical ones are flagged in the subject and headers; a header injection is refused', async () => {
+  it('email goes to sendmail -t -i: critical ones are flagged in the subject and headers; a header injection is refused', async () => {
     // sendmail is not installed here; a script on PATH that keeps what it is given stands in for it.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-sendmail-'));
     const PATH = process.env.PATH;
@@ -163,7 +163,8 @@ describe('notifier', () => {
       n.notify({ event: 'rollback_started', env: 'prod', severity: 'critical', title: 'prod: standard rollback started (b3 -> b2)', text: 'Reason: error_rate' });
       expect(await n.drain(5000)).toBe(0);
       const mail = readFileSync(path.join(dir, 'mail'), 'utf8');
-      expect(readFileSync(path.join(dir, 'args'), 'utf8').trim()).toBe('-t');
+      // -i: a line of just "." in the text must not end the mail early
+      expect(readFileSync(path.join(dir, 'args'), 'utf8').trim()).toBe('-t -i');
       expect(mail).toMatch(/^To: oncall@example\.com\nSubject: \[rollback-tui CRITICAL\] prod: standard rollback started \(b3 -> b2\)\nX-Priority: 1\nImportance: high\n/);
       expect(mail).toContain('\n\nReason: error_rate\n');
       const warnings: string[] = [];
