@@ -285,27 +285,66 @@ export async function readHistoryFrom(
 }
 
 /**
+ * The largest line an entry may take. Concurrent appenders each write their line with one write(2)
+ * onto the O_APPEND file, which the kernel does not interleave; a cap keeps that one write small and
+ * every line readable by every reader.
+ */
+export const HISTORY_ENTRY_MAX_BYTES = 64 * 1024;
+
+function cut(text: string | null | undefined, max: number): string | null | undefined {
+  if (typeof text !== 'string' || text.length <= max) return text;
+  return `${text.slice(0, max)}... [truncated: ${text.length} characters in all]`;
+}
+
+/**
+ * The entry as one JSON line of at most HISTORY_ENTRY_MAX_BYTES: the free-text fields (reason,
+ * explanation, error, each step's output) are cut shorter, with a marker, until it fits.
+ */
+export function historyLine(entry: HistoryEntry): string {
+  let line = JSON.stringify(entry);
+  for (const max of [4096, 512, 64]) {
+    if (Buffer.byteLength(line) <= HISTORY_ENTRY_MAX_BYTES) return line;
+    const shorter: HistoryEntry = {
+      ...entry,
+      reason: cut(entry.reason, max)!,
+      error: cut(entry.error, max) ?? null,
+      steps: entry.steps.map((st) => (st.error ? { ...st, error: cut(st.error, max)! } : st)),
+      ...(entry.explanation !== undefined ? { explanation: cut(entry.explanation, max)! } : {}),
+    };
+    line = JSON.stringify(shorter);
+  }
+  if (Buffer.byteLength(line) <= HISTORY_ENTRY_MAX_BYTES) return line;
+  // Still too long: fields beyond the recorded ones. Keep what every reader needs.
+  const { id, timestamp, env, kind, trigger, from, to, success, verification, duration_ms, initiated_by } = entry;
+  return JSON.stringify({
+    id, timestamp, env, kind, trigger, from, to, reason: cut(entry.reason, 64), initiated_by, success, verification, duration_ms,
+    steps: entry.steps.map(({ name, status, ms }) => ({ name, status, ms })),
+    error: cut(entry.error, 64) ?? null,
+  });
+}
+
+/**
  * Append one entry in one round trip: if the file ends in a torn line (no trailing newline), that
  * fragment is first copied to `history.torn.<epoch>` and the entry starts on a new line (the fragment
- * stays behind as a skipped corrupt line). One write of the line (cat of a temp file onto the O_APPEND
- * file), then fdatasync where `sync -d` exists.
+ * stays behind as a skipped corrupt line). The line goes from a private temp file onto the O_APPEND
+ * file in one write(2) (`dd` with one block of its exact size), then fdatasync where `sync -d` exists.
  */
 export async function appendHistoryTo(state: HistoryState & { path(name: string): string }, executor: Executor, entry: HistoryEntry): Promise<void> {
-  const line = JSON.stringify(entry);
+  const line = historyLine(entry);
   if (/[\n\r\0]/.test(line)) throw new Error('history entry serialised with a line break or NUL');
   const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp="$d/.tmp.append.$$"
+tmp=$(mktemp "$d/.tmp.append.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
-: > "$tmp"
-if [ -s "$f" ] && [ "$(tail -c 1 -- "$f" | od -An -c | tr -d ' ')" != '\\n' ]; then
+if [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; then
   tail -n 1 -- "$f" > "$d/history.torn.$(date +%s)" || :
   echo "torn" >&2
   printf '\\n' >> "$tmp"
 fi
 printf '%s\\n' ${shQuote(line)} >> "$tmp"
-cat -- "$tmp" >> "$f"
+n=$(wc -c < "$tmp"); n=$((n + 0))
+dd if="$tmp" bs="$n" count=1 2>/dev/null >> "$f"
 sync -d -- "$f" 2>/dev/null || :`;
   const r = await executor.script(script, [state.path(HISTORY_FILE)], { timeoutMs: 30_000 });
   if (r.exitCode !== 0) {
