@@ -1,9 +1,9 @@
 /**
- * Git releases (seed 000): `repo` is a working tree; a backup is a commit recorded as deployed. Records
+ * Git releases: `repo` is a working tree; a backup is a commit recorded as deployed. Records
  * live in `<backups_dir>/deployed` (default backups_dir: `<repo>/.rollback`), one `EPOCH FULLHASH` line
  * per snapshot; a backup's name is the 12-hex-digit abbreviation, its creation time the first record.
  * The switch is `git checkout -f <hash>` followed by the configured `build` commands (output streamed to
- * onLine). A dirty tree (tracked changes) is refused unless emergency. The git CLI runs through the
+ * onLine, secrets redacted). A dirty tree (tracked changes) is refused unless emergency. The git CLI runs through the
  * executor for both local and remote: one code path, exercised by the local tests.
  */
 import type { GitTargetConfig } from '../config/schema.js';
@@ -18,6 +18,7 @@ import {
   makeBackup,
   notFound,
   nulTokens,
+  redactedLines,
   retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
@@ -219,7 +220,7 @@ export class GitReleaseStore implements BackupStore {
         cwd: this.repo,
         timeoutMs: LONG_TIMEOUT_MS,
         signal: options.signal,
-        onLine: options.onLine,
+        onLine: redactedLines(options.onLine),
       });
       if (r.exitCode !== 0 || r.timedOut) {
         throw new UserError(
