@@ -42,12 +42,8 @@ describe('secrets in config-file lines', () => {
     const text = ['host: db.internal', 'port = 5432', ...CONFIG_LINES, 'LOG_LEVEL=debug'].join('\n');
     const out = redactSecrets(text);
     for (const s of SECRETS) expect(out).not.toContain(s);
-    expect(out).toContain('host: db.internal');
-    expect(out).toContain('port = 5432');
-    expect(out).toContain('LOG_LEVEL=debug');
-    expect(out).toContain('db_password: ***');
-    expect(out).toContain('export AWS_SECRET_ACCESS_KEY=***');
-    expect(out).toContain('"api_key": "***"');
+    const kept = ['host: db.internal', 'port = 5432', 'LOG_LEVEL=debug', 'db_password: ***', 'export AWS_SECRET_ACCESS_KEY=***', '"api_key": "***"'];
+    for (const line of kept) expect(out).toContain(line);
   });
 
   it('a rollback whose log tail holds config lines writes an incident report without the secrets', async () => {
