@@ -13,7 +13,7 @@ export function registerStats(program: Command, ctx: CliContext): void {
     .command('stats')
     .description('rollback totals, success rate, by trigger and environment, median duration')
     .option('--env <name>', 'one environment')
-    .option('--json', "print the contract's stats JSON on stdout")
+    .option('--json', "print the stats JSON on stdout")
     .addHelpText(
       'after',
       examples(

@@ -94,6 +94,9 @@ export interface HistorySource {
   path(name: string): string;
 }
 
+/** The template tail mktemp replaces with random characters. */
+const RANDOM_PART = 'X'.repeat(6);
+
 /** The first chunk read backwards: `--limit 200` of ordinary entries in one round trip. */
 const CHUNK_BYTES = 256 * 1024;
 /** Chunks double up to this while a whole file is read: few round trips, little garbage at a time. */
@@ -124,7 +127,7 @@ if [ "$end" = open ]; then
     d=$(dirname -- "$f")
     saved="history.torn.$(tail -c "$torn" -- "$f" | cksum | cut -d ' ' -f 1)"
     if [ ! -e "$d/$saved" ]; then
-      tmp=$(mktemp "$d/.tmp.torn.XXXXXX") &&
+      tmp=$(mktemp "$d/.tmp.torn.${RANDOM_PART}") &&
         { date -u +%Y-%m-%dT%H:%M:%SZ; tail -c "$torn" -- "$f"; } > "$tmp" && mv -f -- "$tmp" "$d/$saved" ||
         { rm -f -- "$tmp"; saved=!; }
     fi
@@ -335,7 +338,7 @@ export async function appendHistoryTo(state: HistoryState & { path(name: string)
   const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp=$(mktemp "$d/.tmp.append.XXXXXX")
+tmp=$(mktemp "$d/.tmp.append.${RANDOM_PART}")
 trap 'rm -f -- "$tmp"' EXIT
 if [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; then
   tail -n 1 -- "$f" > "$d/history.torn.$(date +%s)" || :

@@ -7,7 +7,7 @@
  * - http and tcp default to `local`: they probe from the operator's machine, as the operator (and the
  *   users) reach the service. `via: target` runs them on the target host through the executor
  *   (curl/wget for http, nc or bash's /dev/tcp for tcp).
- * - command checks default to `target`: a verify script (seed 004's verify_deployment.py) lives beside
+ * - command checks default to `target`: a verify script (verify_deployment.py) lives beside
  *   the release. `via: local` runs it on the operator's machine. For a local environment both are the
  *   same machine.
  *

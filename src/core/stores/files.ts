@@ -58,6 +58,9 @@ ${DIR_ENTRIES}
 exit 0
 `;
 
+/** The template tail mktemp replaces with random characters. */
+const RANDOM_PART = 'X'.repeat(6);
+
 /**
  * `linked DIR FILE`: is any component of DIR/FILE below DIR a symlink? A backup's files must be
  * regular files inside the backup: a link in it could make a restore copy (or a diff read) a file
@@ -96,7 +99,7 @@ const RESTORE_SCRIPT = `${CHECK_SCRIPT}
 for f in "$@"; do
   d=$(dirname -- "$f")
   mkdir -p -- "$d" || exit 33
-  t=$(mktemp "$d/.$(basename -- "$f").rtui.XXXXXX") || exit 33
+  t=$(mktemp "$d/.$(basename -- "$f").rtui.${RANDOM_PART}") || exit 33
   cp -p -- "$b$f" "$t" || { rm -f -- "$t"; exit 33; }
   fsync_file "$t"
   mv -f -- "$t" "$f" || { rm -f -- "$t"; exit 33; }
@@ -246,7 +249,7 @@ export class ConfigFilesStore implements BackupStore {
 
   describeSwitch(name: string): string[] {
     return this.files.map((f) => {
-      const tmp = `${path.posix.dirname(f)}/.${path.posix.basename(f)}.rtui.XXXXXX`;
+      const tmp = `${path.posix.dirname(f)}/.${path.posix.basename(f)}.rtui.${RANDOM_PART}`;
       return `cp -p ${this.bd}/${name}${f} <mktemp ${tmp}> && mv <that temp file> ${f}`;
     });
   }

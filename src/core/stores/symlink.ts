@@ -1,5 +1,5 @@
 /**
- * Symlink releases (seed 004): `backups_dir` holds one directory per release, `current` is a symlink to
+ * Symlink releases: `backups_dir` holds one directory per release, `current` is a symlink to
  * the live one. Every operation is one POSIX sh script on stdin (same code locally and over SSH); names
  * travel as positional arguments and are validated before anything runs.
  *
