@@ -36,6 +36,10 @@ export function isRollback(e: Pick<HistoryEntry, 'kind'>): boolean {
 /** What the numbers are made of: a few fields of each entry. */
 export type StatsFields = Pick<HistoryEntry, 'env' | 'kind' | 'trigger' | 'success' | 'verification' | 'duration_ms' | 'timestamp'>;
 
+/** Most frequent first (then by name), whatever order the log was read in. */
+const byCount = (counts: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+
 const rate = (n: number, of: number): number | null => (of ? Math.round((n / of) * 10000) / 10000 : null);
 
 /**
@@ -100,8 +104,8 @@ export class StatsAccumulator {
       succeeded: this.succeeded,
       failed: this.total - this.succeeded,
       success_rate: rate(this.succeeded, this.total),
-      by_trigger: { ...this.byTrigger },
-      by_env: { ...this.byEnv },
+      by_trigger: byCount(this.byTrigger),
+      by_env: byCount(this.byEnv),
       median_duration_ms: this.median(),
     };
   }
