@@ -15,73 +15,10 @@ import { shQuote } from '../exec/quote.js';
 import type { Executor } from '../exec/types.js';
 import type { HistoryEntry } from './types.js';
 
-/** The subset of StateDir the history needs. */
-export interface HistoryState {
-  read(name: string, options?: { maxBytes?: number }): Promise<string | null>;
-  appendLine(name: string, line: string): Promise<void>;
-  writeAtomic(name: string, content: string): Promise<void>;
-  list(dir?: string): Promise<string[]>;
-}
-
 export const HISTORY_FILE = 'history.jsonl';
-
-export interface ParsedHistory {
-  /** Newest first. */
-  entries: HistoryEntry[];
-  /** The torn tail (text after the last newline that is not a complete entry), or null. */
-  torn: string | null;
-  /** 1-based line numbers of corrupt lines (excluding the torn tail). */
-  corrupt: number[];
-  /** Total complete lines in the file. */
-  lines: number;
-}
 
 function isEntry(v: unknown): v is HistoryEntry {
   return typeof v === 'object' && v !== null && typeof (v as HistoryEntry).env === 'string' && typeof (v as HistoryEntry).timestamp === 'string';
-}
-
-/**
- * Parse the file's text. Newest entries are last in the file; the result is newest first and stops
- * after `limit` entries (filtered by `env` when given).
- */
-export function parseHistory(text: string, options: { limit?: number; env?: string } = {}): ParsedHistory {
-  const limit = options.limit ?? Infinity;
-  const entries: HistoryEntry[] = [];
-  const corrupt: number[] = [];
-  let torn: string | null = null;
-  let end = text.length;
-  if (end > 0 && text.charCodeAt(end - 1) !== 10) {
-    // The last append did not finish (no trailing newline): whatever follows the last newline is torn,
-    // even if it happens to parse: the next append would otherwise glue onto it.
-    const nl = text.lastIndexOf('\n');
-    torn = text.slice(nl + 1);
-    end = nl + 1;
-  }
-  // Count lines cheaply (one pass for the newline count).
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) lines++;
-  let lineNo = lines;
-  let stop = end - 1; // index of the newline terminating the current line
-  while (stop >= 0 && entries.length < limit) {
-    const start = text.lastIndexOf('\n', stop - 1) + 1;
-    const raw = text.slice(start, stop);
-    if (raw.trim() !== '') {
-      if (options.env && !raw.includes(options.env)) {
-        // cheap pre-filter: the env name must appear in the line
-      } else {
-        try {
-          const v: unknown = JSON.parse(raw);
-          if (!isEntry(v)) corrupt.push(lineNo);
-          else if (!options.env || v.env === options.env) entries.push(v);
-        } catch {
-          corrupt.push(lineNo);
-        }
-      }
-    }
-    lineNo--;
-    stop = start - 1;
-  }
-  return { entries, torn, corrupt, lines };
 }
 
 export interface ReadHistoryResult {
@@ -89,7 +26,7 @@ export interface ReadHistoryResult {
   warnings: string[];
 }
 
-/** What the reader needs: where the file is, and the executor of the host that holds it. */
+/** Where the state files are (a StateDir); the executor of the host that holds them comes beside it. */
 export interface HistorySource {
   path(name: string): string;
 }
@@ -332,7 +269,7 @@ export function historyLine(entry: HistoryEntry): string {
  * stays behind as a skipped corrupt line). The line goes from a private temp file onto the O_APPEND
  * file in one write(2) (`dd` with one block of its exact size), then fdatasync where `sync -d` exists.
  */
-export async function appendHistoryTo(state: HistoryState & { path(name: string): string }, executor: Executor, entry: HistoryEntry): Promise<void> {
+export async function appendHistoryTo(state: HistorySource, executor: Executor, entry: HistoryEntry): Promise<void> {
   const line = historyLine(entry);
   if (/[\n\r\0]/.test(line)) throw new Error('history entry serialised with a line break or NUL');
   const script = `set -e

@@ -20,7 +20,7 @@ export { EnvLock, describeOwner, lockStatus, type LockOwner } from './lock.js';
 export { readInterrupted, type InterruptedReport, type JournalRecord } from './journal.js';
 export { healthCheckCommand, verifyRelease, type VerifyOutcome } from './verify.js';
 export { computeStats, computeDashboard, formatDashboard, formatDuration, StatsAccumulator, statsFieldsOf, type RollbackStats, type DashboardNumbers } from './stats.js';
-export { parseHistory, makeEntry, newEntryId, HistoryReader, HISTORY_FILE, type ReadHistoryResult } from './history.js';
+export { makeEntry, newEntryId, HistoryReader, HISTORY_FILE, type ReadHistoryResult } from './history.js';
 export { currentIdentity, formatIdentity } from './identity.js';
 export { formatIncident, incidentFileName } from './incident.js';
 export * from './types.js';
