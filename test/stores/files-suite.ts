@@ -106,19 +106,22 @@ export function filesStoreSuite(label: string, getExecutor: () => Executor): voi
       expect(readFileSync(b, 'utf8')).toBe('version: 1\n');
     });
 
-    it('restores through a fresh mktemp file: a planted file at the old temp name is never written through', async () => {
-      const { root, a, store } = setup();
+    it('restores through fresh mktemp files: a planted link at an old temp name is never written through', async () => {
+      const { root, a, bd, store } = setup();
       const first = await store.snapshot();
       writeFileSync(a, '{"v":2}\n');
       await store.snapshot();
-      // The old temp names were predictable (".<name>.rtui-<pid>"): links planted at such names for the
-      // next few thousand pids, to a file that must not change.
+      // The old temp names were predictable (".<name>.rtui-<pid>", ".live.tmp.<pid>"): links planted at
+      // such names for the next few thousand pids, to a file that must not change.
       const victim = path.join(root, 'victim');
       writeFileSync(victim, 'untouched\n');
       const last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
       const max = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
       const pids = new Set(Array.from({ length: 5000 }, (_, k) => (last + 1 + k) % max));
-      for (const pid of pids) symlinkSync(victim, path.join(path.dirname(a), `.appsettings.json.rtui-${pid}`));
+      for (const pid of pids) {
+        symlinkSync(victim, path.join(path.dirname(a), `.appsettings.json.rtui-${pid}`));
+        symlinkSync(victim, path.join(bd, `.live.tmp.${pid}`));
+      }
       await store.switchTo(first.name);
       expect(readFileSync(a, 'utf8')).toBe('{"v":1}\n');
       expect(readFileSync(victim, 'utf8')).toBe('untouched\n');

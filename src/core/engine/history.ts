@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { shQuote } from '../exec/quote.js';
+import { MKTEMP_RANDOM } from '../stores/common.js';
 import type { Executor } from '../exec/types.js';
 import type { HistoryEntry } from './types.js';
 
@@ -30,9 +31,6 @@ export interface ReadHistoryResult {
 export interface HistorySource {
   path(name: string): string;
 }
-
-/** The template tail mktemp replaces with random characters. */
-const RANDOM_PART = 'X'.repeat(6);
 
 /** The first chunk read backwards: `--limit 200` of ordinary entries in one round trip. */
 const CHUNK_BYTES = 256 * 1024;
@@ -64,7 +62,7 @@ if [ "$end" = open ]; then
     d=$(dirname -- "$f")
     saved="history.torn.$(tail -c "$torn" -- "$f" | cksum | cut -d ' ' -f 1)"
     if [ ! -e "$d/$saved" ]; then
-      tmp=$(mktemp "$d/.tmp.torn.${RANDOM_PART}") &&
+      tmp=$(mktemp "$d/.tmp.torn.${MKTEMP_RANDOM}") &&
         { date -u +%Y-%m-%dT%H:%M:%SZ; tail -c "$torn" -- "$f"; } > "$tmp" && mv -f -- "$tmp" "$d/$saved" ||
         { rm -f -- "$tmp"; saved=!; }
     fi
@@ -275,7 +273,7 @@ export async function appendHistoryTo(state: HistorySource, executor: Executor, 
   const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp=$(mktemp "$d/.tmp.append.${RANDOM_PART}")
+tmp=$(mktemp "$d/.tmp.append.${MKTEMP_RANDOM}")
 trap 'rm -f -- "$tmp"' EXIT
 if [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; then
   tail -n 1 -- "$f" > "$d/history.torn.$(date +%s)" || :

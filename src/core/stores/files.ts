@@ -24,6 +24,7 @@ import {
   LIST_TIMEOUT_MS,
   LONG_TIMEOUT_MS,
   makeBackup,
+  MKTEMP_RANDOM,
   notFound,
   nulTokens,
   parseListOutput,
@@ -57,9 +58,6 @@ ${MARKS_LIST_FRAGMENT}
 ${DIR_ENTRIES}
 exit 0
 `;
-
-/** The template tail mktemp replaces with random characters. */
-const RANDOM_PART = 'X'.repeat(6);
 
 /**
  * `linked DIR FILE`: is any component of DIR/FILE below DIR a symlink? A backup's files must be
@@ -99,15 +97,14 @@ const RESTORE_SCRIPT = `${CHECK_SCRIPT}
 for f in "$@"; do
   d=$(dirname -- "$f")
   mkdir -p -- "$d" || exit 33
-  t=$(mktemp "$d/.$(basename -- "$f").rtui.${RANDOM_PART}") || exit 33
+  t=$(mktemp "$d/.$(basename -- "$f").rtui.${MKTEMP_RANDOM}") || exit 33
   cp -p -- "$b$f" "$t" || { rm -f -- "$t"; exit 33; }
   fsync_file "$t"
   mv -f -- "$t" "$f" || { rm -f -- "$t"; exit 33; }
   fsync_dir "$d"
   echo "restored $f"
 done
-lt="$bd/.live.tmp.$$"
-printf '%s' "$name" > "$lt" && mv -f -- "$lt" "$bd/.live"
+lt=$(mktemp "$bd/.live.tmp.${MKTEMP_RANDOM}") && printf '%s' "$name" > "$lt" && mv -f -- "$lt" "$bd/.live"
 fsync_dir "$bd"
 `;
 
@@ -124,8 +121,7 @@ for f in "$@"; do
 done
 if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$bd/$n"; exit 42; }
 else rmdir -- "$bd/$n" && mv -- "$tmp" "$bd/$n" || exit 42; fi
-lt="$bd/.live.tmp.$$"
-printf '%s' "$n" > "$lt" && mv -f -- "$lt" "$bd/.live"
+lt=$(mktemp "$bd/.live.tmp.${MKTEMP_RANDOM}") && printf '%s' "$n" > "$lt" && mv -f -- "$lt" "$bd/.live"
 fsync_dir "$bd"
 printf '%s\\0%s\\0' "$n" "$(date +%s)"
 `;
@@ -249,7 +245,7 @@ export class ConfigFilesStore implements BackupStore {
 
   describeSwitch(name: string): string[] {
     return this.files.map((f) => {
-      const tmp = `${path.posix.dirname(f)}/.${path.posix.basename(f)}.rtui.${RANDOM_PART}`;
+      const tmp = `${path.posix.dirname(f)}/.${path.posix.basename(f)}.rtui.${MKTEMP_RANDOM}`;
       return `cp -p ${this.bd}/${name}${f} <mktemp ${tmp}> && mv <that temp file> ${f}`;
     });
   }

@@ -16,6 +16,7 @@ import {
   lastLine,
   LONG_TIMEOUT_MS,
   makeBackup,
+  MKTEMP_RANDOM,
   notFound,
   nulTokens,
   redactedLines,
@@ -94,7 +95,7 @@ git log -1 --format='%s' "$h"
 const PRUNE_SCRIPT = `
 rec=$1; shift
 [ -f "$rec" ] || exit 0
-tmp="$rec.tmp.$$"
+tmp=$(mktemp "$rec.tmp.${MKTEMP_RANDOM}") || exit 1
 trap 'rm -f -- "$tmp"' EXIT
 awk 'BEGIN { for (i = 1; i < ARGC; i++) drop[ARGV[i]] = 1; ARGC = 1 } NF == 2 && !($2 in drop)' "$@" < "$rec" > "$tmp" || exit 1
 fsync_file "$tmp"
