@@ -1,15 +1,16 @@
 /**
- * The engine's pure parts: history parsing (torn lines, 100,000 lines), stats, the default target rule,
+ * The engine's small parts: history reading (torn lines, 100,000 lines), stats, the default target rule,
  * plan formatting, lock messages, and the notifier against real local servers.
  */
 import { describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type net from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseHistory, makeEntry } from '../../src/core/engine/history.js';
-import { computeStats, computeDashboard, formatDashboard } from '../../src/core/engine/stats.js';
+import { makeEntry, readHistoryFrom } from '../../src/core/engine/history.js';
+import { LocalExecutor } from '../../src/core/exec/local.js';
+import { computeStats, computeDashboard, formatDashboard, StatsAccumulator, statsFieldsOf } from '../../src/core/engine/stats.js';
 import { buildPlan, formatPlan, pickDefaultTarget } from '../../src/core/engine/plan.js';
 import { openEnvironment } from '../../src/core/environment.js';
 import { makeReleaseLayout, resolvedEnv } from '../helpers/releases.js';
@@ -32,31 +33,51 @@ function entry(i: number, extra: Partial<HistoryEntry> = {}): HistoryEntry {
   });
 }
 
-describe('history parsing', () => {
-  it('reads newest first, honours limit and env, detects a torn tail and corrupt lines', () => {
+/** Read a history file with this text through the product's reader (a real file, the local executor). */
+async function readText(text: string, options: { limit?: number; env?: string } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-hread-'));
+  try {
+    writeFileSync(path.join(dir, 'history.jsonl'), text);
+    const ex = new LocalExecutor();
+    const r = await readHistoryFrom({ path: (n) => path.join(dir, n) }, ex, options);
+    const saved = readdirSync(dir).filter((n) => n.startsWith('history.torn.'));
+    await ex.close();
+    return { ...r, saved };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('history reading', () => {
+  it('reads newest first, honours limit and env, sets a torn tail aside and skips corrupt lines', async () => {
     const lines = [entry(1), entry(2), entry(3)].map((e) => JSON.stringify(e));
     const text = `${lines[0]}\nnot json\n${lines[1]}\n${lines[2]}\n{"id":"x","times`;
-    const p = parseHistory(text);
+    const p = await readText(text);
     expect(p.entries.map((e) => e.timestamp)).toEqual([entry(3).timestamp, entry(2).timestamp, entry(1).timestamp]);
-    expect(p.torn).toBe('{"id":"x","times');
-    expect(p.corrupt).toEqual([2]);
-    expect(parseHistory(text, { limit: 1 }).entries).toHaveLength(1);
-    expect(parseHistory(text, { env: 'prod' }).entries.every((e) => e.env === 'prod')).toBe(true);
+    expect(p.warnings.join('\n')).toMatch(/last line of history\.jsonl is incomplete .* saved as history\.torn\.\d+/);
+    expect(p.warnings.join('\n')).toContain('1 corrupt line(s) in history.jsonl skipped');
+    expect(p.saved).toHaveLength(1);
+    expect((await readText(text, { limit: 1 })).entries).toHaveLength(1);
+    expect((await readText(text, { env: 'prod' })).entries.every((e) => e.env === 'prod')).toBe(true);
     // a complete last line without its newline is still torn (the next append would glue onto it)
-    expect(parseHistory(lines[0]!).torn).toBe(lines[0]);
-    expect(parseHistory('').entries).toEqual([]);
+    expect((await readText(lines[0]!)).entries).toEqual([]);
+    expect((await readText('')).entries).toEqual([]);
   });
 
-  it('100,000 lines parse in one pass (limit stops early)', () => {
+  it('100,000 lines: read whole newest first, or only the newest 20; stats from the lines agree', async () => {
     const text = `${Array.from({ length: 100_000 }, (_, i) => JSON.stringify(entry(i))).join('\n')}\n`;
-    const all = parseHistory(text);
+    const all = await readText(text);
     expect(all.entries).toHaveLength(100_000);
-    expect(all.lines).toBe(100_000);
-    const few = parseHistory(text, { limit: 20 });
+    expect(all.warnings).toEqual([]);
+    const few = await readText(text, { limit: 20 });
+    expect(few.entries).toHaveLength(20);
     expect(few.entries[0]!.timestamp).toBe(entry(99_999).timestamp);
     const stats = computeStats(all.entries);
     expect(stats.total).toBe(100_000);
     expect(stats.failed).toBe(20_000);
+    const acc = new StatsAccumulator();
+    for (const line of text.split('\n').filter(Boolean)) acc.add(statsFieldsOf(line)!);
+    expect(acc.stats()).toEqual(stats);
   });
 });
 
@@ -152,7 +173,7 @@ describe('notifier', () => {
     }
   });
 
-  it('email goes to sendmail -t: critical ones are flagged in the subject and headers; a header injection is refused', async () => {
+  it('email goes to sendmail -t -i: critical ones are flagged in the subject and headers; a header injection is refused', async () => {
     // sendmail is not installed here; a script on PATH that keeps what it is given stands in for it.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-sendmail-'));
     const PATH = process.env.PATH;
@@ -163,7 +184,8 @@ describe('notifier', () => {
       n.notify({ event: 'rollback_started', env: 'prod', severity: 'critical', title: 'prod: standard rollback started (b3 -> b2)', text: 'Reason: error_rate' });
       expect(await n.drain(5000)).toBe(0);
       const mail = readFileSync(path.join(dir, 'mail'), 'utf8');
-      expect(readFileSync(path.join(dir, 'args'), 'utf8').trim()).toBe('-t');
+      // -i: a line of just "." in the text must not end the mail early
+      expect(readFileSync(path.join(dir, 'args'), 'utf8').trim()).toBe('-t -i');
       expect(mail).toMatch(/^To: oncall@example\.com\nSubject: \[rollback-tui CRITICAL\] prod: standard rollback started \(b3 -> b2\)\nX-Priority: 1\nImportance: high\n/);
       expect(mail).toContain('\n\nReason: error_rate\n');
       const warnings: string[] = [];

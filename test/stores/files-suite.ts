@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,7 +56,11 @@ export function filesStoreSuite(label: string, getExecutor: () => Executor): voi
       expect(await store.live()).toBe(first.name);
       expect(readFileSync(path.join(bd, second.name, a), 'utf8')).toBe('{"v":2}\n');
       expect(readdirSync(path.dirname(a)).filter((n) => n.includes('rtui'))).toEqual([]);
-      expect((await store.changes(first.name, second.name)).join('\n')).toMatch(/"v":2/);
+      // names and line counts, never contents
+      const changes = (await store.changes(first.name, second.name)).join('\n');
+      expect(changes).toContain(`${a}: changed (+1 -1 lines)`);
+      expect(changes).toContain(`${b}: changed (+1 -1 lines)`);
+      expect(changes).not.toMatch(/"v":|version: /);
       // a hand edit means nothing recorded is live any more
       writeFileSync(a, '{"v":"hand"}\n');
       expect(await store.live()).toBeNull();
@@ -70,6 +74,58 @@ export function filesStoreSuite(label: string, getExecutor: () => Executor): voi
       expect(await codeOf(store.validateTarget(s.name))).toBe('TARGET_IS_LIVE');
       mkdirSync(path.join(bd, 'backup_20000101_000000'));
       expect(await codeOf(store.validateTarget('backup_20000101_000000'))).toBe('BACKUP_INVALID');
+    });
+
+    it('a symlink inside a backup (to a 0600 file elsewhere) is refused, never copied; the diff never follows it', async () => {
+      const { root, a, b, bd, store } = setup();
+      const secret = path.join(root, 'secret.txt');
+      writeFileSync(secret, 'db_password: hunter2\n', { mode: 0o600 });
+      const first = await store.snapshot();
+      writeFileSync(a, '{"v":2}\n');
+      const second = await store.snapshot();
+      // the backup's copy of a is now a link to the secret; and in a third backup a directory on b's path is
+      const linkedFile = path.join(bd, first.name, a);
+      rmSync(linkedFile);
+      symlinkSync(secret, linkedFile);
+      for (const name of [first.name]) {
+        const e = await store.validateTarget(name).catch((x: unknown) => x as UserError);
+        expect((e as UserError).code).toBe('BACKUP_INVALID');
+        expect((e as UserError).message).toContain(`${a} is a symlink inside the backup`);
+        await expect(store.switchTo(name)).rejects.toThrow(/symlink inside the backup/);
+      }
+      expect(readFileSync(a, 'utf8')).toBe('{"v":2}\n');
+      // a linked directory above the file counts too
+      const third = path.join(bd, 'backup_20000101_000000');
+      mkdirSync(path.join(third, root), { recursive: true });
+      symlinkSync(path.dirname(secret), path.join(third, root, 'app'));
+      writeFileSync(path.join(root, 'appsettings.json'), 'db_password: hunter2\n', { mode: 0o600 });
+      expect(((await store.validateTarget('backup_20000101_000000').catch((x: unknown) => x)) as UserError).message).toMatch(/is a symlink inside the backup/);
+      const changes = (await store.changes(first.name, second.name)).join('\n');
+      expect(changes).toContain(`${a}: a symlink in a backup (not compared)`);
+      expect(changes).not.toContain('hunter2');
+      expect(readFileSync(b, 'utf8')).toBe('version: 1\n');
+    });
+
+    it('restores through fresh mktemp files: a planted link at an old temp name is never written through', async () => {
+      const { root, a, bd, store } = setup();
+      const first = await store.snapshot();
+      writeFileSync(a, '{"v":2}\n');
+      await store.snapshot();
+      // The old temp names were predictable (".<name>.rtui-<pid>", ".live.tmp.<pid>"): links planted at
+      // such names for the next few thousand pids, to a file that must not change.
+      const victim = path.join(root, 'victim');
+      writeFileSync(victim, 'untouched\n');
+      const last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+      const max = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+      const pids = new Set(Array.from({ length: 5000 }, (_, k) => (last + 1 + k) % max));
+      for (const pid of pids) {
+        symlinkSync(victim, path.join(path.dirname(a), `.appsettings.json.rtui-${pid}`));
+        symlinkSync(victim, path.join(bd, `.live.tmp.${pid}`));
+      }
+      await store.switchTo(first.name);
+      expect(readFileSync(a, 'utf8')).toBe('{"v":1}\n');
+      expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+      expect(readdirSync(path.dirname(a)).filter((n) => /\.rtui\.[A-Za-z0-9]{6}$/.test(n))).toEqual([]);
     });
 
     it('a missing configured file makes the snapshot fail clearly', async () => {

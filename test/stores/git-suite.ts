@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GitTargetConfig } from '../../src/core/config/schema.js';
@@ -113,9 +113,17 @@ export function gitStoreSuite(label: string, getExecutor: () => Executor): void 
       await marks.markKnownGood(names[0]!);
       expect(await store.prune(1)).toEqual([]);
       await marks.markBad(names[0]!);
-      // newest older than live (names[1]) stays; names[0] is no longer protected
+      // newest older than live (names[1]) stays; names[0] is no longer protected. The records are
+      // rewritten through a fresh mktemp file: links planted at the old name ("deployed.tmp.<pid>") for
+      // the next pids are never written through.
+      const victim = `${store.recordsFile}.victim`;
+      writeFileSync(victim, 'untouched\n');
+      const last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+      const max = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+      for (const pid of new Set(Array.from({ length: 3000 }, (_, k) => (last + 1 + k) % max))) symlinkSync(victim, `${store.recordsFile}.tmp.${pid}`);
       expect(await store.prune(1)).toEqual([names[0]]);
       expect((await store.list()).map((b) => b.name)).toEqual([names[2], names[1]]);
+      expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
     });
   });
 }

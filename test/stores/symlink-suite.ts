@@ -300,5 +300,16 @@ export function symlinkStoreSuite(label: string, getExecutor: () => Executor): v
       const lines = await store.changes(l.names[0]!, l.names[1]!);
       expect(lines.join('\n')).toMatch(/VERSION/);
     });
+
+    it('compares links inside releases as links, never what they point at', async () => {
+      const { l, store } = setup({ count: 2 });
+      const outside = path.join(l.root, 'outside.txt');
+      writeFileSync(outside, 'elsewhere\n');
+      symlinkSync(outside, path.join(l.backupsDir, l.names[0]!, 'shared.txt'));
+      writeFileSync(path.join(l.backupsDir, l.names[1]!, 'shared.txt'), 'elsewhere\n');
+      const lines = (await store.changes(l.names[0]!, l.names[1]!)).join('\n');
+      // followed, the link would read the same content as the file: no difference reported
+      expect(lines).toMatch(/shared\.txt is a symbolic link while file .*shared\.txt is a regular file/);
+    });
   });
 }

@@ -1,18 +1,14 @@
 /**
  * `rollback-tui history [--env NAME] [--limit N] [--json]`: newest first, a readable table or JSON.
- * Without --env: every environment in the configuration (each state_dir read once; entries merged
- * newest first).
+ * Without --env: every environment in the configuration (each one's history read backwards, merged
+ * newest first). The file is streamed, never read whole: memory stays flat whatever its size.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { environmentNames, resolveEnvironment } from '../../core/config/load.js';
 import { openEnvironment } from '../../core/environment.js';
-import {
-  formatDuration,
-  readHistory,
-  reportInterrupted,
-  type HistoryEntry,
-} from '../../core/engine/index.js';
+import type { ResolvedEnvironment } from '../../core/config/schema.js';
+import { formatDuration, HistoryReader, reportInterrupted, type HistoryEntry } from '../../core/engine/index.js';
 import { displayName } from '../../core/stores/names.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
@@ -23,34 +19,94 @@ function parseLimit(v: string | undefined): number | undefined {
   return Number(v);
 }
 
-/** Entries of one or all environments, newest first, with read warnings printed. */
-export async function collectHistory(ctx: CliContext, opts: { env?: string; limit?: number }): Promise<HistoryEntry[]> {
+/** The environments a history or stats command reads: the one named, or every one in the configuration. */
+async function selectedEnvironments(ctx: CliContext, opts: { env?: string }): Promise<ResolvedEnvironment[]> {
   const loaded = await ctx.loadConfig();
   const name = ctx.envName(opts);
-  const names = name !== undefined ? [name] : environmentNames(loaded);
-  if (name !== undefined) await ctx.resolveEnv(opts); // 64 for an unknown name
-  const seen = new Set<string>();
-  const all: HistoryEntry[] = [];
-  for (const n of names) {
-    const env = resolveEnvironment(loaded, n);
-    const handle = openEnvironment(env, { closeOnSignal: true });
-    try {
-      await reportInterrupted(handle, (m) => ctx.warn(m));
-      const { entries, warnings } = await readHistory(handle, opts.limit !== undefined ? { limit: opts.limit } : {});
-      for (const w of warnings) ctx.warn(w);
-      for (const e of entries) {
-        const key = `${e.id}|${e.env}|${e.timestamp}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        all.push(e);
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-  all.sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
-  return opts.limit !== undefined ? all.slice(0, opts.limit) : all;
+  if (name !== undefined) return [(await ctx.resolveEnv(opts)).env]; // 64 for an unknown name
+  return environmentNames(loaded).map((n) => resolveEnvironment(loaded, n));
 }
+
+/**
+ * Run `use` with a history reader for each selected environment (its interrupted-rollback report
+ * printed first), then print the readers' warnings. Each environment's handle stays open until `use`
+ * is done, since readers read as they are iterated.
+ */
+export async function withHistoryReaders<T>(
+  ctx: CliContext,
+  opts: { env?: string },
+  use: (readers: { env: string; reader: HistoryReader }[]) => Promise<T>,
+): Promise<T> {
+  const envs = await selectedEnvironments(ctx, opts);
+  const handles = envs.map((env) => openEnvironment(env, { closeOnSignal: true }));
+  try {
+    const readers = [];
+    for (const handle of handles) {
+      await reportInterrupted(handle, (m) => ctx.warn(m));
+      readers.push({ env: handle.env.name, reader: new HistoryReader(handle.state, handle.executor, { env: handle.env.name, label: handle.env.name }) });
+    }
+    const result = await use(readers);
+    for (const { reader } of readers) {
+      reader.reportCorrupt();
+      for (const w of reader.warnings) ctx.warn(w);
+    }
+    return result;
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+  }
+}
+
+/** Entries of several environments merged newest first, each read backwards as the merge needs it. */
+async function* newestFirst(readers: { reader: HistoryReader }[]): AsyncGenerator<HistoryEntry> {
+  const iterators = readers.map(({ reader }) => reader.newestFirst());
+  const heads = await Promise.all(iterators.map((it) => it.next()));
+  for (;;) {
+    let pick = -1;
+    heads.forEach((h, i) => {
+      if (!h.done && (pick < 0 || h.value.timestamp > (heads[pick]!.value as HistoryEntry).timestamp)) pick = i;
+    });
+    if (pick < 0) return;
+    yield heads[pick]!.value as HistoryEntry;
+    heads[pick] = await iterators[pick]!.next();
+  }
+}
+
+/** Entries of one or all environments, newest first, at most `limit`, with read warnings printed. */
+function collectHistory(ctx: CliContext, opts: { env?: string; limit?: number }): Promise<HistoryEntry[]> {
+  return withHistoryReaders(ctx, opts, async (readers) => {
+    const all: HistoryEntry[] = [];
+    for await (const e of newestFirst(readers)) {
+      if (opts.limit !== undefined && all.length >= opts.limit) break;
+      all.push(e);
+    }
+    return all;
+  });
+}
+
+/** `history` without --limit: printed as it is read (a JSON array, or table pages), never held whole. */
+async function printAllHistory(ctx: CliContext, opts: { env?: string; json?: boolean }): Promise<void> {
+  await withHistoryReaders(ctx, opts, async (readers) => {
+    let count = 0;
+    let page: HistoryEntry[] = [];
+    for await (const e of newestFirst(readers)) {
+      if (opts.json) ctx.stdout.write(`${count === 0 ? '[\n' : ',\n'}${JSON.stringify(e, null, 2).replace(/^/gm, '  ')}`);
+      else {
+        page.push(e);
+        if (page.length === TABLE_PAGE) {
+          ctx.stdout.write(historyTable(page));
+          page = [];
+        }
+      }
+      count++;
+    }
+    if (opts.json) ctx.stdout.write(count === 0 ? '[]\n' : '\n]\n');
+    else if (page.length > 0) ctx.stdout.write(historyTable(page));
+    else if (count === 0) ctx.out('no rollbacks recorded');
+  });
+}
+
+/** Rows per table when the whole history is printed (each page has its header and its own widths). */
+const TABLE_PAGE = 1000;
 
 function clip(s: string, n: number): string {
   const one = s.replace(/\s+/g, ' ');
@@ -89,7 +145,8 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { env?: string; limit?: string; json?: boolean }) => {
       const limit = parseLimit(opts.limit);
-      const entries = await collectHistory(ctx, { ...(opts.env ? { env: opts.env } : {}), ...(limit !== undefined ? { limit } : {}) });
+      if (limit === undefined) return printAllHistory(ctx, opts);
+      const entries = await collectHistory(ctx, { ...(opts.env ? { env: opts.env } : {}), limit });
       if (opts.json) ctx.json(entries);
       else if (entries.length === 0) ctx.out('no rollbacks recorded');
       else ctx.stdout.write(historyTable(entries));

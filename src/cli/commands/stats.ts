@@ -1,12 +1,12 @@
 /**
- * `rollback-tui stats [--env NAME] [--json]`: the stats JSON, or the rollback statistics dashboard as text.
- * Without --env: every environment in the configuration.
+ * `rollback-tui stats [--env NAME] [--json]`: the stats JSON, or the dashboard as text. Without --env:
+ * every environment in the configuration. Each history file is streamed line by line, never held.
  */
 import type { Command } from 'commander';
-import { computeDashboard, computeStats, formatDashboard } from '../../core/engine/index.js';
+import { formatDashboard, StatsAccumulator, statsFieldsOf } from '../../core/engine/index.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
-import { collectHistory } from './history.js';
+import { withHistoryReaders } from './history.js';
 
 export function registerStats(program: Command, ctx: CliContext): void {
   program
@@ -22,9 +22,18 @@ export function registerStats(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (opts: { env?: string; json?: boolean }) => {
-      const entries = await collectHistory(ctx, opts.env ? { env: opts.env } : {});
-      if (opts.json) ctx.json(computeStats(entries));
-      else ctx.out(formatDashboard(computeDashboard(entries), ctx.envName(opts) ?? 'all environments'));
+      const acc = new StatsAccumulator();
+      await withHistoryReaders(ctx, opts, async (readers) => {
+        for (const { env, reader } of readers) {
+          await reader.forEachLine((line) => {
+            const fields = statsFieldsOf(line);
+            if (!fields) reader.countCorrupt();
+            else if (fields.env === env) acc.add(fields);
+          });
+        }
+      });
+      if (opts.json) ctx.json(acc.stats());
+      else ctx.out(formatDashboard(acc.dashboard(), ctx.envName(opts) ?? 'all environments'));
     });
 
 }

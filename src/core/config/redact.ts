@@ -8,7 +8,8 @@
  *   `Bearer` tokens, `Authorization:` and `X-...-Token:` style headers, `token=` / `password=` /
  *   `secret=` / `api_key=` style arguments and query parameters, the value of any flag named with key,
  *   token, secret, password, auth or credential (`--routing-key VALUE`, `--auth=VALUE`), `curl -u
- *   user:password`, `"password": "..."` in JSON. The engine uses it on every line it shows or records.
+ *   user:password`, `"password": "..."` in JSON, secret keys at the start of a YAML, INI or .env line,
+ *   PEM private keys. The engine uses it on every line it shows or records.
  */
 import { isPlainObject } from './merge.js';
 
@@ -69,6 +70,20 @@ const FLAG = /(^|\s)(--?[A-Za-z0-9_-]+)(\s+)("[^"]*"|'[^']*'|[^\s'"-][^\s'"]*)/g
 /** `curl -u user:password`, `--user user:password`. */
 const USER_FLAG = /(^|\s)(-u|--user)(\s+['"]?[^\s:'"]*):[^\s'"]+/g;
 const JSON_PAIR = /"([A-Za-z0-9_.-]+)"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+/**
+ * A config-file line whose key is a secret: `db_password: x` (YAML), `password = x` (INI),
+ * `export API_TOKEN=x` (.env), also as a diff line (`+`, `-`) or a YAML list item.
+ */
+const KEY_LINE = /^([ \t]*[-+]?[ \t]*(?:export[ \t]+)?)(["']?)([A-Za-z0-9_.-]+)\2([ \t]*[:=][ \t]*)(\S.*)$/gm;
+/** A key of a config-file line that names a secret, as a whole word of it (`db_password`, `apiToken`; not `tokens`). */
+const SECRET_KEY_WORD = /(?:^|_)(?:password|passwd|pwd|secret|token|api_?key|access_?key|private_?key|credentials?)(?:_|$)/;
+
+function isSecretKeyWord(name: string): boolean {
+  return SECRET_KEY_WORD.test(name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[.-]/g, '_'));
+}
+
+/** A PEM private key block (a YAML `private_key: |` value, a key file in a log). */
+const PEM_PRIVATE = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 
 function isSecretName(name: string): boolean {
   const bare = name.replace(/^-+/, '');
@@ -105,7 +120,11 @@ export function redactSecrets(text: string, opts: RedactOptions = {}): string {
     .replace(ASSIGNMENT, (m, name: string, value: string) => (isSecretName(name) ? `${name}=${masked(value)}` : m))
     .replace(FLAG, (m, lead: string, flag: string, sep: string, value: string) => (isSecretName(flag) ? `${lead}${flag}${sep}${masked(value)}` : m))
     .replace(USER_FLAG, `$1$2$3:${MASK}`)
-    .replace(JSON_PAIR, (m, name: string, sep: string) => (isSecretName(name) ? `"${name}"${sep}"${MASK}"` : m));
+    .replace(JSON_PAIR, (m, name: string, sep: string) => (isSecretName(name) ? `"${name}"${sep}"${MASK}"` : m))
+    .replace(KEY_LINE, (m, lead: string, q: string, name: string, sep: string, value: string) =>
+      isSecretKeyWord(name) && !value.includes(MASK) ? `${lead}${q}${name}${q}${sep}${MASK}` : m,
+    )
+    .replace(PEM_PRIVATE, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY----- ${MASK}`);
   return out;
 }
 

@@ -1,87 +1,25 @@
 /**
  * The history log: append-only JSON Lines in `state_dir/history.jsonl`, written through the executor
- * (StateDir.appendLine: one append + fdatasync), so it lives beside the releases and every operator sees
- * the same log.
+ * (one write of the whole line onto the O_APPEND file, then fdatasync), so it lives beside the releases
+ * and every operator sees the same log.
  *
- * Reading takes one round trip (the whole file) and parses it line by line from the end, so `--limit`
- * does not parse what it does not show. A torn last line (a crash mid-append: no trailing newline, or
- * not JSON) is detected, copied aside to `history.torn.<timestamp>` once, reported as a warning, and
- * never breaks reading; the next append starts on a fresh line. Corrupt lines in the middle are skipped
- * with a warning.
+ * Reading never holds the file whole (HistoryReader): newest first in line-aligned chunks read
+ * backwards, one round trip each, so `--limit` reads only what it shows; or oldest first as a stream
+ * of lines (stats). A torn last line (a crash mid-append: no trailing newline) is copied aside to
+ * `history.torn.<cksum>` once, reported as a warning, and never breaks reading; the next append starts
+ * on a fresh line. Corrupt lines in the middle are skipped with a warning.
  */
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { shQuote } from '../exec/quote.js';
+import { MKTEMP_RANDOM } from '../stores/common.js';
 import type { Executor } from '../exec/types.js';
 import type { HistoryEntry } from './types.js';
 
-/** The subset of StateDir the history needs (helper-2's StateDir satisfies it). */
-export interface HistoryState {
-  read(name: string, options?: { maxBytes?: number }): Promise<string | null>;
-  appendLine(name: string, line: string): Promise<void>;
-  writeAtomic(name: string, content: string): Promise<void>;
-  list(dir?: string): Promise<string[]>;
-}
-
 export const HISTORY_FILE = 'history.jsonl';
-
-export interface ParsedHistory {
-  /** Newest first. */
-  entries: HistoryEntry[];
-  /** The torn tail (text after the last newline that is not a complete entry), or null. */
-  torn: string | null;
-  /** 1-based line numbers of corrupt lines (excluding the torn tail). */
-  corrupt: number[];
-  /** Total complete lines in the file. */
-  lines: number;
-}
 
 function isEntry(v: unknown): v is HistoryEntry {
   return typeof v === 'object' && v !== null && typeof (v as HistoryEntry).env === 'string' && typeof (v as HistoryEntry).timestamp === 'string';
-}
-
-/**
- * Parse the file's text. Newest entries are last in the file; the result is newest first and stops
- * after `limit` entries (filtered by `env` when given).
- */
-export function parseHistory(text: string, options: { limit?: number; env?: string } = {}): ParsedHistory {
-  const limit = options.limit ?? Infinity;
-  const entries: HistoryEntry[] = [];
-  const corrupt: number[] = [];
-  let torn: string | null = null;
-  let end = text.length;
-  if (end > 0 && text.charCodeAt(end - 1) !== 10) {
-    // The last append did not finish (no trailing newline): whatever follows the last newline is torn,
-    // even if it happens to parse: the next append would otherwise glue onto it.
-    const nl = text.lastIndexOf('\n');
-    torn = text.slice(nl + 1);
-    end = nl + 1;
-  }
-  // Count lines cheaply (one pass for the newline count).
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) lines++;
-  let lineNo = lines;
-  let stop = end - 1; // index of the newline terminating the current line
-  while (stop >= 0 && entries.length < limit) {
-    const start = text.lastIndexOf('\n', stop - 1) + 1;
-    const raw = text.slice(start, stop);
-    if (raw.trim() !== '') {
-      if (options.env && !raw.includes(options.env)) {
-        // cheap pre-filter: the env name must appear in the line
-      } else {
-        try {
-          const v: unknown = JSON.parse(raw);
-          if (!isEntry(v)) corrupt.push(lineNo);
-          else if (!options.env || v.env === options.env) entries.push(v);
-        } catch {
-          corrupt.push(lineNo);
-        }
-      }
-    }
-    lineNo--;
-    stop = start - 1;
-  }
-  return { entries, torn, corrupt, lines };
 }
 
 export interface ReadHistoryResult {
@@ -89,67 +27,262 @@ export interface ReadHistoryResult {
   warnings: string[];
 }
 
-/** Years of rollbacks are a few MB; 100,000 entries are ~40 MB. Past this, archive the log. */
-export const HISTORY_MAX_BYTES = 256 * 1024 * 1024;
+/** Where the state files are (a StateDir); the executor of the host that holds them comes beside it. */
+export interface HistorySource {
+  path(name: string): string;
+}
 
-/** Read newest first. A torn tail is set aside (copied to history.torn.<ts>, once) and reported. */
+/** The first chunk read backwards: `--limit 200` of ordinary entries in one round trip. */
+const CHUNK_BYTES = 256 * 1024;
+/** Chunks double up to this while a whole file is read: few round trips, little garbage at a time. */
+const STEADY_CHUNK_BYTES = 4 * 1024 * 1024;
+/** A chunk doubles while one line does not fit in it, up to this; a longer line ends reading there (with a warning). */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** Forward streaming (stats): a longer line arrives in pieces, each counted as a corrupt line. */
+const STREAM_LINE_BYTES = 4 * 1024 * 1024;
+/** Forward streaming (stats): no round trip may take longer than this. */
+const STREAM_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * One round trip per chunk. With `open` (the first call): the file's size, and a torn tail (the bytes
+ * after the last newline) copied aside once as `history.torn.<cksum>`; then the chunk of up to `len`
+ * bytes that ends at `end` (always a line boundary), less the partial line at its start, after a line
+ * saying how many bytes that partial line took. So every line that comes back is whole (and whole UTF-8).
+ */
+const READ_SCRIPT = String.raw`
+umask 077
+f=$1 end=$2 len=$3
+if [ "$end" = open ]; then
+  if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo "H 0 0 -"; echo 0; exit 0; fi
+  [ -f "$f" ] || exit 11
+  size=$(wc -c < "$f") || exit 1
+  size=$((size + 0)) torn=0 saved=-
+  if [ "$size" -gt 0 ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\n')" ]; then
+    torn=$(tail -n 1 -- "$f" | wc -c); torn=$((torn + 0))
+    d=$(dirname -- "$f")
+    saved="history.torn.$(tail -c "$torn" -- "$f" | cksum | cut -d ' ' -f 1)"
+    if [ ! -e "$d/$saved" ]; then
+      tmp=$(mktemp "$d/.tmp.torn.${MKTEMP_RANDOM}") &&
+        { date -u +%Y-%m-%dT%H:%M:%SZ; tail -c "$torn" -- "$f"; } > "$tmp" && mv -f -- "$tmp" "$d/$saved" ||
+        { rm -f -- "$tmp"; saved=!; }
+    fi
+  fi
+  end=$((size - torn))
+  echo "H $end $torn $saved"
+fi
+start=$((end - len)); [ "$start" -gt 0 ] || start=0
+n=$((end - start)); skip=0
+[ "$n" -gt 0 ] || { echo 0; exit 0; }
+if [ "$start" -gt 0 ]; then skip=$(tail -c +$((start + 1)) -- "$f" | head -c "$n" | head -n 1 | wc -c); skip=$((skip + 0)); fi
+echo "$skip"
+[ "$skip" -lt "$n" ] && tail -c +$((start + skip + 1)) -- "$f" | head -c $((n - skip))
+exit 0
+`;
+
+/**
+ * Reads `history.jsonl` without ever holding it whole: newest first in line-aligned chunks read
+ * backwards (so `--limit 1` of a 200 MB log reads one chunk), or oldest first as a stream of lines
+ * (stats). Memory stays flat whatever the size of the file. Torn and corrupt lines end up in `warnings`.
+ */
+export class HistoryReader {
+  readonly warnings: string[] = [];
+  private corrupt = 0;
+  private readonly file: string;
+  private readonly where: string;
+
+  constructor(
+    source: HistorySource,
+    private readonly executor: Executor,
+    private readonly options: { env?: string; label?: string } = {},
+  ) {
+    this.file = source.path(HISTORY_FILE);
+    this.where = options.label ? `${options.label}: ` : '';
+  }
+
+  private async chunk(end: number | 'open', len: number): Promise<{ header: string[] | null; skip: number; body: string }> {
+    const r = await this.executor.script(READ_SCRIPT, [this.file, String(end), String(len)], { timeoutMs: 60_000, maxOutputBytes: len + 4096 });
+    if (r.exitCode === 11) {
+      throw new UserError(`cannot read ${this.file}: it is not a regular file`, { hint: `move ${this.file} aside`, code: 'STATE_NOT_A_FILE' });
+    }
+    if (r.exitCode !== 0 || r.truncated) {
+      throw new UserError(`cannot read ${this.file} (${this.executor.description}): ${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}`, {
+        hint: 'check that the state directory exists and is readable',
+        code: 'STATE_DIR',
+      });
+    }
+    let text = r.stdout;
+    let header: string[] | null = null;
+    if (end === 'open') {
+      const nl = text.indexOf('\n');
+      header = text.slice(0, nl).split(' ');
+      text = text.slice(nl + 1);
+    }
+    const nl = text.indexOf('\n');
+    return { header, skip: Number(text.slice(0, nl)), body: text.slice(nl + 1) };
+  }
+
+  /** Reads the header of the first call: where the complete lines end; reports a torn tail. */
+  private opened(header: string[]): number {
+    const [, end = '0', torn = '0', saved = '-'] = header;
+    if (Number(torn) > 0) {
+      this.warnings.push(
+        `${this.where}the last line of ${HISTORY_FILE} is incomplete (a write was interrupted); it was skipped and ${saved === '!' ? 'could not be saved aside' : `saved as ${saved}`}`,
+      );
+    }
+    return Number(end);
+  }
+
+  private parse(raw: string): HistoryEntry | null {
+    if (raw.trim() === '') return null;
+    if (this.options.env && !raw.includes(this.options.env)) return null; // cheap pre-filter
+    try {
+      const v: unknown = JSON.parse(raw);
+      if (isEntry(v)) return !this.options.env || v.env === this.options.env ? v : null;
+    } catch {
+      // counted below
+    }
+    this.corrupt++;
+    return null;
+  }
+
+  /** Entries newest first, read backwards chunk by chunk; stop iterating to stop reading. */
+  async *newestFirst(): AsyncGenerator<HistoryEntry> {
+    let len = CHUNK_BYTES;
+    let c = await this.chunk('open', len);
+    let end = this.opened(c.header ?? []);
+    while (end > 0) {
+      const start = Math.max(0, end - len);
+      if (c.skip >= end - start) {
+        // No whole line in `len` bytes: one long line. Read a bigger chunk, up to a limit.
+        if (len >= MAX_LINE_BYTES) {
+          this.warnings.push(`${this.where}a line of ${HISTORY_FILE} longer than ${MAX_LINE_BYTES} bytes ends at byte ${end}: older entries were not read (archive the file)`);
+          break;
+        }
+        len *= 2;
+      } else {
+        const lines = c.body.split('\n');
+        for (let i = lines.length - 1; i >= 0; i--) {
+          const e = this.parse(lines[i]!);
+          if (e) yield e;
+        }
+        end = start + c.skip;
+        len = Math.min(len * 2, STEADY_CHUNK_BYTES); // further back: fewer, larger round trips
+      }
+      if (end > 0) c = await this.chunk(end, len);
+    }
+    this.reportCorrupt();
+  }
+
+  /** Every line oldest first, as a stream (nothing is kept): `onLine` gets each raw line. */
+  async forEachLine(onLine: (raw: string) => void): Promise<void> {
+    const { header } = await this.chunk('open', 0);
+    const end = this.opened(header ?? []);
+    if (end === 0) return;
+    const r = await this.executor.script('head -c "$2" -- "$1"', [this.file, String(end)], {
+      timeoutMs: STREAM_TIMEOUT_MS,
+      maxOutputBytes: STREAM_LINE_BYTES,
+      onLine: (line) => {
+        if (line.trim() !== '') onLine(line);
+      },
+    });
+    if (r.exitCode !== 0 || r.timedOut) {
+      throw new UserError(`cannot read ${this.file} (${this.executor.description}): ${r.timedOut ? 'timed out' : r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}`, {
+        code: 'STATE_DIR',
+      });
+    }
+  }
+
+  /** A line that is not an entry (for callers that parse lines themselves). */
+  countCorrupt(): void {
+    this.corrupt++;
+  }
+
+  reportCorrupt(): void {
+    if (this.corrupt > 0) this.warnings.push(`${this.where}${this.corrupt} corrupt line(s) in ${HISTORY_FILE} skipped`);
+    this.corrupt = 0;
+  }
+}
+
+/** Read newest first, at most `limit` entries. A torn tail is set aside (copied to history.torn.<cksum>, once) and reported. */
 export async function readHistoryFrom(
-  state: HistoryState,
+  source: HistorySource,
+  executor: Executor,
   options: { limit?: number; env?: string; label?: string } = {},
 ): Promise<ReadHistoryResult> {
-  const text = (await state.read(HISTORY_FILE, { maxBytes: HISTORY_MAX_BYTES })) ?? '';
-  const parsed = parseHistory(text, options);
-  const warnings: string[] = [];
-  const where = options.label ? `${options.label}: ` : '';
-  if (parsed.torn !== null) {
-    const saved = await setAsideTorn(state, parsed.torn).catch((err: Error) => `(could not save it: ${err.message})`);
-    warnings.push(
-      `${where}the last line of ${HISTORY_FILE} is incomplete (a write was interrupted); it was skipped and saved as ${saved}`,
-    );
+  const reader = new HistoryReader(source, executor, options);
+  const entries: HistoryEntry[] = [];
+  const limit = options.limit ?? Infinity;
+  if (limit > 0) {
+    for await (const e of reader.newestFirst()) {
+      entries.push(e);
+      if (entries.length >= limit) break;
+    }
   }
-  if (parsed.corrupt.length) {
-    const shown = parsed.corrupt.slice(0, 5).join(', ');
-    warnings.push(`${where}${parsed.corrupt.length} corrupt line(s) in ${HISTORY_FILE} skipped (line ${shown}${parsed.corrupt.length > 5 ? ', ...' : ''})`);
-  }
-  return { entries: parsed.entries, warnings };
+  reader.reportCorrupt();
+  return { entries, warnings: reader.warnings };
 }
 
-function tornName(torn: string): string {
-  // Name by content so reading twice does not save twice.
-  let h = 0;
-  for (let i = 0; i < torn.length; i++) h = (Math.imul(h, 31) + torn.charCodeAt(i)) | 0;
-  return `history.torn.${(h >>> 0).toString(16)}`;
+/**
+ * The largest line an entry may take. Concurrent appenders each write their line with one write(2)
+ * onto the O_APPEND file, which the kernel does not interleave; a cap keeps that one write small and
+ * every line readable by every reader.
+ */
+export const HISTORY_ENTRY_MAX_BYTES = 64 * 1024;
+
+function cut(text: string | null | undefined, max: number): string | null | undefined {
+  if (typeof text !== 'string' || text.length <= max) return text;
+  return `${text.slice(0, max)}... [truncated: ${text.length} characters in all]`;
 }
 
-async function setAsideTorn(state: HistoryState, torn: string): Promise<string> {
-  const name = tornName(torn);
-  const existing = await state.list('').catch(() => [] as string[]);
-  if (!existing.includes(name)) await state.writeAtomic(name, `${new Date().toISOString()}\n${torn}`);
-  return name;
+/**
+ * The entry as one JSON line of at most HISTORY_ENTRY_MAX_BYTES: the free-text fields (reason,
+ * explanation, error, each step's output) are cut shorter, with a marker, until it fits.
+ */
+export function historyLine(entry: HistoryEntry): string {
+  let line = JSON.stringify(entry);
+  for (const max of [4096, 512, 64]) {
+    if (Buffer.byteLength(line) <= HISTORY_ENTRY_MAX_BYTES) return line;
+    const shorter: HistoryEntry = {
+      ...entry,
+      reason: cut(entry.reason, max)!,
+      error: cut(entry.error, max) ?? null,
+      steps: entry.steps.map((st) => (st.error ? { ...st, error: cut(st.error, max)! } : st)),
+      ...(entry.explanation !== undefined ? { explanation: cut(entry.explanation, max)! } : {}),
+    };
+    line = JSON.stringify(shorter);
+  }
+  if (Buffer.byteLength(line) <= HISTORY_ENTRY_MAX_BYTES) return line;
+  // Still too long: fields beyond the recorded ones. Keep what every reader needs.
+  const { id, timestamp, env, kind, trigger, from, to, success, verification, duration_ms, initiated_by } = entry;
+  return JSON.stringify({
+    id, timestamp, env, kind, trigger, from, to, reason: cut(entry.reason, 64), initiated_by, success, verification, duration_ms,
+    steps: entry.steps.map(({ name, status, ms }) => ({ name, status, ms })),
+    error: cut(entry.error, 64) ?? null,
+  });
 }
 
 /**
  * Append one entry in one round trip: if the file ends in a torn line (no trailing newline), that
  * fragment is first copied to `history.torn.<epoch>` and the entry starts on a new line (the fragment
- * stays behind as a skipped corrupt line). One write of the line (cat of a temp file onto the O_APPEND
- * file), then fdatasync where `sync -d` exists.
+ * stays behind as a skipped corrupt line). The line goes from a private temp file onto the O_APPEND
+ * file in one write(2) (`dd` with one block of its exact size), then fdatasync where `sync -d` exists.
  */
-export async function appendHistoryTo(state: HistoryState & { path(name: string): string }, executor: Executor, entry: HistoryEntry): Promise<void> {
-  const line = JSON.stringify(entry);
+export async function appendHistoryTo(state: HistorySource, executor: Executor, entry: HistoryEntry): Promise<void> {
+  const line = historyLine(entry);
   if (/[\n\r\0]/.test(line)) throw new Error('history entry serialised with a line break or NUL');
   const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp="$d/.tmp.append.$$"
+tmp=$(mktemp "$d/.tmp.append.${MKTEMP_RANDOM}")
 trap 'rm -f -- "$tmp"' EXIT
-: > "$tmp"
-if [ -s "$f" ] && [ "$(tail -c 1 -- "$f" | od -An -c | tr -d ' ')" != '\\n' ]; then
+if [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; then
   tail -n 1 -- "$f" > "$d/history.torn.$(date +%s)" || :
   echo "torn" >&2
   printf '\\n' >> "$tmp"
 fi
 printf '%s\\n' ${shQuote(line)} >> "$tmp"
-cat -- "$tmp" >> "$f"
+n=$(wc -c < "$tmp"); n=$((n + 0))
+dd if="$tmp" bs="$n" count=1 2>/dev/null >> "$f"
 sync -d -- "$f" 2>/dev/null || :`;
   const r = await executor.script(script, [state.path(HISTORY_FILE)], { timeoutMs: 30_000 });
   if (r.exitCode !== 0) {

@@ -21,8 +21,8 @@ export { EnvLock, describeOwner, lockStatus, type LockOwner } from './lock.js';
 export { flushPendingRecords, pendingDir } from './pending.js';
 export { readInterrupted, type InterruptedReport, type JournalRecord } from './journal.js';
 export { healthCheckCommand, verifyRelease, type VerifyOutcome } from './verify.js';
-export { computeStats, computeDashboard, formatDashboard, formatDuration, type RollbackStats, type DashboardNumbers } from './stats.js';
-export { parseHistory, makeEntry, newEntryId, HISTORY_FILE, type ReadHistoryResult } from './history.js';
+export { computeStats, computeDashboard, formatDashboard, formatDuration, StatsAccumulator, statsFieldsOf, type RollbackStats, type DashboardNumbers } from './stats.js';
+export { makeEntry, newEntryId, HistoryReader, HISTORY_FILE, type ReadHistoryResult } from './history.js';
 export { currentIdentity, formatIdentity } from './identity.js';
 export { formatIncident, incidentFileName } from './incident.js';
 export * from './types.js';
@@ -31,7 +31,7 @@ type HistoryHandle = Pick<EngineHandle, 'state' | 'executor' | 'env'>;
 
 /** History of one environment's state_dir, newest first (filtered to that environment). */
 export function readHistory(handle: HistoryHandle, options: { limit?: number; allEnvs?: boolean } = {}): Promise<ReadHistoryResult> {
-  return readHistoryFrom(handle.state, {
+  return readHistoryFrom(handle.state, handle.executor, {
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.allEnvs ? {} : { env: handle.env.name }),
     label: handle.env.name,

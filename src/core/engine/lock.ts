@@ -10,6 +10,7 @@
  * history with the previous owner (recordBrokenLock). Release waits for a refresh in flight, so a
  * released lock is gone.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
@@ -46,6 +47,47 @@ export interface LockOwner {
   version: string;
   /** user@host (+ ssh client) of who started it. */
   initiated_by?: string;
+  /** The owner's machine (/etc/machine-id) and boot (the kernel's boot id), where known: owners
+   * written before these existed lack them. */
+  machine_id?: string;
+  boot_id?: string;
+}
+
+function readId(...files: string[]): string | undefined {
+  for (const f of files) {
+    try {
+      const id = readFileSync(f, 'utf8').trim();
+      if (/^[0-9a-f-]{16,64}$/i.test(id)) return id;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+let thisMachineCache: { machine_id?: string; boot_id?: string } | undefined;
+/** This machine's ids, as recorded in the owners it writes. */
+export function thisMachine(): { machine_id?: string; boot_id?: string } {
+  if (!thisMachineCache) {
+    const machine = readId('/etc/machine-id', '/var/lib/dbus/machine-id');
+    const boot = readId('/proc/sys/kernel/random/boot_id');
+    thisMachineCache = { ...(machine ? { machine_id: machine } : {}), ...(boot ? { boot_id: boot } : {}) };
+  }
+  return thisMachineCache;
+}
+
+/**
+ * Is the owner's process certainly not running? Only for an owner on this machine: the same host
+ * name is not enough (two hosts, or containers, can share one), so where both sides know the machine
+ * id it must match too. On this machine, a different boot id means the owner's boot is over; the same
+ * boot (or none known) asks whether its pid is alive.
+ */
+function ownerIsDeadHere(owner: LockOwner, here = thisMachine()): boolean {
+  if (owner.host !== os.hostname()) return false;
+  if (owner.machine_id && here.machine_id && owner.machine_id !== here.machine_id) return false;
+  const sameMachineKnown = Boolean(owner.machine_id && owner.machine_id === here.machine_id);
+  if (owner.boot_id && here.boot_id && owner.boot_id !== here.boot_id) return sameMachineKnown;
+  return !pidAlive(owner.pid);
 }
 
 export interface AcquireOptions {
@@ -101,7 +143,7 @@ export function lockStatus(owner: LockOwner | null, staleMinutes: number, now = 
   return {
     owner,
     stale: ageMs > staleMinutes * 60_000,
-    deadOnThisHost: owner.host === os.hostname() && !pidAlive(owner.pid),
+    deadOnThisHost: ownerIsDeadHere(owner),
     ageMs,
   };
 }
@@ -164,6 +206,7 @@ export class EnvLock {
       refreshed_at: nowIso,
       version: o.version,
       ...(o.initiatedBy ? { initiated_by: o.initiatedBy } : {}),
+      ...thisMachine(),
     };
     const file = lockOwnerFile(o.env);
     const text = `${JSON.stringify(owner)}\n`;

@@ -1,6 +1,6 @@
 /**
  * Notifications: a Slack-compatible webhook, a generic command (the event as JSON on stdin: paging
- * tools, mail) and email through `sendmail -t`. Everything here is off the critical path: `notify()`
+ * tools, mail) and email through `sendmail -t -i`. Everything here is off the critical path: `notify()`
  * returns at once, sending (with a timeout per attempt and retries with backoff) happens in the
  * background, and a failing or hanging channel only produces a warning. `drain()` lets a short-lived
  * process (the CLI) give pending sends a bounded time after the rollback is over.
@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { redactSecrets } from '../config/redact.js';
+import { killGroupAndHolders, stdioInodes } from '../exec/pipe-holders.js';
 import type { Notifications } from '../config/schema.js';
 
 /** URLs (down to scheme and host), tokens and passwords out of a message; one implementation, in config/redact.ts. */
@@ -63,35 +64,58 @@ function onPath(bin: string): string | null {
   return null;
 }
 
+/**
+ * Run a channel's process with the event on stdin. Every wait is bounded by `signal` (the per-attempt
+ * timeout): the send is over when the process exits, not when its pipes close, since a helper it
+ * detached (`setsid ... &`) may hold them for as long as it likes. At the deadline the process group
+ * and anything still holding the pipes are killed, and this process lets go of its ends either way, so
+ * nothing a notifier leaves behind keeps the CLI alive.
+ */
 function runWithStdin(file: string, args: string[], input: string, signal: AbortSignal, env?: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('timed out'));
     const child = spawn(file, args, {
       stdio: ['pipe', 'ignore', 'pipe'],
       detached: true,
       env: env ? { ...process.env, ...env } : process.env,
     });
+    const inodes = stdioInodes(child.pid, [0, 2]);
     let stderr = '';
+    let exit: string | null = null;
+    let settled = false;
     child.stderr.on('data', (b: Buffer) => {
       if (stderr.length < 2000) stderr += b.toString('utf8');
     });
+    const failure = (): Error => {
+      const last = stderr.trim().split('\n').pop() ?? '';
+      return new Error(`exit ${exit}${last ? `: ${redactSecrets(last).slice(0, 200)}` : ''}`);
+    };
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      child.stdin.destroy();
+      child.stderr.destroy();
+      child.unref();
+      if (err) reject(err);
+      else resolve();
+    };
     const onAbort = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+      killGroupAndHolders(child.pid, inodes);
+      finish(exit === null ? new Error('timed out') : failure());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
+    child.on('error', (err) => finish(err));
+    child.on('exit', (code, sig) => {
+      if (code === 0) return finish();
+      // Failed: wait (until the deadline at most) for its last stderr lines to say why.
+      exit = String(code ?? sig);
     });
-    child.on('close', (code, sig) => {
-      signal.removeEventListener('abort', onAbort);
-      if (code === 0) return resolve();
-      if (signal.aborted) return reject(new Error('timed out'));
-      const last = stderr.trim().split('\n').pop() ?? '';
-      reject(new Error(`exit ${code ?? sig}${last ? `: ${redactSecrets(last).slice(0, 200)}` : ''}`));
+    child.stderr.on('close', () => {
+      if (exit !== null) finish(failure());
+    });
+    child.on('close', () => {
+      if (exit !== null) finish(failure());
     });
     child.stdin.on('error', () => {
       // The command may not read its stdin; that is fine.
@@ -190,7 +214,7 @@ export class Notifier {
               JSON.stringify(ev.data ?? {}, null, 2),
               '',
             ].join('\n');
-            return runWithStdin(sendmail, ['-t'], mail, signal);
+            return runWithStdin(sendmail, ['-t', '-i'], mail, signal);
           },
         });
       }

@@ -6,6 +6,7 @@
  */
 import type { HealthCheckConfig, RollbackSettings } from '../config/schema.js';
 import type { Executor } from '../exec/types.js';
+import { redactSecrets } from '../config/redact.js';
 import { runHealthChecks, type HealthCheckResult } from '../health/checks.js';
 
 /**
@@ -61,7 +62,8 @@ function failing(results: HealthCheckResult[]): string {
 export async function verifyRelease(checks: readonly HealthCheckConfig[], options: VerifyOptions): Promise<VerifyOutcome> {
   const started = Date.now();
   const { settings, signal } = options;
-  const progress = options.onProgress ?? (() => {});
+  // Progress lines name the failing checks, and a check's name is its command (curl -H "X-Api-Key: ...").
+  const progress = (line: string): void => options.onProgress?.(redactSecrets(line));
   if (checks.length === 0) {
     return { outcome: 'no_checks', ok: false, rounds: 0, ms: 0, last: [], message: 'no health checks are configured' };
   }
@@ -76,7 +78,7 @@ export async function verifyRelease(checks: readonly HealthCheckConfig[], option
     rounds,
     ms: Date.now() - started,
     last,
-    message,
+    message: redactSecrets(message),
   });
 
   // Phase 1: until all pass.

@@ -159,7 +159,8 @@ url="$1"; t="$2"; out="\${3:--}"
 if command -v curl >/dev/null 2>&1; then
   curl -sS -o "$out" -w '\\n%{http_code}' --max-time "$t" "$url" || exit 90
 elif command -v wget >/dev/null 2>&1; then
-  body=$(wget -q -S -O - -T "$t" "$url" 2>/tmp/.rbtui_wget.$$); code=$(awk '/HTTP\\//{c=$2} END{print c}' /tmp/.rbtui_wget.$$); rm -f /tmp/.rbtui_wget.$$
+  h=$(mktemp) || exit 90
+  body=$(wget -q -S -O - -T "$t" "$url" 2>"$h"); code=$(awk '/HTTP\\//{c=$2} END{print c}' "$h"); rm -f -- "$h"
   printf '%s\\n%s' "$body" "\${code:-0}"
 else
   echo "neither curl nor wget on the target" >&2; exit 91

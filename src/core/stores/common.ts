@@ -1,5 +1,6 @@
 /** Pieces shared by the three stores: running a store script, errors, parsing NUL-separated output. */
 import path from 'node:path';
+import { redactSecrets } from '../config/redact.js';
 import { UserError } from '../errors.js';
 import type { ExecOptions, ExecResult, Executor } from '../exec/types.js';
 import type { Backup, Marks, StoreCallOptions } from './types.js';
@@ -21,6 +22,18 @@ export interface ScriptFailure {
   (r: ExecResult): UserError | null;
 }
 
+/** The template tail mktemp replaces with random characters: temp files on the target get
+ * unpredictable names, so a link planted at a guessable one cannot redirect a write. */
+export const MKTEMP_RANDOM = 'X'.repeat(6);
+
+/**
+ * Live output as a person sees it: every line through the one `redactSecrets` first (a build that
+ * echoes its command line, a validate script that prints a token), whoever displays it.
+ */
+export function redactedLines(onLine: StoreCallOptions['onLine']): StoreCallOptions['onLine'] {
+  return onLine && ((line, stream) => onLine(redactSecrets(line), stream));
+}
+
 export async function runStoreScript(
   executor: Executor,
   what: string,
@@ -32,7 +45,7 @@ export async function runStoreScript(
   const execOptions: ExecOptions = {
     timeoutMs: options.timeoutMs ?? LIST_TIMEOUT_MS,
     signal: options.signal,
-    onLine: options.onLine,
+    onLine: redactedLines(options.onLine),
     env: options.env,
   };
   const r = await executor.script(SH_PRELUDE + script, args, execOptions);
@@ -203,7 +216,7 @@ export async function runValidateCommands(
       env: { ROLLBACK_TARGET: name, ROLLBACK_TARGET_PATH: backupPath },
       timeoutMs: SWITCH_TIMEOUT_MS,
       signal: options.signal,
-      onLine: options.onLine,
+      onLine: redactedLines(options.onLine),
     });
     if (r.exitCode !== 0 || r.timedOut) {
       const why = r.timedOut ? 'timed out' : `exit ${r.exitCode}`;

@@ -3,7 +3,9 @@
  * A snapshot copies them into `<backups_dir>/backup_YYYYMMDD_HHMMSS/` mirroring their absolute paths
  * (`/etc/app/a.json` -> `<backup>/etc/app/a.json`, so equal basenames cannot collide); names are unique
  * even within one second (`_1`, `_2`, ...). A switch restores each file atomically (copy with mode to a
- * temp file beside it, fsync, rename over it); the set of files is restored one file at a time.
+ * fresh mktemp file beside it, fsync, rename over it); the set of files is restored one file at a time.
+ * A file that is a symlink in the backup (or under one) is refused, never followed; the release diff
+ * lists changed files and line counts, never their contents (config files hold secrets).
  * The live backup is recorded in `<backups_dir>/.live` and confirmed by comparing the files (`cmp`).
  */
 import path from 'node:path';
@@ -22,6 +24,7 @@ import {
   LIST_TIMEOUT_MS,
   LONG_TIMEOUT_MS,
   makeBackup,
+  MKTEMP_RANDOM,
   notFound,
   nulTokens,
   parseListOutput,
@@ -56,13 +59,32 @@ ${DIR_ENTRIES}
 exit 0
 `;
 
+/**
+ * `linked DIR FILE`: is any component of DIR/FILE below DIR a symlink? A backup's files must be
+ * regular files inside the backup: a link in it could make a restore copy (or a diff read) a file
+ * from anywhere on the host.
+ */
+const LINKED_FRAGMENT = `
+linked() {
+  p=$1 rest=\${2#/}
+  while :; do
+    c=\${rest%%/*} p="$p/\${rest%%/*}"
+    [ -L "$p" ] && return 0
+    [ "$c" = "$rest" ] && return 1
+    rest=\${rest#*/}
+  done
+}
+`;
+
 const CHECK_SCRIPT = `
 bd=$1 name=$2; shift 2
 [ -d "$bd" ] || exit 26
 b="$bd/$name"
 [ -L "$b" ] && exit 22
 [ -d "$b" ] || exit 20
+${LINKED_FRAGMENT}
 for f in "$@"; do
+  linked "$b" "$f" && { printf '%s\\n' "$f" >&2; exit 23; }
   [ -f "$b$f" ] || { printf '%s\\n' "$f" >&2; exit 21; }
   [ -d "$f" ] && { printf '%s\\n' "$f" >&2; exit 28; }
 done
@@ -73,16 +95,16 @@ ${LIVE_FRAGMENT.replace(/printf 'X.*\n/, '')}
 
 const RESTORE_SCRIPT = `${CHECK_SCRIPT}
 for f in "$@"; do
-  d=$(dirname -- "$f"); t="$d/.$(basename -- "$f").rtui-$$"
+  d=$(dirname -- "$f")
   mkdir -p -- "$d" || exit 33
+  t=$(mktemp "$d/.$(basename -- "$f").rtui.${MKTEMP_RANDOM}") || exit 33
   cp -p -- "$b$f" "$t" || { rm -f -- "$t"; exit 33; }
   fsync_file "$t"
   mv -f -- "$t" "$f" || { rm -f -- "$t"; exit 33; }
   fsync_dir "$d"
   echo "restored $f"
 done
-lt="$bd/.live.tmp.$$"
-printf '%s' "$name" > "$lt" && mv -f -- "$lt" "$bd/.live"
+lt=$(mktemp "$bd/.live.tmp.${MKTEMP_RANDOM}") && printf '%s' "$name" > "$lt" && mv -f -- "$lt" "$bd/.live"
 fsync_dir "$bd"
 `;
 
@@ -99,16 +121,30 @@ for f in "$@"; do
 done
 if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$bd/$n"; exit 42; }
 else rmdir -- "$bd/$n" && mv -- "$tmp" "$bd/$n" || exit 42; fi
-lt="$bd/.live.tmp.$$"
-printf '%s' "$n" > "$lt" && mv -f -- "$lt" "$bd/.live"
+lt=$(mktemp "$bd/.live.tmp.${MKTEMP_RANDOM}") && printf '%s' "$n" > "$lt" && mv -f -- "$lt" "$bd/.live"
 fsync_dir "$bd"
 printf '%s\\0%s\\0' "$n" "$(date +%s)"
 `;
 
+/**
+ * What changed between two backups, by file: names and line counts only. The contents of config files
+ * hold secrets in every format there is, so they never reach an incident report; and a symlink in a
+ * backup is named, never followed.
+ */
 const CHANGES_SCRIPT = `
-bd=$1 a=$2 b=$3
+bd=$1 a=$2 b=$3; shift 3
 [ -d "$bd/$a" ] && [ -d "$bd/$b" ] || exit 20
-LC_ALL=C diff -ru -- "$bd/$a" "$bd/$b" 2>&1 | head -n 500
+${LINKED_FRAGMENT}
+for f in "$@"; do
+  x="$bd/$a$f" y="$bd/$b$f"
+  if linked "$bd/$a" "$f" || linked "$bd/$b" "$f"; then printf '%s: a symlink in a backup (not compared)\\n' "$f"
+  elif [ ! -f "$x" ] && [ ! -f "$y" ]; then :
+  elif [ ! -f "$x" ]; then printf '%s: only in %s (%s lines)\\n' "$f" "$b" "$(wc -l < "$y" | tr -d ' ')"
+  elif [ ! -f "$y" ]; then printf '%s: only in %s (%s lines)\\n' "$f" "$a" "$(wc -l < "$x" | tr -d ' ')"
+  elif ! cmp -s -- "$x" "$y"; then
+    printf '%s: changed (%s lines)\\n' "$f" "$(LC_ALL=C diff -- "$x" "$y" | awk '/^>/ { n++ } /^</ { o++ } END { printf "+%d -%d", n, o }')"
+  fi
+done
 exit 0
 `;
 
@@ -141,6 +177,8 @@ export class ConfigFilesStore implements BackupStore {
       21: (r) => new UserError(`backup ${JSON.stringify(name)} does not contain ${lastLine(r.stderr)}`, {
         code: 'BACKUP_INVALID', hint: 'it was taken with a different files: list; pick another backup' }),
       22: () => new UserError(`backup ${JSON.stringify(name)} in ${this.bd} is a symlink, not a backup directory`, { code: 'BACKUP_INVALID' }),
+      23: (r) => new UserError(`backup ${JSON.stringify(name)}: ${lastLine(r.stderr)} is a symlink inside the backup (or under one): refusing to restore what it points at`, {
+        code: 'BACKUP_INVALID', hint: `a backup's files must be regular files inside it; replace the link in ${this.bd}/${name} with the file, or pick another backup` }),
       24: () => isLive(name, this.envName),
       26: () => new UserError(`backups_dir ${this.bd} does not exist on ${this.executor.description}`, { code: 'BACKUP_NOT_FOUND',
         hint: 'take a snapshot first (rollback-tui snapshot)' }),
@@ -206,13 +244,16 @@ export class ConfigFilesStore implements BackupStore {
   }
 
   describeSwitch(name: string): string[] {
-    return this.files.map((f) => `cp -p ${this.bd}/${name}${f} ${path.posix.dirname(f)}/.${path.posix.basename(f)}.tmp && mv ${path.posix.dirname(f)}/.${path.posix.basename(f)}.tmp ${f}`);
+    return this.files.map((f) => {
+      const tmp = `${path.posix.dirname(f)}/.${path.posix.basename(f)}.rtui.${MKTEMP_RANDOM}`;
+      return `cp -p ${this.bd}/${name}${f} <mktemp ${tmp}> && mv <that temp file> ${f}`;
+    });
   }
 
   async changes(from: string, to: string, options: StoreCallOptions = {}): Promise<string[]> {
     assertBackupName(from);
     assertBackupName(to);
-    const r = await runStoreScript(this.executor, `comparing ${from} and ${to}`, CHANGES_SCRIPT, [this.bd, from, to], options, this.failures(`${from}" or "${to}`));
+    const r = await runStoreScript(this.executor, `comparing ${from} and ${to}`, CHANGES_SCRIPT, [this.bd, from, to, ...this.files], options, this.failures(`${from}" or "${to}`));
     return r.stdout.split('\n').filter((l) => l.length > 0);
   }
 }

@@ -3,7 +3,7 @@
  * live in `<backups_dir>/deployed` (default backups_dir: `<repo>/.rollback`), one `EPOCH FULLHASH` line
  * per snapshot; a backup's name is the 12-hex-digit abbreviation, its creation time the first record.
  * The switch is `git checkout -f <hash>` followed by the configured `build` commands (output streamed to
- * onLine). A dirty tree (tracked changes) is refused unless emergency. The git CLI runs through the
+ * onLine, secrets redacted). A dirty tree (tracked changes) is refused unless emergency. The git CLI runs through the
  * executor for both local and remote: one code path, exercised by the local tests.
  */
 import type { GitTargetConfig } from '../config/schema.js';
@@ -16,8 +16,10 @@ import {
   lastLine,
   LONG_TIMEOUT_MS,
   makeBackup,
+  MKTEMP_RANDOM,
   notFound,
   nulTokens,
+  redactedLines,
   retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
@@ -93,7 +95,7 @@ git log -1 --format='%s' "$h"
 const PRUNE_SCRIPT = `
 rec=$1; shift
 [ -f "$rec" ] || exit 0
-tmp="$rec.tmp.$$"
+tmp=$(mktemp "$rec.tmp.${MKTEMP_RANDOM}") || exit 1
 trap 'rm -f -- "$tmp"' EXIT
 awk 'BEGIN { for (i = 1; i < ARGC; i++) drop[ARGV[i]] = 1; ARGC = 1 } NF == 2 && !($2 in drop)' "$@" < "$rec" > "$tmp" || exit 1
 fsync_file "$tmp"
@@ -219,7 +221,7 @@ export class GitReleaseStore implements BackupStore {
         cwd: this.repo,
         timeoutMs: LONG_TIMEOUT_MS,
         signal: options.signal,
-        onLine: options.onLine,
+        onLine: redactedLines(options.onLine),
       });
       if (r.exitCode !== 0 || r.timedOut) {
         throw new UserError(

@@ -144,7 +144,9 @@ const CHANGES_SCRIPT = `
 bd=$1 from=$2 to=$3
 [ -d "$bd/$from" ] || exit 20
 [ -d "$bd/$to" ] || exit 20
-LC_ALL=C diff -rq -- "$bd/$from" "$bd/$to" 2>&1 | head -n 500
+# Links inside a release are compared as links (their targets as text), never followed.
+nd=; diff --no-dereference /dev/null /dev/null >/dev/null 2>&1 && nd=--no-dereference
+LC_ALL=C diff -rq $nd -- "$bd/$from" "$bd/$to" 2>&1 | head -n 500
 exit 0
 `;
 
