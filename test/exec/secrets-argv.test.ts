@@ -75,3 +75,23 @@ describe('a health check command run from here (via: local): no secrets in argv'
     expect(failed).toMatchObject({ ok: false, error: expect.stringContaining('exit 4: not ready') as unknown });
   });
 });
+
+describe('a notification command: no secrets in argv', () => {
+  it('the command text with its substituted token appears in no /proc/*/cmdline while it runs, and it still gets the event', async () => {
+    const { Notifier } = await import('../../src/core/engine/notify.js');
+    const { mkdtempSync, readFileSync: read } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rbtui-notify-'));
+    const out = path.join(dir, 'event.json');
+    const token = `nt-${process.pid}-${Date.now()}-secret`;
+    const sleep = uniqueSleep().replace('29.', '3.');
+    const n = new Notifier({ command: `: --routing-key=${token}; cat > ${out}; ${sleep}`, timeout_seconds: 10, retries: 0 });
+    n.notify({ event: 'rollback_succeeded', env: 'prod', severity: 'info', title: 'rolled back' });
+    const drained = n.drain(15_000);
+    await until(() => commandLines().some((l) => l.includes(sleep)), 'the notification command to be running');
+    expect(commandLines().filter((l) => l.includes(token))).toEqual([]);
+    await drained;
+    expect(JSON.parse(read(out, 'utf8')).env).toBe('prod');
+  });
+});

@@ -181,7 +181,10 @@ export class Notifier {
       this.channels.push({
         name: 'notifications.command',
         send: (ev, signal) =>
-          runWithStdin('sh', ['-c', command], `${JSON.stringify(ev)}\n`, signal, {
+          // The command text travels in the environment, not in argv: a substituted secret stays out of
+          // `ps` (a process's environment is readable only by its owner). Stdin carries the event.
+          runWithStdin('sh', ['-c', 'eval "$ROLLBACK_NOTIFY_COMMAND"'], `${JSON.stringify(ev)}\n`, signal, {
+            ROLLBACK_NOTIFY_COMMAND: command,
             ROLLBACK_EVENT: ev.event,
             ROLLBACK_ENV: ev.env,
             ROLLBACK_SEVERITY: ev.severity,
