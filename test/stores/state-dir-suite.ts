@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +43,29 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       expect((await state.list()).sort()).toEqual(['history.jsonl', 'incidents', 'journal.json']);
       expect(readdirSync(path.join(root, 'state')).filter((n) => n.startsWith('.tmp'))).toEqual([]);
       expect(existsSync(path.join(root, 'state', 'pwned'))).toBe(false);
+    });
+
+    it('writes through fresh mktemp files: links planted at predictable temp names are never written through', async () => {
+      const { root, state } = setup();
+      await state.ensure();
+      const dir = path.join(root, 'state');
+      const victim = path.join(root, 'victim');
+      writeFileSync(victim, 'untouched\n');
+      // Temp names used to be ".tmp.<name>.<pid>": links at such names for the next few thousand pids.
+      const last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+      const max = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+      for (let k = 1; k <= 3000; k++) {
+        const pid = (last + k) % max;
+        for (const name of [`.tmp.marks.json.${pid}`, `.tmp.append.${pid}`, `.tmp.lock.${pid}`, `.tmp.replaced.lock.${pid}`]) symlinkSync(victim, path.join(dir, name));
+      }
+      await state.writeAtomic('marks.json', '{"bad":[]}');
+      await state.appendLine('history.jsonl', '{"id":1}');
+      expect(await state.createExclusive('lock', 'a\n')).toBe(true);
+      expect(await state.replaceIfUnchanged('lock', 'a\n', 'b\n')).toBe('replaced');
+      expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+      expect(readFileSync(path.join(dir, 'marks.json'), 'utf8')).toBe('{"bad":[]}');
+      expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe('b\n');
+      expect(readdirSync(dir).filter((n) => n.startsWith('.tmp') && !/\.\d+$/.test(n))).toEqual([]);
     });
 
     it('createExclusive is atomic and never shows a partial file; stat gives mtime and the host clock; remove', async () => {

@@ -119,13 +119,17 @@ done`,
     return r.exitCode === 10 ? null : r.stdout;
   }
 
-  /** Replace a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
+  /**
+   * Replace a file atomically: temp file in the same directory, fsync, rename, fsync the directory.
+   * Temp files come from `mktemp` (created exclusively, mode 0600): a link planted at a predictable name
+   * cannot redirect the write.
+   */
   async writeAtomic(name: string, content: string): Promise<void> {
     if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
     const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp="$d/.tmp.$(basename -- "$f").$$"
+tmp=$(mktemp "$d/.tmp.$(basename -- "$f").XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 printf '%s' ${shQuote(content)} > "$tmp"
 fsync_file "$tmp"
@@ -143,7 +147,7 @@ fsync_dir "$d"`;
     const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp="$d/.tmp.append.$$"
+tmp=$(mktemp "$d/.tmp.append.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 printf '%s\\n' ${shQuote(line)} > "$tmp"
 cat -- "$tmp" >> "$f"
@@ -161,7 +165,7 @@ fsync_file "$f"`;
     if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
     const script = `umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d" || exit 1
-tmp="$d/.tmp.$(basename -- "$f").$$"
+tmp=$(mktemp "$d/.tmp.$(basename -- "$f").XXXXXX") || exit 1
 trap 'rm -f -- "$tmp"' EXIT
 printf '%s' ${shQuote(content)} > "$tmp" || exit 1
 fsync_file "$tmp"
@@ -184,7 +188,8 @@ ln -- "$tmp" "$f"`;
     if (content.includes('\0') || expected.includes('\0')) throw new Error('state file content contains a NUL byte');
     const script = `umask 077
 f=$1; d=$(dirname -- "$f"); b=$(basename -- "$f")
-old="$d/.tmp.replaced.$b.$$"; tmp="$d/.tmp.$b.$$"
+old=$(mktemp "$d/.tmp.replaced.$b.XXXXXX") || exit 1
+tmp=$(mktemp "$d/.tmp.$b.XXXXXX") || { rm -f -- "$old"; exit 1; }
 trap 'rm -f -- "$old" "$tmp"' EXIT
 same() { printf '%s' ${shQuote(expected)} | cmp -s - "$1"; }
 [ -f "$f" ] || exit 11

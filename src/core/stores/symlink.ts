@@ -130,8 +130,7 @@ bd=$1 cur=$2 prefix=$3 floor=$4
 src=$(cd -P -- "$cur" && pwd -P) || exit 40
 mkdir -p -- "$bd" || exit 1
 ${RESERVE_SNAPSHOT_NAME}
-tmp="$bd/.rtui-snap-$$"
-rm -rf -- "$tmp"
+tmp=$(mktemp -d "$bd/.rtui-snap-XXXXXX") || { rmdir -- "$bd/$n"; exit 42; }
 trap 'rm -rf -- "$tmp"' EXIT
 if ! { cp -a -- "$src/." "$tmp" 2>/dev/null || cp -pR -- "$src/." "$tmp"; }; then rmdir -- "$bd/$n"; exit 42; fi
 if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$bd/$n"; exit 42; }
