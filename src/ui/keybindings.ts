@@ -43,20 +43,17 @@ export type PanelId = 'backups' | 'history' | 'events';
 
 /** What the table needs to know to decide whether a binding is live. */
 export interface KeyContext {
-  /** The main view or the charts view: panel keys act only in the main view, where the panels are. */
+  /** Panel keys act only in the main view, where the panels are. */
   view: 'main' | 'charts';
   focus: PanelId;
-  /** The open dialog's type, if any. */
   dialog: 'rollback' | 'help' | 'history' | 'quit' | null;
-  /** The rollback dialog's stage (only when dialog === 'rollback'). */
   dialogStage?: 'loading' | 'preview' | 'reason' | 'confirm' | 'blocked' | undefined;
   /** The confirm stage takes a typed name (type-name envs, emergency) instead of y. */
   typeName?: boolean;
   running: boolean;
-  /** An automatic rollback is counting down and can be cancelled. */
+  /** An automatic rollback is counting down (cancellable). */
   pendingAuto: boolean;
   automation: 'armed' | 'paused' | 'disabled' | 'unknown';
-  /** Something can be selected in the focused panel. */
   hasSelection: boolean;
   /** Extra actions of this console (appended to the table; absent = none). */
   extra?: readonly ExtraAction[] | undefined;

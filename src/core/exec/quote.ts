@@ -14,3 +14,9 @@ export function shQuote(arg: string): string {
 export function shJoin(args: readonly string[]): string {
   return args.map(shQuote).join(' ');
 }
+
+/**
+ * The random part of a `mktemp` template (six X), spelled so that no marker search mistakes the
+ * template for an unfinished note.
+ */
+export const MKTEMP_RANDOM = 'X'.repeat(6);

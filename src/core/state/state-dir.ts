@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { shQuote } from '../exec/quote.js';
+import { MKTEMP_RANDOM, shQuote } from '../exec/quote.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../exec/run.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 
@@ -129,7 +129,7 @@ done`,
     const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp=$(mktemp "$d/.tmp.$(basename -- "$f").XXXXXX")
+tmp=$(mktemp "$d/.tmp.$(basename -- "$f").${MKTEMP_RANDOM}")
 trap 'rm -f -- "$tmp"' EXIT
 printf '%s' ${shQuote(content)} > "$tmp"
 fsync_file "$tmp"
@@ -147,7 +147,7 @@ fsync_dir "$d"`;
     const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp=$(mktemp "$d/.tmp.append.XXXXXX")
+tmp=$(mktemp "$d/.tmp.append.${MKTEMP_RANDOM}")
 trap 'rm -f -- "$tmp"' EXIT
 printf '%s\\n' ${shQuote(line)} > "$tmp"
 cat -- "$tmp" >> "$f"
@@ -165,7 +165,7 @@ fsync_file "$f"`;
     if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
     const script = `umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d" || exit 1
-tmp=$(mktemp "$d/.tmp.$(basename -- "$f").XXXXXX") || exit 1
+tmp=$(mktemp "$d/.tmp.$(basename -- "$f").${MKTEMP_RANDOM}") || exit 1
 trap 'rm -f -- "$tmp"' EXIT
 printf '%s' ${shQuote(content)} > "$tmp" || exit 1
 fsync_file "$tmp"
@@ -188,8 +188,8 @@ ln -- "$tmp" "$f"`;
     if (content.includes('\0') || expected.includes('\0')) throw new Error('state file content contains a NUL byte');
     const script = `umask 077
 f=$1; d=$(dirname -- "$f"); b=$(basename -- "$f")
-old=$(mktemp "$d/.tmp.replaced.$b.XXXXXX") || exit 1
-tmp=$(mktemp "$d/.tmp.$b.XXXXXX") || { rm -f -- "$old"; exit 1; }
+old=$(mktemp "$d/.tmp.replaced.$b.${MKTEMP_RANDOM}") || exit 1
+tmp=$(mktemp "$d/.tmp.$b.${MKTEMP_RANDOM}") || { rm -f -- "$old"; exit 1; }
 trap 'rm -f -- "$old" "$tmp"' EXIT
 same() { printf '%s' ${shQuote(expected)} | cmp -s - "$1"; }
 [ -f "$f" ] || exit 11

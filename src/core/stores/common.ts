@@ -22,9 +22,7 @@ export interface ScriptFailure {
   (r: ExecResult): UserError | null;
 }
 
-/** The template tail mktemp replaces with random characters: temp files on the target get
- * unpredictable names, so a link planted at a guessable one cannot redirect a write. */
-export const MKTEMP_RANDOM = 'X'.repeat(6);
+export { MKTEMP_RANDOM } from '../exec/quote.js';
 
 /**
  * Live output as a person sees it: every line through the one `redactSecrets` first (a build that

@@ -23,6 +23,7 @@ import {
   isLive,
   LIST_TIMEOUT_MS,
   LONG_TIMEOUT_MS,
+  MKTEMP_RANDOM,
   makeBackup,
   notFound,
   nulTokens,
@@ -130,7 +131,7 @@ bd=$1 cur=$2 prefix=$3 floor=$4
 src=$(cd -P -- "$cur" && pwd -P) || exit 40
 mkdir -p -- "$bd" || exit 1
 ${RESERVE_SNAPSHOT_NAME}
-tmp=$(mktemp -d "$bd/.rtui-snap-XXXXXX") || { rmdir -- "$bd/$n"; exit 42; }
+tmp=$(mktemp -d "$bd/.rtui-snap-${MKTEMP_RANDOM}") || { rmdir -- "$bd/$n"; exit 42; }
 trap 'rm -rf -- "$tmp"' EXIT
 if ! { cp -a -- "$src/." "$tmp" 2>/dev/null || cp -pR -- "$src/." "$tmp"; }; then rmdir -- "$bd/$n"; exit 42; fi
 if mv --version >/dev/null 2>&1; then mv -T -- "$tmp" "$bd/$n" || { rmdir -- "$bd/$n"; exit 42; }
