@@ -1,7 +1,8 @@
 /**
  * `rollback-tui history [--env NAME] [--limit N] [--json]`: newest first, a readable table or JSON.
  * Without --env: every environment in the configuration (each state_dir read once; entries merged
- * newest first).
+ * newest first). A fleet: every host's state_dir, each entry shown as ENV/HOST (a fleet rollback has
+ * one entry per host, with one operation id).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -14,6 +15,7 @@ import {
   type HistoryEntry,
 } from '../../core/engine/index.js';
 import { displayName } from '../../core/stores/names.js';
+import { isFleet, openFleet, resolveFleet } from '../../core/fleet/index.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
 
@@ -31,19 +33,44 @@ export async function collectHistory(ctx: CliContext, opts: { env?: string; limi
   if (name !== undefined) await ctx.resolveEnv(opts); // 64 for an unknown name
   const seen = new Set<string>();
   const all: HistoryEntry[] = [];
+  const take = (entries: HistoryEntry[], host?: string): void => {
+    for (const e of entries) {
+      if (host !== undefined) e.host ??= host;
+      const key = `${e.id}|${e.env}|${e.timestamp}|${e.host ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      all.push(e);
+    }
+  };
+  const limit = opts.limit !== undefined ? { limit: opts.limit } : {};
   for (const n of names) {
     const env = resolveEnvironment(loaded, n);
+    if (isFleet(env)) {
+      // A fleet: every host's state_dir, side by side; an unreachable host is said, the others shown.
+      const open = openFleet(await resolveFleet(env), { closeOnSignal: true });
+      try {
+        const read = await open.each(async (m) => {
+          await reportInterrupted(m.handle, (msg) => ctx.warn(`${m.host.name}: ${msg}`));
+          return readHistory(m.handle, limit);
+        });
+        for (const { name: host, result } of read) {
+          if (result.status === 'rejected') ctx.warn(`${n}: the history of ${host} could not be read: ${(result.reason as Error).message}`);
+          else {
+            for (const w of result.value.warnings) ctx.warn(`${host}: ${w}`);
+            take(result.value.entries, host);
+          }
+        }
+      } finally {
+        await open.close();
+      }
+      continue;
+    }
     const handle = openEnvironment(env, { closeOnSignal: true });
     try {
       await reportInterrupted(handle, (m) => ctx.warn(m));
-      const { entries, warnings } = await readHistory(handle, opts.limit !== undefined ? { limit: opts.limit } : {});
+      const { entries, warnings } = await readHistory(handle, limit);
       for (const w of warnings) ctx.warn(w);
-      for (const e of entries) {
-        const key = `${e.id}|${e.env}|${e.timestamp}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        all.push(e);
-      }
+      take(entries);
     } finally {
       await handle.close();
     }
@@ -60,7 +87,7 @@ function clip(s: string, n: number): string {
 export function historyTable(entries: HistoryEntry[]): string {
   const rows = entries.map((e) => [
     e.timestamp.slice(0, 19).replace('T', ' '),
-    e.env,
+    e.host ? `${e.env}/${e.host}` : e.env,
     e.kind,
     e.trigger,
     e.from || e.to ? `${e.from ? displayName(e.from) : '-'} -> ${e.to ? displayName(e.to) : '-'}` : '-',

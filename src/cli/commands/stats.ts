@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { computeDashboard, computeStats, formatDashboard } from '../../core/engine/index.js';
+import { mergeFleetOperations } from '../../core/fleet/index.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 import { collectHistory } from './history.js';
@@ -22,7 +23,8 @@ export function registerStats(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (opts: { env?: string; json?: boolean }) => {
-      const entries = await collectHistory(ctx, opts.env ? { env: opts.env } : {});
+      // A fleet rollback counts once, however many hosts it covered.
+      const entries = mergeFleetOperations(await collectHistory(ctx, opts.env ? { env: opts.env } : {}));
       if (opts.json) ctx.json(computeStats(entries));
       else ctx.out(formatDashboard(computeDashboard(entries), ctx.envName(opts) ?? 'all environments'));
     });
