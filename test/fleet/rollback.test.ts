@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { FleetRollbackJson } from '../../src/cli/commands/fleet-rollback.js';
+import type { FleetSnapshotJson } from '../../src/cli/commands/fleet-snapshot.js';
 import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { EnvLock } from '../../src/core/engine/lock.js';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
@@ -188,6 +189,25 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
       await lock.release();
       await handle.close();
     }
+  });
+
+  it('snapshot --hosts: a backup of the live release on the selected hosts only, under each host\'s lock', async () => {
+    const run = await fx.cli(['snapshot', '--env', 'fleet', '--hosts', 'app-1,app-3', '--json']);
+    expect(run.code).toBe(0);
+    const doc = JSON.parse(run.stdout) as FleetSnapshotJson;
+    expect(doc).toMatchObject({ ok: true, env: 'fleet', excluded: ['app-2'], exit_code: 0 });
+    expect(doc.hosts.map((h) => [h.name, h.ok])).toEqual([
+      ['app-1', true],
+      ['app-3', true],
+    ]);
+    // Named by the time each host took it: the same name, unless a second ticked between them.
+    const made = doc.hosts.map((h) => h.backup!.name);
+    const list = JSON.parse((await fx.cli(['list', '--env', 'fleet', '--json'])).stdout) as Array<{ name: string; present_on: string[] }>;
+    expect(list.find((b) => b.name === made[0])?.present_on).toContain('app-1');
+    expect(list.find((b) => b.name === made[1])?.present_on).toContain('app-3');
+    expect(list.filter((b) => made.includes(b.name)).every((b) => !b.present_on.includes('app-2'))).toBe(true);
+    fx.removeRelease(0, made[0]!);
+    fx.removeRelease(2, made[1]!);
   });
 
   it('kill -9 in the middle: each host reports its interrupted rollback, and a re-run converges', async () => {

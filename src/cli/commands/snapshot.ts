@@ -2,7 +2,8 @@
  * `rollback-tui snapshot --env NAME [--json]`: take a backup of what is live now (symlink: copy the live
  * release; git: record HEAD as deployed; files: copy the configured files), then apply `keep:`. All of it
  * (snapshot, retention, marks) under the environment's lock, so a concurrent rollback cannot have its
- * target pruned or a mark lost: a held lock is exit 3 naming the owner.
+ * target pruned or a mark lost: a held lock is exit 3 naming the owner. A fleet: every selected host
+ * (fleet-snapshot.ts).
  */
 import type { Command } from 'commander';
 import { openEnvironment } from '../../core/environment.js';
@@ -11,22 +12,29 @@ import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 import { displayName } from '../../core/stores/names.js';
 import { toListJson } from './list.js';
+import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
+import { fleetSnapshot } from './fleet-snapshot.js';
 
 export function registerSnapshot(program: Command, ctx: CliContext): void {
   program
     .command('snapshot')
     .description('take a backup of what is live now')
     .option('--env <name>', 'the environment')
-    .option('--json', 'print the new backup as a JSON object (the list entry shape)')
+    .option('--json', 'print the new backup as a JSON object (the list entry shape; a fleet: {ok, env, hosts, excluded, exit_code})')
+    .option('--hosts <names>', 'a fleet: only these hosts (names from executor.hosts, comma-separated)')
     .addHelpText(
       'after',
       examples(
         ['rollback-tui snapshot --env prod', 'back up the live release before a deploy'],
         ['rollback-tui snapshot --env prod --json', 'the new backup, for scripts'],
+        ['rollback-tui snapshot --env web --hosts app-1,app-2', 'a fleet: a snapshot on two of its hosts'],
       ),
     )
-    .action(async (opts: { env?: string; json?: boolean }) => {
+    .action(async (opts: { env?: string; json?: boolean; hosts?: string }) => {
       const { env } = await ctx.resolveEnv(opts);
+      const hosts = parseHostsOption(opts.hosts);
+      if (isFleet(env)) return fleetSnapshot(ctx, env, { ...(opts.json ? { json: true } : {}), ...(hosts ? { hosts } : {}) });
+      if (hosts) selectHosts(env, hosts);
       const handle = openEnvironment(env, { closeOnSignal: true });
       try {
         await reportInterrupted(handle, (m) => ctx.warn(m));

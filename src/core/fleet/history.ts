@@ -20,7 +20,7 @@ export function mergeFleetOperations(entries: readonly HistoryEntry[]): HistoryE
     const key = `${e.env}|${e.id}`;
     const seen = merged.get(key);
     if (!seen) {
-      const first: HistoryEntry = { ...e };
+      const first: HistoryEntry = { ...e, error: e.error === null ? null : `${e.host}: ${e.error}` };
       merged.set(key, first);
       out.push(first);
       continue;
