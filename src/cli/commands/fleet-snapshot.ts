@@ -4,12 +4,13 @@
  * locks go. A host whose snapshot fails is named with why (exit 1); the others keep theirs.
  */
 import type { ResolvedEnvironment } from '../../core/config/schema.js';
-import { currentIdentity, formatIdentity, newEntryId, reportInterrupted } from '../../core/engine/index.js';
+import { reportInterrupted } from '../../core/engine/index.js';
 import { ExitCode } from '../../core/errors.js';
 import { acquireFleetLock, openFleet, resolveFleet } from '../../core/fleet/index.js';
 import { displayName } from '../../core/stores/names.js';
 import type { CliContext } from '../context.js';
 import { toListJson, type ListJsonEntry } from './list.js';
+import { snapshotLockOptions } from './snapshot.js';
 
 /** `snapshot --json` of a fleet: each selected host's new backup (or why it has none). */
 export interface FleetSnapshotJson {
@@ -24,16 +25,7 @@ export async function fleetSnapshot(ctx: CliContext, env: ResolvedEnvironment, o
   const open = openFleet(await resolveFleet(env, opts.hosts ? { hosts: opts.hosts } : {}), { closeOnSignal: true });
   try {
     await open.each((m) => reportInterrupted(m.handle, (msg) => ctx.warn(`${m.host.name}: ${msg}`)));
-    const id = currentIdentity(ctx.env);
-    const lock = await acquireFleetLock(open.members, {
-      operationId: newEntryId(),
-      operation: 'snapshot',
-      user: id.user,
-      initiatedBy: formatIdentity(id),
-      version: ctx.version,
-      staleMinutes: env.policy.rollback.stale_lock_minutes,
-      onWarning: (host, m) => ctx.warn(`${host}: ${m}`),
-    });
+    const lock = await acquireFleetLock(open.members, { ...snapshotLockOptions(ctx, env), onWarning: (host, m) => ctx.warn(`${host}: ${m}`) });
     let taken;
     try {
       if (!opts.json) ctx.log(`taking a snapshot of ${env.name} on ${open.members.map((m) => m.host.name).join(', ')}...`);

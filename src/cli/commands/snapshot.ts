@@ -9,11 +9,26 @@ import type { Command } from 'commander';
 import { openEnvironment } from '../../core/environment.js';
 import { EnvLock, currentIdentity, formatIdentity, newEntryId, reportInterrupted } from '../../core/engine/index.js';
 import type { CliContext } from '../context.js';
+import type { ResolvedEnvironment } from '../../core/config/schema.js';
+import type { AcquireOptions } from '../../core/engine/lock.js';
 import { examples } from '../output.js';
 import { displayName } from '../../core/stores/names.js';
 import { toListJson } from './list.js';
 import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
 import { fleetSnapshot } from './fleet-snapshot.js';
+
+/** The lock a snapshot takes (on every selected host of a fleet): who, which operation, when it is stale. */
+export function snapshotLockOptions(ctx: CliContext, env: ResolvedEnvironment): Omit<AcquireOptions, 'env' | 'onWarning'> {
+  const id = currentIdentity(ctx.env);
+  return {
+    operationId: newEntryId(),
+    operation: 'snapshot',
+    user: id.user,
+    initiatedBy: formatIdentity(id),
+    version: ctx.version,
+    staleMinutes: env.policy.rollback.stale_lock_minutes,
+  };
+}
 
 export function registerSnapshot(program: Command, ctx: CliContext): void {
   program
@@ -38,17 +53,7 @@ export function registerSnapshot(program: Command, ctx: CliContext): void {
       const handle = openEnvironment(env, { closeOnSignal: true });
       try {
         await reportInterrupted(handle, (m) => ctx.warn(m));
-        const id = currentIdentity(ctx.env);
-        const lock = await EnvLock.acquire(handle.state, {
-          env: env.name,
-          operationId: newEntryId(),
-          operation: 'snapshot',
-          user: id.user,
-          initiatedBy: formatIdentity(id),
-          version: ctx.version,
-          staleMinutes: env.policy.rollback.stale_lock_minutes,
-          onWarning: (m) => ctx.warn(m),
-        });
+        const lock = await EnvLock.acquire(handle.state, { ...snapshotLockOptions(ctx, env), env: env.name, onWarning: (m) => ctx.warn(m) });
         try {
           if (!opts.json) ctx.log(`taking a snapshot of ${env.name} (${env.target.strategy}, ${handle.executor.description})...`);
           // No onLine: the store scripts' output is machine data (NUL-separated), not progress.
