@@ -5,7 +5,7 @@
  * kill -9 in the middle followed by a re-run that converges. History and stats merge the hosts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -16,7 +16,8 @@ import { EnvLock } from '../../src/core/engine/lock.js';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
 import { openEnvironment } from '../../src/core/environment.js';
 import { resolveFleet } from '../../src/core/fleet/index.js';
-import { bin, pollUntil, serviceJs } from '../engine/fixture.js';
+import { bin, pollUntil, serviceJs, sh } from '../engine/fixture.js';
+import { hasTmux, killTmux, tmuxOn } from '../helpers/tmux.js';
 import { describeFleet, startFleetHosts, type FleetHosts } from '../helpers/fleet-hosts.js';
 
 describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
@@ -188,6 +189,34 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
     } finally {
       await lock.release();
       await handle.close();
+    }
+  });
+
+  it.skipIf(!hasTmux)('on a terminal: the plan per host, one prompt for the fleet, then the host x step grid redrawn in place', async () => {
+    const socket = `rtui-fleet-${process.pid}`;
+    const tmux = tmuxOn(socket);
+    const exitFile = path.join(os.tmpdir(), `rtui-fleet-exit-${process.pid}`);
+    rmSync(exitFile, { force: true });
+    try {
+      const cmd = `${sh(process.execPath)} ${sh(bin)} --config ${sh(fx.configFile)} rollback --env fleet --reason 'typed at the prompt'; echo $? > ${sh(exitFile)}`;
+      tmux('new-session', '-d', '-x', '160', '-y', '50', '-s', 'fleet', cmd);
+      tmux('set-option', '-t', 'fleet', 'remain-on-exit', 'on');
+      const prompt = `Roll back fleet app-1, app-2, app-3 from ${r3()} to ${r2()}? [y/N]`;
+      const before = await pollUntil(() => tmux('capture-pane', '-p', '-t', 'fleet').includes(prompt) && tmux('capture-pane', '-p', '-t', 'fleet'), 30_000, 'the prompt');
+      expect(before).toContain(`app-2  ${r3()} -> ${r2()}`);
+      expect(before).toContain('batch 1: app-1, app-2, app-3');
+      tmux('send-keys', '-t', 'fleet', '-l', 'y');
+      tmux('send-keys', '-t', 'fleet', 'Enter');
+      await pollUntil(() => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '', 60_000, 'the rollback to end');
+      expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
+      const screen = tmux('capture-pane', '-p', '-t', 'fleet');
+      // Redrawn in place: one header, one row per host, each ending verified.
+      expect(screen.split('\n').filter((l) => l.startsWith('HOST '))).toHaveLength(1);
+      for (const h of ['app-1', 'app-2', 'app-3']) expect(screen).toMatch(new RegExp(`^${h} +ok .* verified$`, 'm'));
+      expect(screen).toContain(`app-1 verified on ${r2()} · app-2 verified on ${r2()} · app-3 verified on ${r2()}`);
+      expect(lives()).toEqual([r2(), r2(), r2()]);
+    } finally {
+      killTmux(socket);
     }
   });
 

@@ -203,7 +203,13 @@ async function rollOut(ctx: CliContext, env: ResolvedEnvironment, open: OpenFlee
   ctx.log(result.ok ? col.green(summary) : col.red(summary));
   const advice = result.stopped || !result.ok ? stoppedAdvice(env.name, result.hosts, opts.reason) : [];
   for (const line of advice) ctx.log(line);
-  for (const [host, r] of result.results) if (r.incident_report) ctx.log(`${host}: incident report ${r.incident_report}`);
+  // Every host has the same layout: one line per path, naming the hosts that have a report there.
+  const reports = new Map<string, string[]>();
+  for (const h of result.hosts) {
+    const path = result.results.get(h.name)?.incident_report;
+    if (path) reports.set(path, [...(reports.get(path) ?? []), h.name]);
+  }
+  for (const [path, hosts] of reports) ctx.log(`incident report: ${path} (on ${hosts.join(', ')})`);
   const error = result.ok ? undefined : `fleet rollback of ${env.name} ${result.stopped ? `stopped (${result.stopped === 'canary' ? 'the canary failed' : result.stopped === 'aborted' ? 'interrupted' : 'too many failed hosts'})` : 'did not finish on every host'}: ${summary}`;
   if (opts.json) ctx.json(c.doc(result.hosts, result.exitCode, { operation_id: result.operationId, ...(error ? { error } : {}) }));
   if (error && !opts.json) ctx.log(col.red(`rollback-tui: ${error}`));
