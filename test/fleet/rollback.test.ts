@@ -31,9 +31,9 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
     const run = await fx.cli(['rollback', '--env', 'fleet', '--reason', 'INC-7 5xx', '--yes', '--json', ...args]);
     return { ...run, doc: JSON.parse(run.stdout) as FleetRollbackJson };
   };
-  /** A release that starts but never answers /health with 200 on host i. */
+  /** A release that starts and answers /health with 500 on host i. */
   const makeSick = (i: number, name: string) =>
-    writeFileSync(path.join(fx.hosts[i]!.dir, 'backups', name, 'release.json'), JSON.stringify({ version: name, mode: 'down' }));
+    writeFileSync(path.join(fx.hosts[i]!.dir, 'backups', name, 'release.json'), JSON.stringify({ version: name, mode: 'errors', error_ratio: 1 }));
   const makeHealthy = (i: number, name: string) =>
     writeFileSync(path.join(fx.hosts[i]!.dir, 'backups', name, 'release.json'), JSON.stringify({ version: name }));
 
@@ -105,6 +105,28 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
     // How to go either way.
     expect(run.stderr).toContain(`to finish: rollback-tui rollback --env fleet --to ${r2()}`);
     expect(run.stderr).toContain(`to undo instead: rollback-tui rollback --env fleet --hosts app-1,app-2 --to ${r3()}`);
+    expect(run.stderr).toContain(`app-2 verification failed: on ${r2()}, not healthy within 5s`);
+
+    // The same command while app-2 still answers 500: app-1 is skipped, app-2 is verified again (not
+    // restarted: its service answers) and fails again, app-3 stays untouched.
+    const still = await rollback('--to', r2());
+    expect(still.code).toBe(1);
+    expect(statuses(still.doc)).toEqual([
+      ['app-1', 'skipped'],
+      ['app-2', 'verify_failed'],
+      ['app-3', 'untouched'],
+    ]);
+    expect(still.doc.hosts[1]?.steps.find((st) => st.name === 'start')?.status).toBe('skipped');
+    // app-2 fixed: the same command finishes the job.
+    await fetch(`http://${fx.hosts[1]!.address}:${fx.servicePort}/control?mode=healthy`);
+    const fixed = await rollback('--to', r2());
+    expect(fixed.code).toBe(0);
+    expect(statuses(fixed.doc)).toEqual([
+      ['app-1', 'skipped'],
+      ['app-2', 'skipped'],
+      ['app-3', 'verified'],
+    ]);
+    expect(lives()).toEqual([r2(), r2(), r2()]);
   });
 
   it('canary failing: nothing else is touched', async () => {
@@ -119,6 +141,18 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
     ]);
     expect(lives()).toEqual([r2(), r3(), r3()]);
     expect(run.stderr).toContain('the canary failed');
+  });
+
+  it('emergency on some hosts: switched without verification is done (exit 0); the hosts left out are excluded', async () => {
+    const run = await rollback('--emergency', '--hosts', 'app-1,app-3');
+    expect(run.code).toBe(0);
+    expect(run.doc).toMatchObject({ ok: true, kind: 'emergency', to: r2() });
+    expect(run.doc.hosts.map((h) => [h.name, h.status, h.verification])).toEqual([
+      ['app-1', 'switched', 'skipped'],
+      ['app-3', 'switched', 'skipped'],
+      ['app-2', 'excluded', 'skipped'],
+    ]);
+    expect(lives()).toEqual([r2(), r3(), r2()]);
   });
 
   it('the target missing on one host: nothing changes anywhere, exit 1 naming the host', async () => {
