@@ -93,7 +93,8 @@ export async function runFleetRollbackCommand(ctx: CliContext, env: ResolvedEnvi
   const started = Date.now();
   const kind = kindOf(opts);
   const fleet = await resolveFleet(env, opts.hosts ? { hosts: opts.hosts } : {});
-  const open = openFleet(fleet);
+  // Until the rollout installs its own handlers, a signal closes every host's ssh master and exits.
+  const open = openFleet(fleet, { closeOnSignal: true });
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     ctx.warn(`${sig} received: every host in flight finishes its current step safely, no new host starts, then the locks are released`);
