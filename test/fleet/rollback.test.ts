@@ -217,6 +217,10 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
       expect(run.code).toBe(3);
       expect(run.doc.error).toMatch(/fleet is locked on app-3/);
       expect(lives()).toEqual([r3(), r3(), r3()]);
+      // --break-lock breaks only a stale lock or one whose process is gone: this one is live (this test's).
+      const breaking = await rollback('--break-lock');
+      expect(breaking.code).toBe(3);
+      expect(lives()).toEqual([r3(), r3(), r3()]);
       // No other host kept a lock of the refused fleet command.
       const others = await fx.cli(['verify', '--env', 'fleet', '--hosts', 'app-1,app-2']);
       expect(others.code).toBe(0);
