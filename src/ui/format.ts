@@ -3,6 +3,9 @@
  * (src/core/format.ts) in their compact console form, plus padding, clocks and status words.
  */
 import type { TriggerStatus } from '../core/monitor/types.js';
+import { displayName } from '../core/stores/names.js';
+
+export { displayName };
 import { formatBytes, formatDuration, formatNumber } from '../core/format.js';
 
 export { formatAge as age } from '../core/format.js';
@@ -63,7 +66,9 @@ export function truncate(s: string, width: number): string {
 }
 
 /** Backup names without the common "backup_" prefix, for narrow panels. */
+/** A release name as the console shows it: escaped when it holds unsafe characters, shortened when narrow. */
 export function shortName(name: string | null, narrow: boolean): string {
   if (name === null) return '?';
-  return narrow && name.startsWith('backup_') ? name.slice(7) : name;
+  const shown = displayName(name);
+  return narrow && shown.startsWith('backup_') ? shown.slice(7) : shown;
 }

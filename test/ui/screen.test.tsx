@@ -183,3 +183,14 @@ describe('monochrome', () => {
     expect(f).toContain('▶ Backups');
   });
 });
+
+describe('unsafe release names', () => {
+  it('are shown escaped in the backups panel and the header, never raw (a bidi override cannot disguise a name)', () => {
+    const hostile = 'backup_20261124_110000\u202Egpj.exe';
+    let s = dashboardState();
+    s = reducer(s, { type: 'backups/loaded', backups: s.backups.map((b, i) => (i === 1 ? { ...b, name: hostile, unusable: 'unsafe name' } : b)) });
+    const f = frame(140, 40, s);
+    expect(f).not.toContain('\u202E');
+    expect(f).toContain('\\u202e');
+  });
+});

@@ -1,7 +1,9 @@
 /**
  * `rollback-tui history [--env NAME] [--limit N] [--json]`: newest first, a readable table or JSON.
  * Without --env: every environment in the configuration (each one's history read backwards, merged
- * newest first). The file is streamed, never read whole: memory stays flat whatever its size.
+ * newest first). The file is streamed, never read whole: memory stays flat whatever its size. A fleet:
+ * every host's state_dir, each entry shown as ENV/HOST (a fleet rollback has one entry per host, with
+ * one operation id).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -9,6 +11,7 @@ import { environmentNames, resolveEnvironment } from '../../core/config/load.js'
 import { openEnvironment } from '../../core/environment.js';
 import type { ResolvedEnvironment } from '../../core/config/schema.js';
 import { formatDuration, HistoryReader, reportInterrupted, type HistoryEntry } from '../../core/engine/index.js';
+import { isFleet, openFleet, resolveFleet, type OpenFleet } from '../../core/fleet/index.js';
 import { displayName } from '../../core/stores/names.js';
 import type { CliContext } from '../context.js';
 import { examples, formatTable } from '../output.js';
@@ -32,18 +35,36 @@ async function selectedEnvironments(ctx: CliContext, opts: { env?: string }): Pr
  * printed first), then print the readers' warnings. Each environment's handle stays open until `use`
  * is done, since readers read as they are iterated.
  */
-export async function withHistoryReaders<T>(
-  ctx: CliContext,
-  opts: { env?: string },
-  use: (readers: { env: string; reader: HistoryReader }[]) => Promise<T>,
-): Promise<T> {
+export interface HistorySource {
+  env: string;
+  /** A fleet host's name: its entries are that host's. */
+  host?: string;
+  reader: HistoryReader;
+}
+
+export async function withHistoryReaders<T>(ctx: CliContext, opts: { env?: string }, use: (readers: HistorySource[]) => Promise<T>): Promise<T> {
   const envs = await selectedEnvironments(ctx, opts);
-  const handles = envs.map((env) => openEnvironment(env, { closeOnSignal: true }));
+  const handles = envs.filter((env) => !isFleet(env)).map((env) => openEnvironment(env, { closeOnSignal: true }));
+  const fleets: OpenFleet[] = [];
   try {
-    const readers = [];
+    const readers: HistorySource[] = [];
     for (const handle of handles) {
       await reportInterrupted(handle, (m) => ctx.warn(m));
       readers.push({ env: handle.env.name, reader: new HistoryReader(handle.state, handle.executor, { env: handle.env.name, label: handle.env.name }) });
+    }
+    for (const env of envs.filter(isFleet)) {
+      const open = openFleet(await resolveFleet(env), { closeOnSignal: true });
+      fleets.push(open);
+      for (const m of open.members) {
+        const label = `${env.name}/${m.host.name}`;
+        try {
+          await reportInterrupted(m.handle, (msg) => ctx.warn(`${m.host.name}: ${msg}`));
+          readers.push({ env: env.name, host: m.host.name, reader: new HistoryReader(m.handle.state, m.handle.executor, { env: env.name, label }) });
+        } catch (err) {
+          // An unreachable host is said; the others are shown.
+          ctx.warn(`${label}: the history could not be read: ${(err as Error).message}`);
+        }
+      }
     }
     const result = await use(readers);
     for (const { reader } of readers) {
@@ -52,12 +73,12 @@ export async function withHistoryReaders<T>(
     }
     return result;
   } finally {
-    await Promise.all(handles.map((h) => h.close()));
+    await Promise.all([...handles.map((h) => h.close()), ...fleets.map((f) => f.close())]);
   }
 }
 
 /** Entries of several environments merged newest first, each read backwards as the merge needs it. */
-async function* newestFirst(readers: { reader: HistoryReader }[]): AsyncGenerator<HistoryEntry> {
+async function* newestFirst(readers: HistorySource[]): AsyncGenerator<HistoryEntry> {
   const iterators = readers.map(({ reader }) => reader.newestFirst());
   const heads = await Promise.all(iterators.map((it) => it.next()));
   for (;;) {
@@ -66,7 +87,10 @@ async function* newestFirst(readers: { reader: HistoryReader }[]): AsyncGenerato
       if (!h.done && (pick < 0 || h.value.timestamp > (heads[pick]!.value as HistoryEntry).timestamp)) pick = i;
     });
     if (pick < 0) return;
-    yield heads[pick]!.value as HistoryEntry;
+    const e = heads[pick]!.value as HistoryEntry;
+    const host = readers[pick]!.host;
+    if (host !== undefined) e.host ??= host;
+    yield e;
     heads[pick] = await iterators[pick]!.next();
   }
 }
@@ -116,7 +140,7 @@ function clip(s: string, n: number): string {
 export function historyTable(entries: HistoryEntry[]): string {
   const rows = entries.map((e) => [
     e.timestamp.slice(0, 19).replace('T', ' '),
-    e.env,
+    e.host ? `${e.env}/${e.host}` : e.env,
     e.kind,
     e.trigger,
     e.from || e.to ? `${e.from ? displayName(e.from) : '-'} -> ${e.to ? displayName(e.to) : '-'}` : '-',

@@ -19,16 +19,19 @@ import {
   healthCheckCommand,
   reportInterrupted,
   type EngineEvent,
+  type RollbackKind,
   type RollbackPlan,
   type RollbackRequest,
   type RollbackResult,
 } from '../../core/engine/index.js';
 import { formatDuration } from '../../core/engine/stats.js';
 import { confirmationFor, isConfirmedBy } from '../../core/engine/confirmation.js';
+import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
+import { runFleetRollbackCommand } from './fleet-rollback.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 
-interface RollbackOptions {
+export interface RollbackOptions {
   env?: string;
   reason?: string;
   to?: string;
@@ -37,6 +40,7 @@ interface RollbackOptions {
   yes?: boolean;
   breakLock?: boolean;
   json?: boolean;
+  hosts?: string;
 }
 
 /**
@@ -62,6 +66,14 @@ export function rollbackJson(r: RollbackResult): Record<string, unknown> {
 
 /** Ask on the terminal; true when confirmed. Reads /dev/tty when stdin is not one. */
 async function confirm(ctx: CliContext, env: ResolvedEnvironment, plan: RollbackPlan): Promise<boolean> {
+  return askConfirmation(env, plan.kind, `from ${plan.from ?? '(none)'} to ${plan.to.name}`);
+}
+
+/**
+ * The one prompt of a rollback (one host, or a whole fleet: `route` says what moves where), by the
+ * confirmation rule; true when confirmed.
+ */
+export async function askConfirmation(env: ResolvedEnvironment, kind: RollbackKind, route: string): Promise<boolean> {
   let input: NodeJS.ReadableStream = process.stdin;
   let output: NodeJS.WritableStream = process.stderr;
   let closeTty: (() => void) | undefined;
@@ -78,8 +90,7 @@ async function confirm(ctx: CliContext, env: ResolvedEnvironment, plan: Rollback
   }
   const rl = createInterface({ input, output, terminal: true });
   try {
-    const asked = confirmationFor(env, plan.kind);
-    const route = `from ${plan.from ?? '(none)'} to ${plan.to.name}`;
+    const asked = confirmationFor(env, kind);
     const question =
       asked.kind === 'type-name'
         ? `Type the environment name (${env.name}) to roll it back ${route}${asked.why === 'emergency' ? ' WITHOUT verification (emergency)' : ''}: `
@@ -130,6 +141,12 @@ export async function runRollbackCommand(ctx: CliContext, opts: RollbackOptions)
   }
   // A hostile or mistyped --to is refused before anything runs, even before the host is reached.
   if (opts.to !== undefined) assertBackupName(opts.to);
+  const hosts = parseHostsOption(opts.hosts);
+  if (isFleet(env)) {
+    const { hosts: _written, ...rest } = opts;
+    return runFleetRollbackCommand(ctx, env, { ...rest, reason: reason || '(dry run)', ...(hosts ? { hosts } : {}) });
+  }
+  if (hosts) selectHosts(env, hosts);
   const handle = openEnvironment(env, { closeOnSignal: true });
   const controller = new AbortController();
   let signals = 0;
@@ -275,6 +292,7 @@ export function registerRollback(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--break-lock', 'break a stale lock (or one left by a dead process); recorded in history')
     .option('--json', 'print the rollback as a JSON document on stdout (also when it fails)')
+    .option('--hosts <names>', 'a fleet: only these hosts (names from executor.hosts, comma-separated); the others are left alone')
     .addHelpText(
       'after',
       examples(
@@ -282,7 +300,11 @@ export function registerRollback(program: Command, ctx: CliContext): void {
         ['rollback-tui rollback --env prod --reason "5xx spike after deploy"', 'standard rollback (asks first)'],
         ['rollback-tui rollback --env prod --to backup_20241112_140000 --reason "..." --yes', 'targeted'],
         ['rollback-tui rollback --env prod --emergency --reason "site down" --yes', 'no verification'],
-      ) + '\nExit codes: 0 done, 1 failed, 2 rolled back but verification failed, 3 locked, 64 usage.\n',
+        ['rollback-tui rollback --env web --hosts app-2,app-3 --to backup_20241112_140000 --reason "..." --yes', 'a fleet: two of its hosts'],
+      ) +
+        '\nExit codes: 0 done, 1 failed, 2 rolled back but verification failed, 3 locked, 64 usage.\n' +
+        'A fleet: 0 every host done, 2 every host switched but one or more failed verification, 1 the rollout stopped\n' +
+        '(a host unreachable or without the target before any change, or more failed hosts than max_failures), 3 a lock is held on any host.\n',
     )
     .action(async (opts: RollbackOptions) => {
       await runRollbackCommand(ctx, opts);

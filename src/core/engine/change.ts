@@ -62,7 +62,7 @@ async function switchRelease(run: Run): Promise<void> {
   if (ok) run.switched = true;
 }
 
-async function start(run: Run): Promise<void> {
+export async function start(run: Run): Promise<void> {
   const command = run.env.service.start;
   if (!command) return run.skip('start', 'no service.start configured');
   const started = await run.must('start', () =>

@@ -34,12 +34,13 @@ import { Notifier } from './notify.js';
 import { buildPlan, pickDefaultTarget, type BuiltPlan } from './plan.js';
 import { planning, preflight } from './preflight.js';
 import { record, release } from './record.js';
-import { Run, type EngineHandle, type RunSettings } from './run.js';
+import { converge, type ConvergeOutcome } from './fleet-host.js';
+import { Run, type EngineHandle, type HeldLock, type RunSettings } from './run.js';
 import type { Backup } from '../stores/types.js';
 import type { EngineEvent, InitiatedBy, RollbackRequest, RollbackResult } from './types.js';
 import { verify } from './verify-phase.js';
 
-export type { EngineHandle } from './run.js';
+export type { EngineHandle, HeldLock } from './run.js';
 
 export interface EngineOptions {
   /** Tool version, written into the lock owner. */
@@ -115,6 +116,21 @@ export class RollbackEngine {
     activeRuns++;
     try {
       return await execute(new Run(this.handle, req, this.settings, onEvent));
+    } finally {
+      activeRuns--;
+    }
+  }
+
+  /**
+   * One host of a fleet rollback: the run uses the fleet's lock on this host and its operation id, and
+   * leaves the lock to the fleet. `live` given: the host is already on the target (converge instead).
+   */
+  async runHeld(req: RollbackRequest, held: HeldLock, onEvent: (e: EngineEvent) => void = () => {}, onTarget?: { live: string }): Promise<ConvergeOutcome> {
+    activeRuns++;
+    try {
+      const run = new Run(this.handle, req, this.settings, onEvent, held);
+      if (onTarget) return await converge(run, onTarget.live);
+      return { skipped: false, result: await execute(run) };
     } finally {
       activeRuns--;
     }

@@ -14,7 +14,8 @@ import { readInterrupted, type InterruptedReport } from './journal.js';
 import type { EngineHandle } from './engine.js';
 import { flushPendingRecords } from './pending.js';
 
-export { RollbackEngine, type EngineHandle, type EngineOptions } from './engine.js';
+export { RollbackEngine, type EngineHandle, type EngineOptions, type HeldLock } from './engine.js';
+export { serviceDown, type ConvergeOutcome } from './fleet-host.js';
 export { buildPlan, pickDefaultTarget, formatPlan, kindOf, assertRunnable, STEP_ORDER, type BuiltPlan } from './plan.js';
 export { Notifier, redactSecrets, type NotificationEvent, type NotifierOptions } from './notify.js';
 export { EnvLock, describeOwner, lockStatus, type LockOwner } from './lock.js';

@@ -85,8 +85,16 @@ export async function preflight(run: Run): Promise<boolean> {
   return run.going;
 }
 
-async function takeLock(run: Run): Promise<boolean> {
+export async function takeLock(run: Run): Promise<boolean> {
   const { env, req, settings } = run;
+  if (run.held) {
+    const held = run.held.lock;
+    await run.step('lock', async () => {
+      run.lock = held;
+    });
+    run.guard = 'locked';
+    return true;
+  }
   const f = await run.step('lock', async () => {
     run.lock = await EnvLock.acquire(run.h.state, {
       env: env.name,
@@ -162,7 +170,7 @@ async function stillAsPlanned(run: Run): Promise<boolean> {
   return true;
 }
 
-async function writeJournal(run: Run): Promise<boolean> {
+export async function writeJournal(run: Run): Promise<boolean> {
   if (run.guard === 'unguarded') {
     run.skip('journal', 'the state_dir cannot be written (emergency without the lock and journal)');
     return true;

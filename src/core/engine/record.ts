@@ -55,6 +55,7 @@ export async function record(run: Run): Promise<void> {
     verification: run.verification,
     error: run.failure?.message ?? null,
     ...(run.req.explanation ? { explanation: run.req.explanation } : {}),
+    ...(run.held ? { host: run.held.host } : {}),
   });
   await run.bookkeeping(
     'record',
@@ -135,7 +136,8 @@ function keepRecord(run: Run, entry: HistoryEntry, incident: { name: string; tex
 
 /** The release phase: the lock goes (and is gone: a refresh in flight is waited for). */
 export async function release(run: Run): Promise<void> {
-  if (run.guard === 'locked' && run.lock) {
+  if (run.held) run.skip('unlock', 'the fleet rollback releases the lock of every host at its end');
+  else if (run.guard === 'locked' && run.lock) {
     const lock = run.lock;
     await run.bookkeeping('unlock', () => lock.release());
   } else run.skip('unlock', run.guard === 'unguarded' ? 'no lock was taken (the state_dir cannot be written)' : 'the lock was not taken');

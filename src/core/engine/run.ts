@@ -38,6 +38,17 @@ export interface EngineHandle {
   store: BackupStore;
 }
 
+/**
+ * A fleet rollback's lock on this host, taken before the run (all hosts, fixed order, all or nothing):
+ * the run uses it instead of taking its own, records under the fleet's operation id and the host's
+ * name, and leaves the release to the fleet.
+ */
+export interface HeldLock {
+  lock: EnvLock;
+  operationId: string;
+  host: string;
+}
+
 /** The engine-wide settings a run uses. */
 export interface RunSettings {
   notifier: Notifier;
@@ -92,7 +103,8 @@ type Stage = 'planning' | 'dry-run' | 'ran';
 
 export class Run {
   readonly started = Date.now();
-  readonly opId = newEntryId();
+  /** The operation id: the lock owner's, the journal's and the history entry's (one for every host of a fleet rollback). */
+  readonly opId: string;
   readonly kind: RollbackKind;
   readonly timeline: TimelineItem[] = [];
   readonly warnings: string[] = [];
@@ -123,7 +135,9 @@ export class Run {
     readonly req: RollbackRequest,
     readonly settings: RunSettings,
     private readonly emit: (e: EngineEvent) => void,
+    readonly held?: HeldLock,
   ) {
+    this.opId = held?.operationId ?? newEntryId();
     this.kind = kindOf(req);
     this.to = req.to ?? '';
   }

@@ -156,4 +156,6 @@ export interface HistoryEntry {
   error: string | null;
   explanation?: string;
   incident_report?: string;
+  /** The host of a fleet, for a fleet rollback's entry (one per host, all with the operation's `id`). */
+  host?: string;
 }

@@ -20,3 +20,6 @@ export type { FleetTriggerVerdict, HostTriggerState } from './breach.js';
 export { fleetPlan, formatFleetPlan } from './plan.js';
 export type { FleetPlan } from './plan.js';
 export { idleHost } from './rollout.js';
+export { hostRunOf, runFleetRollback } from './rollback.js';
+export type { FleetRollbackOptions, FleetRollbackResult } from './rollback.js';
+export { mergeFleetOperations } from './history.js';

@@ -8,7 +8,7 @@
  * already on the target); any other failure (unreachable, target missing or invalid, drift without
  * --to) is exit 1; the message names each host and what is wrong there. Nothing is changed either way.
  */
-import { describeOwner, lockOwnerFile, parseOwner, type LockOwner } from '../engine/lock.js';
+import { describeOwner, lockOwnerFile, lockStatus, parseOwner, type LockOwner } from '../engine/lock.js';
 import { ExitCode, UserError } from '../errors.js';
 import { TransportError } from '../exec/errors.js';
 import type { Backup } from '../stores/types.js';
@@ -49,6 +49,8 @@ export interface PrecheckOptions {
   to?: string;
   /** Emergency: the target must be present, but its validation is skipped (as on one host). */
   emergency?: boolean;
+  /** --break-lock: a stale lock, or one whose process is gone from this machine, does not count as held (the lock step breaks it). */
+  breakLock?: boolean;
   signal?: AbortSignal;
 }
 
@@ -90,8 +92,11 @@ export async function precheckFleet(open: OpenFleet, options: PrecheckOptions = 
     r.listed = true;
     r.live = liveOf(r.backups);
     if (result.value.owner !== null) {
+      const owner = parseOwner(result.value.owner);
+      const st = lockStatus(owner, members[i]?.host.env.policy.rollback.stale_lock_minutes ?? 30);
+      if (options.breakLock && (owner === null || st.stale || st.deadOnThisHost)) return;
       r.locked = true;
-      r.lock = parseOwner(result.value.owner);
+      r.lock = owner;
       r.problems.push(describeOwner(members[i]?.host.env.name ?? open.fleet.env.name, r.lock));
     }
   });

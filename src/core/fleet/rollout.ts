@@ -212,7 +212,7 @@ export function formatFleetSummary(hosts: readonly FleetHostResult[]): string {
   return hosts
     .map((h) => {
       const on = h.status === 'untouched' || h.status === 'excluded' || h.status === 'unreachable' || h.status === 'failed' ? h.from : h.to;
-      if (h.status === 'verify_failed') return `${h.name} verification failed: on ${h.to}${h.error ? `, ${h.error}` : ''}`;
+      if (h.status === 'verify_failed') return `${h.name} verification failed: on ${h.to}${h.error ? `, ${h.error.replace(/^verification failed: /, '')}` : ''}`;
       if (h.status === 'failed') return `${h.name} failed${h.error ? `: ${h.error}` : ''} (on ${on ?? 'nothing live'})`;
       if (h.status === 'planned') return `${h.name} planned: ${h.from ?? '(nothing live)'} -> ${h.to}`;
       return `${h.name} ${PHRASES[h.status]} on ${on ?? '(nothing live)'}`;

@@ -11,7 +11,7 @@ import type { Backup } from '../../core/stores/types.js';
 import type { ClockSource } from '../controller.js';
 import type { AppState, AutoBanner, EnvInfo } from '../state/types.js';
 import { color } from '../theme.js';
-import { age, clock, shortName } from '../format.js';
+import { age, clock, displayName, shortName } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 
 /** The running console's clock (the controller's); without one the header shows the state's time. */
@@ -74,7 +74,7 @@ export function knownGoodNote(backups: readonly Backup[], live: Backup | undefin
   if (live?.knownGood) return null;
   const good = backups.find((b) => b.knownGood && !b.bad);
   if (!good) return null;
-  for (const name of [good.name, shortName(good.name, true)]) {
+  for (const name of [displayName(good.name), shortName(good.name, true)]) {
     const note = ` │ ★good ${name}`;
     if (note.length <= room) return note;
   }
@@ -105,7 +105,7 @@ export const Header = memo(function Header({ env, monitor, backups, auto, lockOw
   const phase = monitorPhaseText({ monitor, banners: { auto } });
   const envToken = env.isProd ? 'prod' : 'nonProd';
   // The first line without the clock: the known-good mark says "★good" when "★known-good" does not fit.
-  const line1 = ` ${env.isProd ? '▲ ' : ''}${env.name} `.length + ` ${env.host} `.length + '│ live '.length + (live ?? '(unknown)').length;
+  const line1 = ` ${env.isProd ? '▲ ' : ''}${env.name} `.length + ` ${env.host} `.length + '│ live '.length + (live === null ? '(unknown)' : displayName(live)).length;
   const ageText = liveBackup ? ` ${age(liveBackup.createdMs, now)} old` : '';
   const goodMark = line1 + ageText.length + ' ★known-good'.length + (liveBackup?.bad ? 5 : 0) + 9 <= width ? ' ★known-good' : ' ★good';
   // The second line's length so far (🔒 is two columns wide).
@@ -122,7 +122,7 @@ export const Header = memo(function Header({ env, monitor, backups, auto, lockOw
             </Text>
             <Text> {env.host} </Text>
             <Text color={color(theme, 'muted')}>│ live </Text>
-            <Text bold>{live ?? '(unknown)'}</Text>
+            <Text bold>{live === null ? '(unknown)' : displayName(live)}</Text>
             {ageText ? <Text color={color(theme, 'muted')}>{ageText}</Text> : null}
             {liveBackup?.knownGood ? <Text color={color(theme, 'ok')}>{goodMark}</Text> : null}
             {liveBackup?.bad ? <Text color={color(theme, 'breached')}> ✗bad</Text> : null}

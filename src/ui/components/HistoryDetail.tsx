@@ -3,7 +3,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { HistoryEntry } from '../../core/engine/types.js';
 import { color } from '../theme.js';
-import { duration } from '../format.js';
+import { displayName, duration } from '../format.js';
 import { resultWord } from './HistoryPanel.js';
 import { useTheme } from './ThemeContext.js';
 
@@ -32,7 +32,7 @@ export function HistoryDetail({
   const r = resultWord(entry);
   const head = [
     `${entry.timestamp}  ${entry.kind}  trigger ${entry.trigger}`,
-    `${entry.from ?? '?'} -> ${entry.to ?? '?'}  by ${entry.initiated_by}  ${duration(entry.duration_ms)}  verification ${entry.verification}`,
+    `${entry.from === null ? '?' : displayName(entry.from)} -> ${entry.to === null ? '?' : displayName(entry.to)}  by ${displayName(entry.initiated_by)}  ${duration(entry.duration_ms)}  verification ${entry.verification}`,
     `reason: ${entry.reason || '(none)'}`,
     ...(entry.explanation ? [`why: ${entry.explanation}`] : []),
     ...(entry.error ? [`error: ${entry.error}`] : []),

@@ -3,7 +3,7 @@ import React, { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Progress, StepProgress } from '../state/types.js';
 import { color, type ColorToken } from '../theme.js';
-import { duration, pad, shortName, truncate } from '../format.js';
+import { displayName, duration, pad, shortName, truncate } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -24,7 +24,7 @@ export function progressTitle(p: Progress, now: number, width: number): { head: 
   const inner = width - 4;
   const head = `${p.auto ? 'AUTOMATIC ' : ''}${p.dryRun ? 'dry run' : `${p.kind} rollback`}`;
   const meta = `total ${duration(Math.max(0, now - p.startedAt))} · trigger ${p.trigger}`;
-  const full = `${p.from ?? '(nothing live)'} -> ${p.to ?? '…'}`;
+  const full = `${p.from === null ? '(nothing live)' : displayName(p.from)} -> ${p.to === null ? '…' : displayName(p.to)}`;
   const short = `${p.from === null ? '(nothing live)' : shortName(p.from, true)} -> ${p.to === null ? '…' : shortName(p.to, true)}`;
   // "⠋ " + head + " " + route + "  " + meta
   const fixed = 2 + head.length + 1 + 2 + meta.length;

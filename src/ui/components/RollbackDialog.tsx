@@ -7,7 +7,7 @@ import React, { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { EnvInfo, RollbackDialog as Dialog } from '../state/types.js';
 import { color } from '../theme.js';
-import { age, pad, truncate } from '../format.js';
+import { age, displayName, pad, truncate } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 import { wrappedLines } from './lists.js';
 
@@ -90,10 +90,10 @@ export const RollbackDialogView = memo(function RollbackDialogView({
       {plan ? (
         <>
           <Text wrap="truncate">
-            <Text bold>{plan.from ?? '(nothing live)'}</Text>
+            <Text bold>{plan.from === null ? '(nothing live)' : displayName(plan.from)}</Text>
             <Text> -{'>'} </Text>
             <Text bold color={color(theme, 'accent')}>
-              {plan.to.name}
+              {displayName(plan.to.name)}
             </Text>
             <Text color={color(theme, 'muted')}>
               {Number.isNaN(created) ? '' : `  created ${age(created, now)} ago`}
