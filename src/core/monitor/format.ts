@@ -1,10 +1,11 @@
 /** One readable line per monitor event (the `monitor` subcommand's stderr; the console's log pane). */
+import { displayName } from '../stores/names.js';
 import type { MonitorEvent, Sample } from './types.js';
 import { fmt } from './stats.js';
 import { formatDuration } from '../format.js';
 
 function sampleLine(s: Sample): string {
-  const parts: string[] = [s.release ?? 'no live release'];
+  const parts: string[] = [s.release === null ? 'no live release' : displayName(s.release)];
   if (s.up !== null) parts.push(s.up ? 'up' : `DOWN (${s.health_failures} failed)`);
   if (s.error_rate !== null) parts.push(`errors ${fmt(s.error_rate)}/min`);
   if (s.p95_latency_ms !== null) parts.push(`p95 ${fmt(s.p95_latency_ms)} ms`);
@@ -29,7 +30,7 @@ export function formatEvent(e: MonitorEvent, now: number = Date.now()): string |
       return `${t} ${e.env} sample: ${sampleLine(e.sample)}`;
     case 'baseline': {
       const m = e.baseline.metrics;
-      return `${t} ${e.env} baseline ${e.baseline.release} (${e.baseline.healthy ? 'healthy' : 'UNHEALTHY'}, ${e.baseline.samples} samples): errors ${fmt(m.error_rate)}/min, p50/p95/p99 ${fmt(m.p50_latency_ms)}/${fmt(m.p95_latency_ms)}/${fmt(m.p99_latency_ms)} ms, memory ${fmt(m.memory_usage_percent)}%`;
+      return `${t} ${e.env} baseline ${displayName(e.baseline.release)} (${e.baseline.healthy ? 'healthy' : 'UNHEALTHY'}, ${e.baseline.samples} samples): errors ${fmt(m.error_rate)}/min, p50/p95/p99 ${fmt(m.p50_latency_ms)}/${fmt(m.p95_latency_ms)}/${fmt(m.p99_latency_ms)} ms, memory ${fmt(m.memory_usage_percent)}%`;
     }
     case 'trigger':
       return `${t} ${e.env} trigger ${e.trigger.name}: ${e.previous} -> ${e.trigger.status.toUpperCase()}: ${e.trigger.explanation}`;
@@ -39,8 +40,8 @@ export function formatEvent(e: MonitorEvent, now: number = Date.now()): string |
       return `${t} ${e.env} auto-rollback in ${e.remainingSeconds}s (${e.trigger.name}); cancel to keep the release`;
     case 'rollback':
       return e.phase === 'started'
-        ? `${t} ${e.env} ROLLBACK started (attempt ${e.attempt}, trigger ${e.trigger.name}) -> ${e.target ?? 'default target'}`
-        : `${t} ${e.env} ROLLBACK ${e.result.ok ? 'finished' : 'FAILED'} (attempt ${e.attempt}): ${e.result.from ?? '?'} -> ${e.result.to}, verification ${e.result.verification}, ${formatDuration(e.result.duration_ms)}${e.result.error ? `: ${e.result.error}` : ''}`;
+        ? `${t} ${e.env} ROLLBACK started (attempt ${e.attempt}, trigger ${e.trigger.name}) -> ${e.target === null ? 'default target' : displayName(e.target)}`
+        : `${t} ${e.env} ROLLBACK ${e.result.ok ? 'finished' : 'FAILED'} (attempt ${e.attempt}): ${e.result.from === null ? '?' : displayName(e.result.from)} -> ${displayName(e.result.to)}, verification ${e.result.verification}, ${formatDuration(e.result.duration_ms)}${e.result.error ? `: ${e.result.error}` : ''}`;
     case 'escalation':
       return `${t} ${e.env} ESCALATION: ${e.message}`;
     case 'engine':
