@@ -4,7 +4,7 @@
  * (closing ends the SSH master connection).
  */
 import type { ResolvedEnvironment } from './config/schema.js';
-import { createExecutor } from './exec/index.js';
+import { createExecutor, SshExecutor } from './exec/index.js';
 import type { Executor } from './exec/types.js';
 import { MarkStore } from './state/marks.js';
 import { StateDir } from './state/state-dir.js';
@@ -55,6 +55,8 @@ function guard(handle: EnvironmentHandle, on: boolean): void {
 
 export function openEnvironment(env: ResolvedEnvironment, options: OpenEnvironmentOptions = {}): EnvironmentHandle {
   const executor = options.executor ?? createExecutor(env.executor);
+  // The SSH handshake runs while the caller builds its stores, engine or screen; the first call waits for it.
+  if (!options.executor && executor instanceof SshExecutor) executor.connect();
   const state = new StateDir(executor, env.state_dir);
   const marks = new MarkStore(state);
   const store = createStore(env, executor, marks);

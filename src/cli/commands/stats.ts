@@ -1,12 +1,15 @@
 /**
- * `rollback-tui stats [--env NAME] [--json]`: the stats JSON, or the rollback statistics dashboard as text.
- * Without --env: every environment in the configuration.
+ * `rollback-tui stats [--env NAME] [--json]`: the stats JSON, or the rollback statistics dashboard as
+ * text (actions/stats.ts, loaded when the command runs).
  */
 import type { Command } from 'commander';
-import { computeDashboard, computeStats, formatDashboard } from '../../core/engine/index.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
-import { collectHistory } from './history.js';
+
+export interface StatsOptions {
+  env?: string;
+  json?: boolean;
+}
 
 export function registerStats(program: Command, ctx: CliContext): void {
   program
@@ -21,10 +24,7 @@ export function registerStats(program: Command, ctx: CliContext): void {
         ['rollback-tui stats --env prod --json', '{total, succeeded, failed, success_rate, by_trigger, by_env, median_duration_ms}'],
       ),
     )
-    .action(async (opts: { env?: string; json?: boolean }) => {
-      const entries = await collectHistory(ctx, opts.env ? { env: opts.env } : {});
-      if (opts.json) ctx.json(computeStats(entries));
-      else ctx.out(formatDashboard(computeDashboard(entries), ctx.envName(opts) ?? 'all environments'));
+    .action(async (opts: StatsOptions) => {
+      await (await import('../actions/stats.js')).runStats(ctx, opts);
     });
-
 }
