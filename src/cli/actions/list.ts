@@ -89,8 +89,8 @@ export async function runList(ctx: CliContext, opts: ListOptions): Promise<void>
   const { env } = await ctx.resolveEnv(opts);
   const handle = await ctx.openEnvironment(env, { closeOnSignal: true });
   try {
-    await reportInterrupted(handle, (m) => ctx.warn(m));
-    const backups = await handle.store.list({ sizes: opts.sizes === true });
+    // Both only read: one round trip's latency, not two (over SSH each is a session on the master).
+    const [, backups] = await Promise.all([reportInterrupted(handle, (m) => ctx.warn(m)), handle.store.list({ sizes: opts.sizes === true })]);
     if (opts.json) ctx.json(backups.map(toListJson));
     else if (backups.length === 0) ctx.out(`no backups for ${env.name} (${handle.executor.description})`);
     else {

@@ -31,8 +31,8 @@ export async function runVerify(ctx: CliContext, opts: VerifyOptions): Promise<v
   const result: VerifyResult = { ok: false, env: env.name, target: null, reason: null, live: null };
   let failCode: number = ExitCode.FAILED;
   try {
-    await reportInterrupted(handle, (m) => ctx.warn(m));
-    const backups = await handle.store.list();
+    // Both only read: one round trip's latency, not two.
+    const [, backups] = await Promise.all([reportInterrupted(handle, (m) => ctx.warn(m)), handle.store.list()]);
     result.live = backups.find((b) => b.current)?.name ?? null;
     const where = 'backups_dir' in env.target && env.target.backups_dir ? env.target.backups_dir : env.target.strategy;
     let target: Backup | null = null;
