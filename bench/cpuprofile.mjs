@@ -20,7 +20,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
+// RTUI_BENCH_BIN: another build's bin (module comments are read from the files the profile names).
+const BIN = process.env.RTUI_BENCH_BIN ? path.resolve(process.env.RTUI_BENCH_BIN) : path.join(ROOT, 'bin', 'rollback-tui.js');
 
 /** Module markers of one bundled file: sorted [line, origin] (line is 0-based, as in profiles). */
 const markerCache = new Map();

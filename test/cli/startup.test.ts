@@ -4,7 +4,7 @@
  * built by the global setup) through the module comments esbuild writes before each bundled module,
  * and checks the heavy parts stay behind the subcommands' dynamic imports. No timing is asserted.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runBin } from './bin.js';
@@ -69,6 +69,14 @@ describe('start-up: the entry loads only the command line', () => {
     const h = await runBin(['--help']);
     expect(h.code).toBe(0);
     for (const cmd of ['rollback', 'list', 'history', 'stats', 'monitor', 'verify', 'snapshot', 'config', 'demo']) expect(h.stdout).toContain(cmd);
+  });
+
+  it('zod is bundled with its English messages only (the other locales are half its code)', () => {
+    const locales = new Set<string>();
+    for (const file of readdirSync(APP).filter((f) => f.endsWith('.js'))) {
+      for (const m of readFileSync(path.join(APP, file), 'utf8').matchAll(/^\/\/ \S*node_modules\/zod\/v4\/locales\/(\S+)$/gm)) locales.add(m[1]!);
+    }
+    expect([...locales].filter((l) => l !== 'index.js')).toEqual(['en.js']);
   });
 
   it('a mistyped subcommand is still answered with a suggestion', async () => {
