@@ -30,7 +30,7 @@ async function health(port) {
   }
 }
 
-async function fixture(sshd) {
+export async function fixture(sshd) {
   const dir = tmpDir('recovery');
   const port = await freePort();
   const store = makeStore(dir, 3);
@@ -66,7 +66,7 @@ async function fixture(sshd) {
 }
 
 /** Run `launch()` (a child process), polling the health URL; resolves {recovery, total} in ms. */
-async function timed(launch, port, what) {
+export async function timed(launch, port, what) {
   const t0 = performance.now();
   let recovered = null;
   let done = false;
