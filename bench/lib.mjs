@@ -14,7 +14,8 @@ import { shQuote } from '../dist/core/exec/quote.js';
 import { freePort } from '../dist/core/net.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
+/** The CLI under test; RTUI_BENCH_BIN points at another build's bin (a "before" figure from an older tree). */
+export const BIN = process.env.RTUI_BENCH_BIN ? path.resolve(process.env.RTUI_BENCH_BIN) : path.join(ROOT, 'bin', 'rollback-tui.js');
 export const SERVICE = path.join(ROOT, 'demo', 'service.mjs');
 export const SSHD_PATH = '/usr/sbin/sshd';
 

@@ -9,7 +9,14 @@
  *   --iterations N   runs per figure (default 7)
  *   --out            where the JSON goes: a directory (gets latest.json) or a .json file
  *                    (default bench/results/latest.json)
- *   --only           a subset of: rollback, detection, console, monitor, scale
+ *   --only           a subset of: recovery, startup, rollback, detection, console, console_idle, monitor,
+ *                    scale, demo
+ *
+ * The issue table (printed first): time to recovery and the whole standard rollback against the same
+ * operations by hand and the original script's flow with its sleeps (bench/recovery.mjs), locally and over
+ * a warm loopback SSH connection; `--version` against `node -e 0`; console first frame; the idle console's
+ * CPU (children included) and RSS; `stats` and `list` at scale; the demo to its automatic rollback
+ * (bench/table.mjs).
  *
  * Sections:
  *   rollback   console overhead of a rollback: standard and emergency rollbacks of an instant-start service
@@ -52,6 +59,8 @@ import {
   waitFor,
   writeConfig,
 } from './lib.mjs';
+import { benchRecovery } from './recovery.mjs';
+import { benchConsoleIdle, benchDemo, benchStartup, issueTable } from './table.mjs';
 
 // ------------------------------------------------------------------------------------------------
 // arguments
@@ -79,7 +88,7 @@ function parseArgs(argv) {
 }
 
 function usage(problem) {
-  const text = 'usage: node bench/run.mjs [--quick] [--iterations N] [--out DIR|FILE.json] [--only rollback,detection,console,monitor,scale]\n';
+  const text = `usage: node bench/run.mjs [--quick] [--iterations N] [--out DIR|FILE.json] [--only ${SECTION_NAMES.join(',')}]\n`;
   if (problem) {
     process.stderr.write(`bench: ${problem}\n${text}`);
     process.exit(64);
@@ -88,6 +97,7 @@ function usage(problem) {
   process.exit(0);
 }
 
+const SECTION_NAMES = ['recovery', 'startup', 'rollback', 'detection', 'console', 'console_idle', 'monitor', 'scale', 'demo'];
 const opts = parseArgs(process.argv.slice(2));
 const N = opts.iterations;
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -521,16 +531,20 @@ async function main() {
   let sshd = null;
   let failed = false;
   try {
-    if (want('rollback') || want('scale')) {
+    if (want('rollback') || want('scale') || want('recovery')) {
       sshd = await startSshd();
       if (!sshd) log('bench: /usr/sbin/sshd is missing: SSH figures are skipped');
     }
     const sections = [
+      ['recovery', () => benchRecovery({ sshd, n: N, cleanups, log })],
+      ['startup', () => benchStartup({ n: N })],
       ['rollback', () => benchRollback(sshd)],
       ['detection', benchDetection],
       ['console', benchConsole],
       ['monitor', benchMonitor],
       ['scale', () => benchScale(sshd)],
+      ['console_idle', () => benchConsoleIdle({ quick: opts.quick, cleanups })],
+      ['demo', () => benchDemo({ n: N, quick: opts.quick, cleanups })],
     ];
     for (const [name, fn] of sections) {
       if (!want(name)) continue;
@@ -557,7 +571,7 @@ async function main() {
   }
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\n${table(results)}\n\nmachine: ${results.machine.nproc} x ${results.machine.cpu}, node ${results.machine.node}, ${results.machine.platform}\nwritten: ${path.relative(process.cwd(), opts.out) || opts.out}\n`);
+  process.stdout.write(`\nthe speed table, side by side (medians):\n${issueTable(results)}\n\nall figures (median, min, max):\n${table(results)}\n\nmachine: ${results.machine.nproc} x ${results.machine.cpu}, node ${results.machine.node}, ${results.machine.platform}\nwritten: ${path.relative(process.cwd(), opts.out) || opts.out}\n`);
   return failed ? 1 : 0;
 }
 

@@ -13,6 +13,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * zod re-exports its ~40 message locales as `z.locales` (half of its code: compiled at every start of a
+ * command that reads the configuration). Only English is used (zod sets it itself, from its own import of
+ * locales/en.js): `z.locales` keeps just `en`.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 const outdir = path.join(root, 'dist', 'app');
 rmSync(outdir, { recursive: true, force: true });
 
@@ -30,6 +50,7 @@ const result = await build({
   // cosmiconfig's loader for .ts config files is never used (config files are YAML, JSON or JS).
   external: ['react-devtools-core', 'typescript'],
   metafile: true,
+  plugins: [zodEnglishOnly],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',

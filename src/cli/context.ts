@@ -5,9 +5,14 @@
  */
 import { supportsColor, type ChalkInstance } from 'chalk';
 import { UsageError } from '../core/errors.js';
-import { environmentNames, loadConfig, resolveEnvironment } from '../core/config/load.js';
 import type { LoadedConfig, ResolvedEnvironment } from '../core/config/schema.js';
+import type { EnvironmentHandle, OpenEnvironmentOptions } from '../core/environment.js';
+import type { SshExecutor } from '../core/exec/ssh.js';
 import { jsonText, makeColor, type Writer } from './output.js';
+
+// The configuration loader (zod, yaml, cosmiconfig), executors and stores are imported when a command
+// needs them, not at start-up: `--version`, `--help` and usage errors never load them.
+const configLoader = () => import('../core/config/load.js');
 
 /** The global options, as parsed (`--no-color` gives `color: false`). */
 export interface GlobalOptions {
@@ -53,6 +58,13 @@ export interface CliContext {
   envName(opts?: { env?: string }): string | undefined;
   /** The named environment, resolved; UsageError (64) when none is named or it is unknown. */
   resolveEnv(opts?: { env?: string }): Promise<{ loaded: LoadedConfig; env: ResolvedEnvironment }>;
+  /**
+   * resolveEnv(), and for an SSH environment start its connection now, so the handshake runs while the
+   * command's implementation loads; openEnvironment() then hands that connection over.
+   */
+  prepareEnv(opts?: { env?: string }): Promise<void>;
+  /** Open the environment (core/environment.ts), with the connection prepareEnv() started, if any. */
+  openEnvironment(env: ResolvedEnvironment, options?: OpenEnvironmentOptions): Promise<EnvironmentHandle>;
   /** Prints one JSON document on stdout. */
   json(value: unknown): void;
   /** Prints one JSON object as a line on stdout (a stream of events, as `monitor --json` prints). */
@@ -88,6 +100,8 @@ export class Context implements CliContext {
   private _globals: GlobalOptions = { color: true };
   private _color: ChalkInstance | undefined;
   private loaded: Promise<LoadedConfig> | undefined;
+  /** Connections started by prepareEnv() and not yet handed to an environment, by environment name. */
+  private readonly early = new Map<string, SshExecutor>();
 
   constructor(
     io: CliIO,
@@ -126,10 +140,10 @@ export class Context implements CliContext {
   }
 
   loadConfig(): Promise<LoadedConfig> {
-    this.loaded ??= loadConfig({ configPath: this._globals.config, cwd: this.cwd, env: this.env }).then((loaded) => {
+    this.loaded ??= configLoader().then(({ loadConfig }) => loadConfig({ configPath: this._globals.config, cwd: this.cwd, env: this.env }).then((loaded) => {
       for (const w of loaded.warnings) this.warn(w);
       return loaded;
-    });
+    }));
     return this.loaded;
   }
 
@@ -140,6 +154,7 @@ export class Context implements CliContext {
 
   async resolveEnv(opts: { env?: string } = {}): Promise<{ loaded: LoadedConfig; env: ResolvedEnvironment }> {
     const loaded = await this.loadConfig();
+    const { environmentNames, resolveEnvironment } = await configLoader();
     const name = this.envName(opts);
     if (name === undefined) {
       const known = environmentNames(loaded);
@@ -149,6 +164,30 @@ export class Context implements CliContext {
       );
     }
     return { loaded, env: resolveEnvironment(loaded, name) };
+  }
+
+  async prepareEnv(opts: { env?: string } = {}): Promise<void> {
+    const { env } = await this.resolveEnv(opts);
+    // A fleet opens its hosts through src/core/fleet, host by host.
+    if (env.executor.type !== 'ssh' || env.executor.hosts !== undefined || this.early.has(env.name)) return;
+    const [{ SshExecutor }, { singleHostExecutor }] = await Promise.all([import('../core/exec/ssh.js'), import('../core/environment.js')]);
+    const executor = new SshExecutor(singleHostExecutor(env) as ConstructorParameters<typeof SshExecutor>[0]);
+    this.early.set(env.name, executor);
+    executor.connect();
+  }
+
+  async openEnvironment(env: ResolvedEnvironment, options: OpenEnvironmentOptions = {}): Promise<EnvironmentHandle> {
+    const { openEnvironment } = await import('../core/environment.js');
+    const early = options.executor ? undefined : this.early.get(env.name);
+    if (early) this.early.delete(env.name);
+    return openEnvironment(env, early ? { ...options, executor: early } : options);
+  }
+
+  /** Close the connections prepareEnv() started that no command took (it failed before opening). */
+  async closeUnused(): Promise<void> {
+    const left = [...this.early.values()];
+    this.early.clear();
+    await Promise.allSettled(left.map((e) => e.close()));
   }
 
   get documentPrinted(): boolean {

@@ -59,6 +59,8 @@ export async function main(argv: readonly string[] = process.argv, io: Partial<C
     const code = exitCodeOf(err);
     if (ctx.jsonRequested && !ctx.documentPrinted) ctx.jsonLine(failureDocument(err, code));
     return code;
+  } finally {
+    await ctx.closeUnused();
   }
 }
 
@@ -68,4 +70,4 @@ function colorFirst(ctx: Context, text: string): string {
 }
 
 /** For the launcher's closed-pipe handling: a rollback in flight must finish even if its reader is gone. */
-export { rollbackInProgress } from '../core/engine/engine.js';
+export { rollbackInProgress } from './in-flight.js';

@@ -3,7 +3,6 @@
  * progress go to stderr.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { stringify } from 'yaml';
 import { isUserError } from '../core/errors.js';
 
 /** Anything with a `write(string)`: process.stdout, a test buffer. */
@@ -53,11 +52,6 @@ export function failureDocument(err: unknown, exitCode: number): FailureDocument
 export function argvAsksForJson(args: readonly string[]): boolean {
   const end = args.indexOf('--');
   return (end < 0 ? args : args.slice(0, end)).includes('--json');
-}
-
-/** YAML as `config show` prints it (no line folding, so commands and URLs stay on one line). */
-export function yamlText(value: unknown): string {
-  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** A writer that collects everything written (tests, captured commander output). */

@@ -5,7 +5,6 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, UserError, ExitCode } from '../core/errors.js';
-import { suggest } from '../core/config/issues.js';
 import { registrars as defaultRegistrars, type Registrar } from './commands/index.js';
 import type { Context } from './context.js';
 import { examples } from './output.js';
@@ -81,6 +80,7 @@ export function buildProgram(ctx: Context, registrars: readonly Registrar[] = de
       return;
     }
     if (word !== undefined) {
+      const { suggest } = await import('../core/config/issues.js');
       const near = suggest(word, names);
       throw new UsageError(
         `unknown command "${word}"${near ? ` (did you mean "${near}"?)` : ''}; commands: ${names.join(', ')}`,

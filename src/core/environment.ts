@@ -5,7 +5,7 @@
  */
 import type { ExecutorConfig, ResolvedEnvironment } from './config/schema.js';
 import { UsageError } from './errors.js';
-import { createExecutor } from './exec/index.js';
+import { createExecutor, SshExecutor } from './exec/index.js';
 import type { Executor } from './exec/types.js';
 import { MarkStore } from './state/marks.js';
 import { StateDir } from './state/state-dir.js';
@@ -73,6 +73,8 @@ export function singleHostExecutor(env: ResolvedEnvironment): ExecutorConfig {
 
 export function openEnvironment(env: ResolvedEnvironment, options: OpenEnvironmentOptions = {}): EnvironmentHandle {
   const executor = options.executor ?? createExecutor(singleHostExecutor(env));
+  // The SSH handshake runs while the caller builds its stores, engine or screen; the first call waits for it.
+  if (!options.executor && executor instanceof SshExecutor) executor.connect();
   const state = new StateDir(executor, env.state_dir);
   const marks = new MarkStore(state);
   const store = createStore(env, executor, marks);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatAge, formatBytes, formatDuration, formatNumber, formatWindow } from '../../src/core/format.js';
-import { formatSize } from '../../src/cli/commands/list.js';
+import { formatSize } from '../../src/cli/actions/list.js';
 import { bytes, duration, num } from '../../src/ui/format.js';
 import { bin, makeFixture, type Fixture } from '../engine/fixture.js';
 

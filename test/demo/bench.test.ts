@@ -33,7 +33,7 @@ describe('npm run bench --quick', () => {
     expect(doc.iterations).toBe(1);
     expect(doc.machine).toMatchObject({ nproc: expect.any(Number), cpu: expect.any(String), node: process.version });
     const s = doc.sections;
-    expect(Object.keys(s).sort()).toEqual(['console', 'detection', 'monitor', 'rollback', 'scale']);
+    expect(Object.keys(s).sort()).toEqual(['console', 'console_idle', 'demo', 'detection', 'monitor', 'recovery', 'rollback', 'scale', 'startup']);
     for (const [name, section] of Object.entries(s)) expect((section as { error?: string }).error, name).toBeUndefined();
 
     const fig = (f: Figure): void => {
@@ -56,6 +56,25 @@ describe('npm run bench --quick', () => {
     expect(s.monitor.simulated_samples).toBe(20_000);
     fig(s.scale.list_local_1000_backups);
     fig(s.scale.stats_100000_lines);
+
+    // The speed table: recovery side by side (tool, by hand, the original script's flow with its sleeps).
+    const local = s.recovery.cases.find((c: { where: string }) => c.where === 'local');
+    for (const flow of ['tool', 'by_hand', 'script']) {
+      fig(local[flow].recovery);
+      fig(local[flow].total);
+    }
+    // The script sleeps 2 s before the switch: it cannot be back sooner.
+    expect(local.script.recovery.median).toBeGreaterThan(2000);
+    expect(typeof local.tool_minus_by_hand_ms).toBe('number');
+    fig(s.startup.version);
+    fig(s.startup.node_floor);
+    if (!s.console_idle.skipped) {
+      expect(s.console_idle.cpu_percent_of_one_core).toBeGreaterThanOrEqual(0);
+      expect(s.console_idle.rss_mib.median).toBeGreaterThan(0);
+    }
+    if (!s.demo.skipped) fig(s.demo.launch_to_automatic_rollback);
     expect(r.stdout).toMatch(/median/);
+    expect(r.stdout).toMatch(/time to recovery, local/);
+    expect(r.stdout).toMatch(/original script/);
   }, 900_000);
 });

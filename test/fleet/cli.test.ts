@@ -7,7 +7,7 @@ import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { EnvLock } from '../../src/core/engine/lock.js';
 import { openEnvironment } from '../../src/core/environment.js';
 import { resolveFleet } from '../../src/core/fleet/index.js';
-import type { FleetListJsonEntry, FleetVerifyJson } from '../../src/cli/commands/fleet-view.js';
+import type { FleetListJsonEntry, FleetVerifyJson } from '../../src/cli/actions/fleet-view.js';
 import { describeFleet, startFleetHosts, type FleetHosts } from '../helpers/fleet-hosts.js';
 
 describeFleet('list and verify on a fleet (the real CLI)', () => {

@@ -4,7 +4,7 @@
  * as down (convergence starts it), and stats counting one fleet operation once.
  */
 import { describe, expect, it } from 'vitest';
-import { fleetProgress, formatHostGrid } from '../../src/cli/commands/fleet-progress.js';
+import { fleetProgress, formatHostGrid } from '../../src/cli/actions/fleet-progress.js';
 import { BufferWriter } from '../../src/cli/output.js';
 import { serviceDown } from '../../src/core/engine/fleet-host.js';
 import { makeEntry } from '../../src/core/engine/history.js';

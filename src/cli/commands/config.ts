@@ -1,14 +1,10 @@
 /**
  * `rollback-tui config check | show | schema`: validate the configuration, print it resolved with
- * secrets redacted, print its JSON Schema.
+ * secrets redacted, print its JSON Schema (actions/config.ts, loaded when a subcommand runs).
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.js';
-import { disabledReason, environmentNames, resolveEnvironment, ConfigProblemsError } from '../../core/config/load.js';
-import { configJsonSchema } from '../../core/config/jsonschema.js';
-import { redactConfig } from '../../core/config/redact.js';
 import type { CliContext } from '../context.js';
-import { examples, yamlText } from '../output.js';
+import { examples } from '../output.js';
 
 export function registerConfig(program: Command, ctx: CliContext): void {
   const config = program
@@ -36,35 +32,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (opts: { json?: boolean }) => {
-      try {
-        const loaded = await ctx.loadConfig();
-        const names = environmentNames(loaded);
-        // Each environment resolves (policy overrides merged and validated, paths and state_dir). One
-        // disabled by an unset variable is valid configuration, named in the warnings and here.
-        const disabled = names.filter((n) => disabledReason(loaded, n) !== null);
-        for (const name of names) if (!disabled.includes(name)) resolveEnvironment(loaded, name);
-        if (opts.json) {
-          ctx.json({ ok: true, file: loaded.filepath, warnings: loaded.warnings, environments: names, ...(disabled.length > 0 ? { disabled } : {}) });
-        } else {
-          const label = (n: string): string => (disabled.includes(n) ? `${n} (disabled)` : n);
-          const envs = names.length > 0 ? `${names.length} environment${names.length === 1 ? '' : 's'}: ${names.map(label).join(', ')}` : 'no environments';
-          ctx.out(`${ctx.color.green('ok')} ${loaded.filepath ?? '(built-in defaults)'} (${envs}${loaded.warnings.length > 0 ? `; ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : ''})`);
-        }
-      } catch (err) {
-        if (opts.json && err instanceof ConfigError) {
-          const problems = err instanceof ConfigProblemsError ? err.problems : [err.message];
-          ctx.json({
-            ok: false,
-            error: err.message,
-            exit_code: err.exitCode,
-            file: err instanceof ConfigProblemsError ? err.file : null,
-            errors: problems,
-            warnings: err instanceof ConfigProblemsError ? err.warnings : [],
-            environments: [],
-          });
-        }
-        throw err;
-      }
+      await (await import('../actions/config.js')).runConfigCheck(ctx, opts);
     });
 
   config
@@ -80,27 +48,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (opts: { json?: boolean }) => {
-      const loaded = await ctx.loadConfig();
-      const name = ctx.envName();
-      let value: unknown;
-      if (name !== undefined) {
-        value = resolveEnvironment(loaded, name);
-      } else {
-        const environments: Record<string, unknown> = {};
-        for (const n of environmentNames(loaded)) {
-          const off = disabledReason(loaded, n);
-          if (off) {
-            environments[n] = { disabled: off };
-            continue;
-          }
-          const { name: _n, ...rest } = resolveEnvironment(loaded, n);
-          environments[n] = rest;
-        }
-        value = { ...loaded.config, environments };
-      }
-      const redacted = redactConfig(value);
-      if (opts.json) ctx.json(redacted);
-      else ctx.stdout.write(yamlText(redacted));
+      await (await import('../actions/config.js')).runConfigShow(ctx, opts);
     });
 
   config
@@ -113,7 +61,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
         ['# yaml-language-server: $schema=./rollback-config.schema.json', 'editors complete and check every key'],
       ),
     )
-    .action(() => {
-      ctx.json(configJsonSchema());
+    .action(async () => {
+      (await import('../actions/config.js')).runConfigSchema(ctx);
     });
 }

@@ -1,21 +1,12 @@
 /**
- * `rollback-tui monitor --env NAME [--once] [--json]`: the monitor loop without the console (systemd,
- * tmux, CI). It owns automation of the environment, or observes the process that does (the monitor
- * lease). One readable line per event on stderr, or with --json one JSON object per line per event on
- * stdout. SIGTERM/SIGINT stop it cleanly: a rollback in progress finishes its current step and is
- * then safely abandoned by the engine (recorded in history, lock released).
+ * `rollback-tui monitor --env NAME [--once] [--json]`: the monitor loop without the console
+ * (actions/monitor.ts, loaded when the command runs).
  */
-import os from 'node:os';
 import type { Command } from 'commander';
-import { openEnvironment } from '../../core/environment.js';
-import { reportInterrupted } from '../../core/engine/index.js';
-import { RollbackEngine } from '../../core/engine/engine.js';
-import { Notifier } from '../../core/engine/notify.js';
-import { formatEvent, Monitor, type MonitorEvent } from '../../core/monitor/index.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 
-interface MonitorOptions {
+export interface MonitorOptions {
   env?: string;
   once?: boolean;
   json?: boolean;
@@ -44,59 +35,7 @@ ${examples(
 )}`,
     )
     .action(async (opts: MonitorOptions) => {
-      await runMonitorCommand(ctx, opts);
+      await ctx.prepareEnv(opts);
+      await (await import('../actions/monitor.js')).runMonitorCommand(ctx, opts);
     });
-}
-
-export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): Promise<void> {
-  const { env } = await ctx.resolveEnv(opts);
-  const handle = openEnvironment(env);
-  await reportInterrupted(handle, (m) => ctx.warn(m));
-  const notifier = new Notifier(env.policy.notifications, { onWarning: (m) => ctx.warn(m) });
-  const engine = new RollbackEngine(handle, { version: ctx.version, notifier });
-  const controller = new AbortController();
-  // One owner of automation per environment: a second monitor (or a console) observes the first.
-  const coordinate = opts.once ? undefined : { kind: 'monitor' as const, version: ctx.version };
-  const monitor = new Monitor(handle, { engine, notifier, signal: controller.signal, actor: `monitor@${os.hostname()}`, ...(coordinate ? { coordinate } : {}) });
-  const print = (e: MonitorEvent): void => {
-    // Samples of the last hour replayed from the shared sample file were printed when they were taken.
-    if (e.type === 'sample' && e.history) return;
-    if (opts.json) {
-      if (e.type !== 'state') ctx.jsonLine(e);
-      return;
-    }
-    const line = formatEvent(e);
-    if (line !== null) ctx.log(line);
-  };
-  monitor.on(print);
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    if (signals === 1) ctx.warn(`${sig} received: stopping the monitor (a rollback in progress finishes its current step first)`);
-    else ctx.warn(`${sig} again: still stopping safely`);
-    controller.abort();
-  };
-  // SIGHUP too: a monitor started in an SSH session that drops stops like on SIGTERM (an automatic
-  // rollback in progress finishes its step), instead of dying at once.
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
-  try {
-    if (opts.once) {
-      const states = await monitor.tick();
-      const state = monitor.getState();
-      if (opts.json) ctx.jsonLine({ type: 'state', env: env.name, state });
-      else for (const t of states) ctx.log(`${t.name.padEnd(12)} ${t.status.padEnd(12)} ${t.explanation}`);
-      const breached = states.filter((t) => t.status === 'breached');
-      if (breached.length > 0) {
-        ctx.warn(`${breached.map((t) => t.name).join(', ')} breached on ${env.name} (--once never rolls back)`);
-        ctx.exitCode = 1;
-      }
-      return;
-    }
-    await monitor.start();
-    const left = await notifier.drain(env.policy.notifications.timeout_seconds * 1000);
-    if (left > 0) ctx.warn(`${left} notification(s) were still pending and were given up`);
-  } finally {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
-    await handle.close();
-  }
 }

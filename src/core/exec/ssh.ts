@@ -10,6 +10,9 @@
  *   commands still running when the ssh client, its master or the connection go away.
  * - One multiplexed connection per process: ControlMaster=auto, ControlPersist, ControlPath in a private
  *   0700 temp directory. `close()` runs `ssh -O exit` and removes the directory.
+ * - `connect()` opens that master early, in the background (`ssh -f -N`), so its handshake overlaps the
+ *   caller's own work (the rest of the configuration, loading the engine); calls made meanwhile wait
+ *   for it and reuse it instead of each starting a handshake of its own.
  * - Exit 255 is a TransportError with the reason from ssh's stderr, unless the wrapper had started (it
  *   prints a per-call marker first): then the 255 is the command's own and is returned like any exit.
  */
@@ -37,6 +40,9 @@ export class SshExecutor implements Executor {
   private readonly cfg: SshExecutorConfig;
   private controlDir: string | null = null;
   private closed = false;
+  /** The early master connection (connect()) while it is being made: resolves to its failure, if any. */
+  private connecting: Promise<TransportError | null> | null = null;
+  private readonly connectAbort = new AbortController();
 
   constructor(cfg: SshExecutorConfig) {
     if (!cfg.host || cfg.host.startsWith('-')) {
@@ -100,6 +106,41 @@ export class SshExecutor implements Executor {
     return args;
   }
 
+  /**
+   * Open the master connection now, in the background, and return at once. The next calls wait for it:
+   * when it failed, those waiting calls fail with its TransportError (the same message a call's own
+   * failed connection gives, without a second connect timeout); later calls connect by themselves as
+   * before. Idempotent; no-op once closed.
+   */
+  connect(): void {
+    if (this.connecting || this.closed) return;
+    const connectTimeoutS = Math.max(1, Math.ceil(this.cfg.connect_timeout_seconds ?? 10));
+    // -f: the client returns once authenticated, leaving the ControlPersist master in the background.
+    const args = [...this.sshArgs(), '-f', '-N', '--', this.cfg.host];
+    this.connecting = runProcess(
+      { file: 'ssh', args, input: '', what: `connecting to ${this.description}` },
+      // Authentication after the TCP connect is bounded too (BatchMode never prompts, but a server can stall).
+      { signal: this.connectAbort.signal, timeoutMs: (connectTimeoutS + 10) * 1000 },
+    ).then(
+      (r) => {
+        if (r.exitCode === 0) return null;
+        const reason = r.timedOut ? `no answer within ${connectTimeoutS + 10} s` : transportReason(r.stderr);
+        return new TransportError(this.description, reason, this.manualCommand());
+      },
+      // Cancelled by close(), or ssh could not be spawned: the calls themselves report that.
+      () => null,
+    );
+  }
+
+  /** Wait for an early connection in progress; throw its failure to the calls that waited for it. */
+  private async connected(): Promise<void> {
+    const pending = this.connecting;
+    if (!pending) return;
+    const failure = await pending;
+    if (this.connecting === pending) this.connecting = null;
+    if (failure) throw failure;
+  }
+
   /** What to tell the operator to try by hand. */
   private manualCommand(): string {
     const parts = ['ssh'];
@@ -112,6 +153,7 @@ export class SshExecutor implements Executor {
 
   /** Run `remoteCommand` (an `sh -s` line) with `body` as its script, wrapped by remoteInput(). */
   private async run(remoteCommand: string, body: string, what: string, options: ExecOptions): Promise<ExecResult> {
+    await this.connected();
     const marker = `rollback-tui-started-${randomBytes(8).toString('hex')}`;
     const input = remoteInput(body, { marker, timeoutMs: options.timeoutMs, stdin: options.stdin });
     let markerSeen = false;
@@ -148,6 +190,9 @@ export class SshExecutor implements Executor {
     const dir = this.controlDir;
     this.closed = true;
     if (dir === null) return;
+    // An early connection still being made is cancelled; one that got through is ended by `-O exit`.
+    this.connectAbort.abort();
+    await this.connecting;
     try {
       const args = this.baseArgs(dir);
       await runProcess(
