@@ -8,7 +8,7 @@
  * the same from both.
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +34,6 @@ const zodEnglishOnly = {
   },
 };
 const outdir = path.join(root, 'dist', 'app');
-rmSync(outdir, { recursive: true, force: true });
 
 const result = await build({
   absWorkingDir: root,
@@ -50,6 +49,7 @@ const result = await build({
   // cosmiconfig's loader for .ts config files is never used (config files are YAML, JSON or JS).
   external: ['react-devtools-core', 'typescript'],
   metafile: true,
+  write: false,
   plugins: [zodEnglishOnly],
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
@@ -57,4 +57,20 @@ const result = await build({
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __rtCreateRequire } from 'node:module'; const require = __rtCreateRequire(import.meta.url);" },
 });
+// Each file is written beside its name and renamed over it: a CLI started during a rebuild (a test, an
+// operator) reads the old file or the new one, never a half-written one or none. Chunks of an earlier
+// build stay a while, since a process started before the rebuild may still import them lazily.
+mkdirSync(outdir, { recursive: true });
+const written = new Set();
+for (const f of result.outputFiles) {
+  const tmp = `${f.path}.tmp-${process.pid}`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
+  written.add(path.basename(f.path));
+}
+const staleAfterMs = 60 * 60 * 1000;
+for (const name of readdirSync(outdir)) {
+  const file = path.join(outdir, name);
+  if (!written.has(name) && Date.now() - statSync(file).mtimeMs > staleAfterMs) rmSync(file, { force: true });
+}
 if (process.env.BUNDLE_ANALYZE) console.log(await (await import('esbuild')).analyzeMetafile(result.metafile));

@@ -56,7 +56,7 @@ export const ChartsView = memo(function ChartsView({ series, monitor, history, s
         <Box flexDirection="row">
           <MetricPlot chart={memory} series={series} width={half} height={height - 1 - h} marks={marks} />
           <Box width={2} />
-          <HealthBand chart={health} series={series} width={half} height={4} left={0} />
+          <HealthBand chart={health} series={series} width={half} height={2} left={0} />
         </Box>
       </Box>
     );
