@@ -24,3 +24,7 @@ export { probeSample, parseMeminfo, parsePercent } from './sources/probe.js';
 export { prometheusSample, queryPrometheus, interpretQueryResponse } from './sources/prometheus.js';
 export { CommandSource, parseMetricsJson } from './sources/command.js';
 export { LogTail, newLines } from './sources/logs.js';
+export { FleetMonitor } from './fleet-monitor.js';
+export type { FleetHostView, FleetMonitorEvent, FleetMonitorOptions, FleetMonitorState, FleetPhase, FleetTriggerView } from './fleet-monitor.js';
+export { hostByHostRunner } from './fleet-rollback.js';
+export type { FleetRollbackOutcome, FleetRollbackRequest, FleetRollbackRunner } from './fleet-rollback.js';

@@ -1,0 +1,98 @@
+/**
+ * Test harness for the fleet monitor: a real local fleet (src/demo/local-fleet.ts: three directories,
+ * each with its own symlink store and demo service on its own port), its environment loaded from a real
+ * config file, resolved and opened as a fleet, each host with its real engine, and the fleet monitor
+ * over them with a runner that really rolls the hosts back (and records what it was asked).
+ */
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
+import { RollbackEngine } from '../../src/core/engine/engine.js';
+import type { Executor } from '../../src/core/exec/types.js';
+import { openFleet, resolveFleet, type FleetHost, type OpenFleet } from '../../src/core/fleet/index.js';
+import { FleetMonitor, type FleetMonitorEvent } from '../../src/core/monitor/fleet-monitor.js';
+import { hostByHostRunner, type FleetRollbackRequest } from '../../src/core/monitor/fleet-rollback.js';
+import { createLocalFleet, type LocalFleet } from '../../src/demo/local-fleet.js';
+import { testPolicy, waitFor } from './harness.js';
+
+export { waitFor };
+
+export interface FleetFixture {
+  dir: string;
+  local: LocalFleet;
+  fleet: OpenFleet;
+  monitor: FleetMonitor;
+  events: FleetMonitorEvent[];
+  requests: FleetRollbackRequest[];
+  alerts(): string[];
+  live(name: string): string;
+  history(name: string): Array<Record<string, unknown>>;
+  cleanup(): Promise<void>;
+}
+
+export async function makeFleetFixture(
+  opts: { hosts?: number; policy?: Record<string, unknown>; executorFor?: (host: FleetHost) => Executor | undefined } = {},
+): Promise<FleetFixture> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleetmon-'));
+  const now = Date.now();
+  const local = await createLocalFleet({
+    dir,
+    hosts: opts.hosts ?? 3,
+    releases: [
+      { created: new Date(now - 86_400_000), release: { version: 'r1', mode: 'healthy' } },
+      { created: new Date(now - 600_000), release: { version: 'r2', mode: 'healthy' } },
+    ],
+  });
+  const configPath = path.join(dir, 'rollback-config.yml');
+  writeFileSync(configPath, JSON.stringify({ rollback_policy: opts.policy ?? testPolicy(), environments: { test: local.environment } }));
+  await local.startAll();
+  const env = resolveEnvironment(await loadConfig({ configPath }), 'test');
+  const fleet = openFleet(await resolveFleet(env), opts.executorFor ? { executorFor: opts.executorFor } : {});
+  const engines = new Map(fleet.members.map((m) => [m.host.name, new RollbackEngine(m.handle, { version: 'test' })]));
+  const engineFor = (m: { host: FleetHost }) => engines.get(m.host.name) as RollbackEngine;
+  const requests: FleetRollbackRequest[] = [];
+  const rollBack = hostByHostRunner(fleet, engineFor);
+  const monitor = new FleetMonitor({
+    fleet,
+    engineFor,
+    runner: (req) => {
+      requests.push(req);
+      return rollBack(req);
+    },
+  });
+  const events: FleetMonitorEvent[] = [];
+  monitor.on((e) => events.push(e));
+  const hostDir = (name: string) => local.hosts.find((h) => h.name === name)?.dir ?? '';
+  return {
+    dir,
+    local,
+    fleet,
+    monitor,
+    events,
+    requests,
+    alerts: () => events.flatMap((e) => (e.type === 'alert' ? [`${e.severity}: ${e.message}`] : [])),
+    live: (name) => path.basename(readlinkSync(path.join(hostDir(name), 'current'))),
+    history: (name) => {
+      try {
+        return readFileSync(path.join(hostDir(name), 'state', 'history.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        return [];
+      }
+    },
+    cleanup: async () => {
+      monitor.stop();
+      await fleet.close();
+      await local.stopAll().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every host has its baseline and watches (the fleet is ready to judge). */
+export function allWatching(f: FleetFixture): boolean {
+  return f.monitor.getState().hosts.every((h) => h.state.baseline !== null && h.state.phase === 'watching');
+}
