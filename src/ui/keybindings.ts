@@ -39,7 +39,8 @@ export type BuiltinActionId =
 export type ExtraActionId = `extra.${string}`;
 export type ActionId = BuiltinActionId | ExtraActionId;
 
-export type PanelId = 'backups' | 'history' | 'events';
+/** `hosts` only on a fleet (the Hosts panel); focus skips it elsewhere. */
+export type PanelId = 'hosts' | 'backups' | 'history' | 'events';
 
 /** What the table needs to know to decide whether a binding is live. */
 export interface KeyContext {
@@ -58,6 +59,8 @@ export interface KeyContext {
   automation: 'armed' | 'paused' | 'disabled' | 'unknown';
   /** Something can be selected in the focused panel. */
   hasSelection: boolean;
+  /** The environment is a fleet: its rollbacks go through the fleet rollback (every host, one target). */
+  fleet?: boolean | undefined;
   /** Extra actions of this console (appended to the table; absent = none). */
   extra?: readonly ExtraAction[] | undefined;
 }
@@ -109,6 +112,9 @@ const noDialog = (c: KeyContext): boolean => c.dialog === null;
 /** Keys of the panels (backups, history, events), which only the main view shows. */
 const onPanels = (c: KeyContext): boolean => c.dialog === null && c.view === 'main';
 const whileRunning = (c: KeyContext): string | null => (c.running ? 'a rollback is already running; wait for its result' : null);
+/** Rollback keys on a fleet: one host's rollback from here would split the fleet's releases. */
+const rollbackRefusal = (c: KeyContext): string | null =>
+  whileRunning(c) ?? (c.fleet ? 'a fleet rolls back as one: rollback-tui rollback --env NAME (every host, one target; --hosts to limit)' : null);
 const dispatch =
   (action: Action) =>
   (): Intent => ({ kind: 'dispatch', action });
@@ -126,7 +132,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     when: noDialog,
-    disabledReason: whileRunning,
+    disabledReason: rollbackRefusal,
     intent: openRollback('standard', false),
   },
   {
@@ -138,7 +144,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     when: noDialog,
-    disabledReason: whileRunning,
+    disabledReason: rollbackRefusal,
     intent: openRollback('emergency', false),
   },
   {
@@ -162,7 +168,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'backups',
     footer: true,
     when: (c) => onPanels(c) && c.focus === 'backups',
-    disabledReason: (c) => whileRunning(c) ?? (c.hasSelection ? null : 'there is no backup to roll back to'),
+    disabledReason: (c) => rollbackRefusal(c) ?? (c.hasSelection ? null : 'there is no backup to roll back to'),
     intent: (s) => {
       const b = s.backups[s.selection.backups];
       return b ? { kind: 'openRollback', rollback: 'targeted', dryRun: false, target: b.name } : { kind: 'none' };
@@ -177,7 +183,7 @@ export const KEYBINDINGS: readonly KeyBinding[] = [
     where: 'global',
     footer: true,
     when: noDialog,
-    disabledReason: whileRunning,
+    disabledReason: rollbackRefusal,
     intent: openRollback('standard', true),
   },
   {

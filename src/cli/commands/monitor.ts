@@ -11,14 +11,17 @@ import { openEnvironment } from '../../core/environment.js';
 import { reportInterrupted } from '../../core/engine/index.js';
 import { RollbackEngine } from '../../core/engine/engine.js';
 import { Notifier } from '../../core/engine/notify.js';
+import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
 import { formatEvent, Monitor, type MonitorEvent } from '../../core/monitor/index.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
+import { runFleetMonitor, runUntilStopped, stopOnSignals } from './monitor-fleet.js';
 
 interface MonitorOptions {
   env?: string;
   once?: boolean;
   json?: boolean;
+  hosts?: string;
 }
 
 export function registerMonitor(program: Command, ctx: CliContext): void {
@@ -27,6 +30,7 @@ export function registerMonitor(program: Command, ctx: CliContext): void {
     .description('watch the live release against its baseline and roll back automatically per the policy')
     .option('--env <name>', 'environment to monitor')
     .option('--once', 'take one sample, evaluate the triggers against the stored baseline, and exit (0: nothing breached, 1: a trigger is breached; nothing is rolled back)')
+    .option('--hosts <names>', 'a fleet: monitor only these hosts (names from executor.hosts, comma-separated)')
     .option('--json', 'one JSON object per line per event on stdout (sample, baseline, trigger, alert, grace, rollback, escalation, stopped)')
     .addHelpText(
       'after',
@@ -41,6 +45,7 @@ ${examples(
   ['rollback-tui monitor --env prod', 'run headless, readable events on stderr'],
   ['rollback-tui monitor --env prod --json | jq -c .', 'events as JSON lines for a log pipeline'],
   ['rollback-tui monitor --env prod --once', 'one check (cron, CI): exit 1 when a trigger is breached'],
+  ['rollback-tui monitor --env web', 'a fleet: every host sampled; a trigger holds for the fleet on most hosts (rollback_policy.fleet.breach)'],
 )}`,
     )
     .action(async (opts: MonitorOptions) => {
@@ -50,6 +55,9 @@ ${examples(
 
 export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): Promise<void> {
   const { env } = await ctx.resolveEnv(opts);
+  const hosts = parseHostsOption(opts.hosts);
+  if (isFleet(env)) return runFleetMonitor(ctx, env, { once: opts.once === true, json: opts.json === true, ...(hosts ? { hosts } : {}) });
+  if (hosts) selectHosts(env, hosts);
   const handle = openEnvironment(env);
   await reportInterrupted(handle, (m) => ctx.warn(m));
   const notifier = new Notifier(env.policy.notifications, { onWarning: (m) => ctx.warn(m) });
@@ -69,16 +77,7 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
     if (line !== null) ctx.log(line);
   };
   monitor.on(print);
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    if (signals === 1) ctx.warn(`${sig} received: stopping the monitor (a rollback in progress finishes its current step first)`);
-    else ctx.warn(`${sig} again: still stopping safely`);
-    controller.abort();
-  };
-  // SIGHUP too: a monitor started in an SSH session that drops stops like on SIGTERM (an automatic
-  // rollback in progress finishes its step), instead of dying at once.
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  const removeSignals = stopOnSignals(ctx, controller);
   try {
     if (opts.once) {
       const states = await monitor.tick();
@@ -92,11 +91,9 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
       }
       return;
     }
-    await monitor.start();
-    const left = await notifier.drain(env.policy.notifications.timeout_seconds * 1000);
-    if (left > 0) ctx.warn(`${left} notification(s) were still pending and were given up`);
+    await runUntilStopped(ctx, notifier, env, () => monitor.start());
   } finally {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+    removeSignals();
     await handle.close();
   }
 }

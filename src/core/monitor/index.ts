@@ -28,3 +28,4 @@ export { FleetMonitor } from './fleet-monitor.js';
 export type { FleetHostView, FleetMonitorEvent, FleetMonitorOptions, FleetMonitorState, FleetPhase, FleetTriggerView } from './fleet-monitor.js';
 export { hostByHostRunner } from './fleet-rollback.js';
 export type { FleetRollbackOutcome, FleetRollbackRequest, FleetRollbackRunner } from './fleet-rollback.js';
+export { formatFleetEvent } from './fleet-format.js';
