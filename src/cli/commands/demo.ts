@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import { loadConfig, resolveEnvironment } from '../../core/config/load.js';
 import { createDemoSandbox, DEMO_TIMINGS, type DemoSandbox } from '../../demo/sandbox.js';
+import { createFleetDemoSandbox, FIRST_HOST_LEAK_FACTOR } from '../../demo/fleet-sandbox.js';
 import type { RunConsoleOptions } from '../../ui/run.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
@@ -22,6 +23,13 @@ interface DemoOptions {
   keep?: boolean;
   speed: number;
   printConfig?: boolean;
+  hosts?: number;
+}
+
+function parseHosts(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2 || n > 20) throw new UsageError(`--hosts must be a whole number from 2 to 20 (got ${JSON.stringify(value)})`, 'rollback-tui demo --hosts 3');
+  return n;
 }
 
 function parseSpeed(value: string): number {
@@ -31,9 +39,16 @@ function parseSpeed(value: string): number {
 }
 
 /** What the operator sees before the console takes the screen, and after it gives it back. */
-function storyLine(sb: DemoSandbox): string {
+function storyLine(sb: DemoSandbox, hosts?: number): string {
   const t = DEMO_TIMINGS;
   const crossAt = Math.round(((t.memoryThresholdPercent - t.leakBasePercent) / t.leakPercentPerSecond) * sb.speed);
+  if (hosts !== undefined) {
+    return (
+      `demo: a fleet of ${hosts} local hosts in ${sb.dir}, each on ${sb.sickRelease}, which leaks memory; app-1 leaks ` +
+      `${FIRST_HOST_LEAK_FACTOR}x faster and trips alone first (an alert, not a rollback); the others cross ` +
+      `${t.memoryThresholdPercent}% after about ${crossAt} s: most hosts sick, the fleet rolls back automatically`
+    );
+  }
   return (
     `demo: ${sb.releases.length} releases in ${sb.dir}; the newest (${sb.sickRelease}) leaks memory: it crosses ` +
     `${t.memoryThresholdPercent}% after about ${crossAt} s and the monitor rolls back automatically ` +
@@ -47,12 +62,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .description('the console on a built-in demo environment: a local service whose newest release leaks memory')
     .option('--keep', 'keep the sandbox directory after quitting (the service is still stopped)')
     .option('--speed <factor>', 'time scale of the demo policy: 1 = check every second, windows of 10-20 s; 0.5 = twice as fast', parseSpeed, 1)
+    .option('--hosts <n>', 'a fleet: N local hosts (directories, each with its own service and port), rolled back together', parseHosts)
     .option('--print-config', 'create the sandbox, print its rollback-config.yml and exit; with --keep the sandbox and its service stay up for the subcommands')
     .addHelpText(
       'after',
       examples(
         ['rollback-tui demo', 'watch the monitor catch a memory leak and roll back (about a minute)'],
         ['rollback-tui demo --speed 0.3', 'the same, about three times faster'],
+        ['rollback-tui demo --hosts 3', 'a fleet of three: one sick host is an alert, most hosts sick roll the fleet back'],
         ['rollback-tui demo --keep --print-config', 'a demo environment to try the subcommands on (prints how to stop it)'],
       ),
     )
@@ -63,19 +80,22 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           'rollback-tui demo --keep --print-config  (a demo environment for the subcommands, no terminal needed)',
         );
       }
-      const sandbox = await createDemoSandbox({ keep: Boolean(opts.keep), speed: opts.speed });
+      const sandbox =
+        opts.hosts !== undefined
+          ? await createFleetDemoSandbox({ keep: Boolean(opts.keep), speed: opts.speed, hosts: opts.hosts })
+          : await createDemoSandbox({ keep: Boolean(opts.keep), speed: opts.speed });
       if (opts.printConfig) {
         ctx.stdout.write(readFileSync(sandbox.configPath, 'utf8'));
         if (opts.keep) {
-          ctx.log(storyLine(sandbox));
-          ctx.log(`demo: the service runs on 127.0.0.1:${sandbox.port}; try: rollback-tui list --config ${sandbox.configPath} --env demo`);
+          ctx.log(storyLine(sandbox, opts.hosts));
+          ctx.log(`demo: ${opts.hosts !== undefined ? `the first host's service runs` : 'the service runs'} on 127.0.0.1:${sandbox.port}; try: rollback-tui list --config ${sandbox.configPath} --env demo`);
           ctx.log(`demo: when done: ${sandbox.stopCommand} && rm -r '${sandbox.dir}'`);
         } else {
           await sandbox.stop();
         }
         return;
       }
-      ctx.log(storyLine(sandbox));
+      ctx.log(storyLine(sandbox, opts.hosts));
       ctx.exitCode = await runDemoConsole(ctx, sandbox);
     });
 }

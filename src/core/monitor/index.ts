@@ -29,3 +29,4 @@ export type { FleetHostView, FleetMonitorEvent, FleetMonitorOptions, FleetMonito
 export { hostByHostRunner } from './fleet-rollback.js';
 export type { FleetRollbackOutcome, FleetRollbackRequest, FleetRollbackRunner } from './fleet-rollback.js';
 export { formatFleetEvent } from './fleet-format.js';
+export { fleetRollbackText } from './fleet-format.js';
