@@ -75,12 +75,16 @@ export function fleetConsoleMonitor(fleet: FleetMonitor): ConsoleMonitor {
   };
 }
 
-/** The fleet's own reports into the console's state: the Hosts panel rows and each host's series. */
-export function feed(fleet: FleetMonitor, dispatch: (a: Action) => void): () => void {
-  dispatch({ type: 'fleet/state', state: fleet.getState() });
+/**
+ * The fleet's own reports into the console's state: the Hosts panel rows and each host's series; after
+ * an automatic fleet rollback the backups and history are read again (they changed on every host).
+ */
+export function feed(fleet: FleetMonitor, ui: { dispatch: (a: Action) => void; refresh: () => Promise<void> }): () => void {
+  ui.dispatch({ type: 'fleet/state', state: fleet.getState() });
   return fleet.on((e) => {
-    if (e.type === 'fleet_state') dispatch({ type: 'fleet/state', state: e.state });
-    else if (e.type === 'host' && e.event.type === 'sample') dispatch({ type: 'fleet/sample', host: e.host, sample: e.event.sample });
+    if (e.type === 'fleet_state') ui.dispatch({ type: 'fleet/state', state: e.state });
+    else if (e.type === 'host' && e.event.type === 'sample') ui.dispatch({ type: 'fleet/sample', host: e.host, sample: e.event.sample });
+    else if (e.type === 'fleet_rollback' && e.phase === 'finished') void ui.refresh();
   });
 }
 
