@@ -10,6 +10,7 @@ import { TransportError } from '../../src/core/exec/errors.js';
 import { LocalExecutor } from '../../src/core/exec/local.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { allWatching, makeFleetFixture, waitFor, type FleetFixture } from './fleet-harness.js';
+import { testPolicy } from './harness.js';
 
 const fixtures: FleetFixture[] = [];
 afterEach(async () => {
@@ -106,5 +107,15 @@ describe('fleet monitor', () => {
     expect(f.requests[1]).toMatchObject({ hosts: ['app-3'], to: r1, expectFrom: { 'app-3': r2 } });
     for (const h of ['app-1', 'app-2', 'app-3']) expect(f.live(h)).toBe(r1);
     expect(f.monitor.getState().converging).toEqual([]);
+  });
+
+  it('rollback_policy.fleet.breach: any makes one sick host enough to roll the fleet back', async () => {
+    const f = await setup({ policy: { ...testPolicy(), fleet: { breach: 'any' } } });
+    const [r1] = f.local.releases as [string, string];
+    await f.local.control('app-3', 'mode=errors&error_ratio=1');
+    await waitFor(() => f.events.find((e) => e.type === 'fleet_rollback' && e.phase === 'finished'), () => f.alerts().join('\n'));
+    expect(f.requests[0]?.explanation).toContain('1 of 3 hosts breached (app-3); any needs 1');
+    expect(f.alerts().some((a) => a.includes('breached on app-3 only'))).toBe(false);
+    for (const h of ['app-1', 'app-2', 'app-3']) expect(f.live(h)).toBe(r1);
   });
 });
