@@ -103,6 +103,6 @@ export async function openFleetConsole(env: ResolvedEnvironment, engineOptions: 
   const engines = new Map(open.members.map((m) => [m.host.name, new RollbackEngine(m.handle, engineOptions)]));
   const engineFor = (m: FleetMember): RollbackEngine => engines.get(m.host.name) as RollbackEngine;
   const first = open.members[0] as FleetMember;
-  const fleet = new FleetMonitor({ fleet: open, engineFor, runner: hostByHostRunner(open, engineFor), actor: `console:${actor}` });
+  const fleet = new FleetMonitor({ fleet: open, engineFor, runner: hostByHostRunner(open, engineFor), actor: `console:${actor}`, coordinate: { kind: 'console', ...(engineOptions.version !== undefined ? { version: engineOptions.version } : {}) } });
   return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, close: () => open.close() };
 }

@@ -11,7 +11,7 @@ import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { RollbackEngine } from '../../src/core/engine/engine.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { openFleet, resolveFleet, type FleetHost, type OpenFleet } from '../../src/core/fleet/index.js';
-import { FleetMonitor, type FleetMonitorEvent } from '../../src/core/monitor/fleet-monitor.js';
+import { FleetMonitor, type FleetMonitorEvent, type FleetMonitorOptions } from '../../src/core/monitor/fleet-monitor.js';
 import { hostByHostRunner, type FleetRollbackRequest } from '../../src/core/monitor/fleet-rollback.js';
 import { createLocalFleet, type LocalFleet } from '../../src/demo/local-fleet.js';
 import { testPolicy, waitFor } from './harness.js';
@@ -25,6 +25,8 @@ export interface FleetFixture {
   monitor: FleetMonitor;
   events: FleetMonitorEvent[];
   requests: FleetRollbackRequest[];
+  /** Another fleet monitor on the same hosts, engines and recording runner (a second process's, as it were). */
+  another(coordinate?: FleetMonitorOptions['coordinate']): FleetMonitor;
   alerts(): string[];
   live(name: string): string;
   history(name: string): Array<Record<string, unknown>>;
@@ -32,7 +34,7 @@ export interface FleetFixture {
 }
 
 export async function makeFleetFixture(
-  opts: { hosts?: number; policy?: Record<string, unknown>; executorFor?: (host: FleetHost) => Executor | undefined } = {},
+  opts: { hosts?: number; policy?: Record<string, unknown>; executorFor?: (host: FleetHost) => Executor | undefined; coordinate?: FleetMonitorOptions['coordinate'] } = {},
 ): Promise<FleetFixture> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleetmon-'));
   const now = Date.now();
@@ -53,14 +55,12 @@ export async function makeFleetFixture(
   const engineFor = (m: { host: FleetHost }) => engines.get(m.host.name) as RollbackEngine;
   const requests: FleetRollbackRequest[] = [];
   const rollBack = hostByHostRunner(fleet, engineFor);
-  const monitor = new FleetMonitor({
-    fleet,
-    engineFor,
-    runner: (req) => {
-      requests.push(req);
-      return rollBack(req);
-    },
-  });
+  const runner = (req: FleetRollbackRequest) => {
+    requests.push(req);
+    return rollBack(req);
+  };
+  const monitor = new FleetMonitor({ fleet, engineFor, runner, ...(opts.coordinate ? { coordinate: opts.coordinate } : {}) });
+  const others: FleetMonitor[] = [];
   const events: FleetMonitorEvent[] = [];
   monitor.on((e) => events.push(e));
   const hostDir = (name: string) => local.hosts.find((h) => h.name === name)?.dir ?? '';
@@ -71,6 +71,11 @@ export async function makeFleetFixture(
     monitor,
     events,
     requests,
+    another: (coordinate) => {
+      const m = new FleetMonitor({ fleet, engineFor, runner, ...(coordinate ? { coordinate } : {}) });
+      others.push(m);
+      return m;
+    },
     alerts: () => events.flatMap((e) => (e.type === 'alert' ? [`${e.severity}: ${e.message}`] : [])),
     live: (name) => path.basename(readlinkSync(path.join(hostDir(name), 'current'))),
     history: (name) => {
@@ -85,6 +90,10 @@ export async function makeFleetFixture(
     },
     cleanup: async () => {
       monitor.stop();
+      for (const m of others) {
+        m.stop();
+        await m.start();
+      }
       await fleet.close();
       await local.stopAll().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

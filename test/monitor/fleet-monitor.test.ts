@@ -118,4 +118,23 @@ describe('fleet monitor', () => {
     expect(f.alerts().some((a) => a.includes('breached on app-3 only'))).toBe(false);
     for (const h of ['app-1', 'app-2', 'app-3']) expect(f.live(h)).toBe(r1);
   });
+
+  it('two monitors of one fleet: the holder of the monitor lease rolls back once, the other alerts and never acts', async () => {
+    const f = await setup({ coordinate: { kind: 'monitor', version: 'test' } });
+    const second = f.another({ kind: 'console', version: 'test' });
+    const seen: string[] = [];
+    second.on((e) => {
+      if (e.type === 'alert') seen.push(e.message);
+    });
+    void second.start();
+    await waitFor(() => seen.find((m) => m.startsWith('automation of fleet test is owned by monitor pid')), () => seen.join('\n'));
+    const [r1] = f.local.releases as [string, string];
+    for (const h of ['app-1', 'app-2']) await f.local.control(h, 'mode=errors&error_ratio=1');
+    await waitFor(() => f.events.find((e) => e.type === 'fleet_rollback' && e.phase === 'finished'), () => f.alerts().join('\n'));
+    // The second monitor sees the same trigger hold (it samples too) but leaves the rollback to the owner.
+    await waitFor(() => second.getState().hosts.every((h) => h.state.live === r1), 'the second monitor to see the rolled-back fleet');
+    expect(f.requests).toHaveLength(1);
+    expect(seen.some((m) => m.startsWith('automatic fleet rollback'))).toBe(false);
+  });
 });
+

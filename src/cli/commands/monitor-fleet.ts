@@ -39,7 +39,7 @@ export async function runFleetMonitor(ctx: CliContext, env: ResolvedEnvironment,
   const engines = new Map(fleet.members.map((m) => [m.host.name, new RollbackEngine(m.handle, { version: ctx.version, notifier })]));
   const engineFor = (m: FleetMember): RollbackEngine => engines.get(m.host.name) as RollbackEngine;
   const controller = new AbortController();
-  const monitor = new FleetMonitor({ fleet, engineFor, runner: hostByHostRunner(fleet, engineFor), signal: controller.signal, actor: `monitor@${os.hostname()}` });
+  const monitor = new FleetMonitor({ fleet, engineFor, runner: hostByHostRunner(fleet, engineFor), signal: controller.signal, actor: `monitor@${os.hostname()}`, ...(opts.once ? {} : { coordinate: { kind: 'monitor' as const, version: ctx.version } }) });
   monitor.on((e: FleetMonitorEvent) => {
     if (opts.json) {
       if (e.type !== 'fleet_state' && !(e.type === 'host' && e.event.type === 'state')) ctx.jsonLine(e);

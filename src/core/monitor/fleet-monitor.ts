@@ -15,9 +15,16 @@
  *   automation pauses until an operator resumes it.
  *
  * Every explanation names the hosts and, per host, the value, threshold and baseline.
+ *
+ * With `coordinate`, one process acts for the fleet: the holder of the monitor lease in the first
+ * selected host's state directory (lease.ts); another `monitor` or console on the fleet samples and
+ * alerts but never rolls back, and says who owns automation.
  */
+import { randomUUID } from 'node:crypto';
 import type { FleetBreach, Policy } from '../config/schema.js';
 import { fleetTrigger, formatFleetSummary, type FleetMember, type FleetTriggerVerdict, type HostTriggerState, type OpenFleet } from '../fleet/index.js';
+import { claimLease, describeAutomationOwner, ownerOfLease, stillHeld } from './lease.js';
+import type { EnvLock } from '../engine/lock.js';
 import { realClock, type AlertSeverity, type MonitorClock, type MonitorEngine } from './context.js';
 import type { FleetRollbackOutcome, FleetRollbackRunner } from './fleet-rollback.js';
 import { Monitor } from './monitor.js';
@@ -71,6 +78,8 @@ export interface FleetMonitorOptions {
   signal?: AbortSignal;
   /** Who the monitor acts as in history ("monitor@host"). */
   actor?: string;
+  /** Act only while holding the fleet's monitor lease (the `monitor` subcommand and the console). */
+  coordinate?: { kind: 'monitor' | 'console'; version?: string };
 }
 
 interface HostSlot {
@@ -109,6 +118,8 @@ export class FleetMonitor {
   private readonly converging = new Map<string, { from: string; to: string; trigger: string }>();
   private readonly saidOnce = new Set<string>();
   private loop: Promise<void> | null = null;
+  private lease: EnvLock | null = null;
+  private readonly leaseId = `mon-${randomUUID()}`;
 
   constructor(private readonly options: FleetMonitorOptions) {
     const env = options.fleet.fleet.env;
@@ -222,7 +233,8 @@ export class FleetMonitor {
   /** After a tick: alert on a minority breach, roll back a fleet-wide one, converge returning hosts. */
   async act(): Promise<void> {
     if (this.phase === 'rolling_back') return;
-    await this.converge();
+    const owner = await this.ownsAutomation();
+    if (owner) await this.converge();
     for (const view of this.triggers) {
       if (view.verdict.holds || view.verdict.breached.length === 0) {
         this.minorityAlerted.delete(view.name);
@@ -235,7 +247,7 @@ export class FleetMonitor {
       this.alert('warning', `${view.name} breached on ${hosts.join(', ')} only: an alert, not a fleet rollback (${this.explain(view)})`, hosts);
     }
     const held = this.triggers.find((t) => t.verdict.holds);
-    if (!held) return;
+    if (!held || !owner) return;
     if (this.automation() !== 'armed') {
       this.alertOnce(`held:${held.name}:${this.automation()}`, 'critical', `${held.name} holds for the fleet, automation is ${this.automation()}: not rolling back (${this.explain(held)})`, held.verdict.breached);
       return;
@@ -249,6 +261,44 @@ export class FleetMonitor {
     }
     if (!(await this.grace(held))) return;
     await this.rollBack(held, fromRelease);
+  }
+
+  /**
+   * Without coordination: always. With it: while this process holds the monitor lease of the fleet
+   * (kept until it stops; a lease taken over by another process is given up and said so).
+   */
+  private async ownsAutomation(): Promise<boolean> {
+    const c = this.options.coordinate;
+    const first = this.slots[0]?.member;
+    if (!c || !first) return true;
+    const state = first.handle.state;
+    try {
+      if (this.lease) {
+        if (await stillHeld(state, this.lease)) return true;
+        this.alert('critical', `lost the monitor lease of fleet ${this.envName} (taken over by another monitor): not acting from now on`, []);
+        void this.lease.release().catch(() => undefined);
+        this.lease = null;
+      }
+      const claim = await claimLease(state, {
+        env: this.envName,
+        kind: c.kind,
+        actor: this.actor,
+        version: c.version ?? 'unknown',
+        operationId: this.leaseId,
+        onWarning: (m) => this.alert('warning', `monitor lease: ${m}`, []),
+      });
+      if (claim.held) {
+        this.lease = claim.lease;
+        this.saidOnce.delete('lease:observer');
+        return true;
+      }
+      const who = claim.owner ? describeAutomationOwner(ownerOfLease(claim.owner, null, false)) : 'another process (its lease file is unreadable)';
+      this.alertOnce('lease:observer', 'info', `automation of fleet ${this.envName} is owned by ${who}: this ${c.kind} alerts but never rolls back`, []);
+      return false;
+    } catch (err) {
+      this.alertOnce(`lease:error`, 'warning', `cannot read the monitor lease of ${this.envName} on ${first.host.name} (${errorText(err)}): not acting`, [first.host.name]);
+      return false;
+    }
   }
 
   /** The release most of `hosts` run (what the fleet flees). */
@@ -387,6 +437,8 @@ export class FleetMonitor {
     }
     this.phase = 'stopped';
     for (const s of this.slots) s.monitor.stop();
+    await this.lease?.release().catch(() => undefined);
+    this.lease = null;
     this.emit({ type: 'stopped', env: this.envName, reason: 'stopped' });
   }
 
