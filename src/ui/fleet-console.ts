@@ -75,17 +75,31 @@ export function fleetConsoleMonitor(fleet: FleetMonitor): ConsoleMonitor {
   };
 }
 
+/** How often the Hosts panel looks at each host's lock. */
+const LOCK_POLL_MS = 5000;
+
 /**
- * The fleet's own reports into the console's state: the Hosts panel rows and each host's series; after
- * an automatic fleet rollback the backups and history are read again (they changed on every host).
+ * The fleet's own reports into the console's state: the Hosts panel rows, each host's series and lock;
+ * after an automatic fleet rollback the backups and history are read again (they changed on every host).
  */
-export function feed(fleet: FleetMonitor, ui: { dispatch: (a: Action) => void; refresh: () => Promise<void> }): () => void {
+export function feed(opened: OpenedFleetConsole, ui: { dispatch: (a: Action) => void; refresh: () => Promise<void> }): () => void {
+  const { fleet } = opened;
   ui.dispatch({ type: 'fleet/state', state: fleet.getState() });
-  return fleet.on((e) => {
+  const pollLocks = async (): Promise<void> => {
+    for (const [host, owner] of Object.entries(await opened.lockOwners())) ui.dispatch({ type: 'fleet/lock', host, owner });
+  };
+  void pollLocks();
+  const timer = setInterval(() => void pollLocks(), LOCK_POLL_MS);
+  timer.unref();
+  const off = fleet.on((e) => {
     if (e.type === 'fleet_state') ui.dispatch({ type: 'fleet/state', state: e.state });
     else if (e.type === 'host' && e.event.type === 'sample') ui.dispatch({ type: 'fleet/sample', host: e.host, sample: e.event.sample });
     else if (e.type === 'fleet_rollback' && e.phase === 'finished') void ui.refresh();
   });
+  return () => {
+    clearInterval(timer);
+    off();
+  };
 }
 
 export interface OpenedFleetConsole {
@@ -94,6 +108,8 @@ export interface OpenedFleetConsole {
   engine: RollbackEngine;
   monitor: ConsoleMonitor;
   fleet: FleetMonitor;
+  /** Who holds each host's lock ("alice@ops-1 rollback"), null when free or unknown. */
+  lockOwners(): Promise<Record<string, string | null>>;
   close(): Promise<void>;
 }
 
@@ -104,5 +120,14 @@ export async function openFleetConsole(env: ResolvedEnvironment, engineOptions: 
   const engineFor = (m: FleetMember): RollbackEngine => engines.get(m.host.name) as RollbackEngine;
   const first = open.members[0] as FleetMember;
   const fleet = new FleetMonitor({ fleet: open, engineFor, runner: hostByHostRunner(open, engineFor), actor: `console:${actor}`, coordinate: { kind: 'console', ...(engineOptions.version !== undefined ? { version: engineOptions.version } : {}) } });
-  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, close: () => open.close() };
+  const lockOwners = async (): Promise<Record<string, string | null>> => {
+    const owners = await open.each(async (m) => {
+      const owner = await engineFor(m).lockOwner();
+      // Short for the panel's column: who and what ("alice@ops-1 rollback"); the banner has the rest.
+      return owner ? `${owner.initiated_by ?? `${owner.user}@${owner.host}`} ${owner.operation}` : null;
+    });
+    // A host whose lock cannot be read shows none: its row says unreachable already.
+    return Object.fromEntries(owners.map((o) => [o.name, o.result.status === 'fulfilled' ? o.result.value : null]));
+  };
+  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, lockOwners, close: () => open.close() };
 }

@@ -80,7 +80,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     warnings: [...(opts.warnings ?? []), ...themeWarnings],
     extraActions: (opts.demoActions ?? []).map((a): ConsoleAction => ({ ...a, where: 'demo' })),
   });
-  const unfeed = fleet ? feed(fleet.fleet, controller) : null;
+  const unfeed = fleet ? feed(fleet, controller) : null;
 
   let restored = false;
   const restore = (): void => {
