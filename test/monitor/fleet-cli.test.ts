@@ -2,14 +2,18 @@
  * `rollback-tui monitor --json --hosts app-1,app-2` on a local fleet through the built bin: the hosts
  * left out are said, host events carry the host's name, the services of both selected hosts going down
  * rolls them back (and only them: app-3 was left out and stays), and SIGTERM stops it with exit 0.
+ * `monitor --once` on a fleet: one round, exit 1 when a trigger holds for the fleet, nothing changed.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLocalFleet, type LocalFleet } from '../../src/demo/local-fleet.js';
 import { BIN } from '../cli/bin.js';
+import { main } from '../../src/cli/main.js';
+import { BufferWriter } from '../../src/cli/output.js';
+import { registerMonitor } from '../../src/cli/commands/monitor.js';
+import { twoReleaseFleet } from './fleet-harness.js';
 import { testPolicy, waitFor } from './harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -20,15 +24,7 @@ afterEach(async () => {
 describe('rollback-tui monitor on a fleet', () => {
   it('samples the selected hosts, rolls back those whose health fails together, leaves the others, stops on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleetmon-cli-'));
-    const now = Date.now();
-    const local: LocalFleet = await createLocalFleet({
-      dir,
-      hosts: 3,
-      releases: [
-        { created: new Date(now - 86_400_000), release: { version: 'r1', mode: 'healthy' } },
-        { created: new Date(now - 600_000), release: { version: 'r2', mode: 'healthy' } },
-      ],
-    });
+    const local = await twoReleaseFleet(dir);
     cleanups.push(async () => {
       await local.stopAll().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
@@ -80,4 +76,23 @@ describe('rollback-tui monitor on a fleet', () => {
     expect(await exited).toBe(0);
     expect(events().at(-1)).toMatchObject({ type: 'stopped' });
   }, 120_000);
+
+  it('--once on a fleet: one round on every host, exit 1 when a trigger holds for the fleet, nothing rolled back', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleetmon-once-'));
+    const local = await twoReleaseFleet(dir);
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const config = path.join(dir, 'rollback-config.yml');
+    const policy = testPolicy({ triggers: { health_check: { enabled: true, failure_count: 1, window_minutes: 0.04 }, error_rate: { enabled: false } } });
+    writeFileSync(config, JSON.stringify({ rollback_policy: policy, environments: { web: local.environment } }));
+    // No service runs anywhere: the health check fails on every host.
+    const stdout = new BufferWriter();
+    const stderr = new BufferWriter();
+    const argv = ['node', 'rollback-tui', 'monitor', '--config', config, '--env', 'web', '--once'];
+    const code = await main(argv, { stdout, stderr, env: { PATH: process.env.PATH ?? '' }, cwd: dir, isTTY: false }, [registerMonitor]);
+    expect(code, stderr.text()).toBe(1);
+    expect(stderr.text()).toMatch(/health_check\s+HOLDS\s+3 of 3 hosts breached \(app-1, app-2, app-3\); majority needs 2/);
+    expect(stderr.text()).toContain('health_check holds for the fleet web (--once never rolls back)');
+    for (const h of local.hosts) expect(path.basename(readlinkSync(path.join(h.dir, 'current')))).toBe(local.releases[1]);
+  });
 });
+

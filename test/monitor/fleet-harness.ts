@@ -33,19 +33,24 @@ export interface FleetFixture {
   cleanup(): Promise<void>;
 }
 
-export async function makeFleetFixture(
-  opts: { hosts?: number; policy?: Record<string, unknown>; executorFor?: (host: FleetHost) => Executor | undefined; coordinate?: FleetMonitorOptions['coordinate'] } = {},
-): Promise<FleetFixture> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleetmon-'));
+/** A local fleet in `dir` with two releases on every host: r1 (a day old) and r2 (live, ten minutes old), both healthy. */
+export function twoReleaseFleet(dir: string, hosts = 3): Promise<LocalFleet> {
   const now = Date.now();
-  const local = await createLocalFleet({
+  return createLocalFleet({
     dir,
-    hosts: opts.hosts ?? 3,
+    hosts,
     releases: [
       { created: new Date(now - 86_400_000), release: { version: 'r1', mode: 'healthy' } },
       { created: new Date(now - 600_000), release: { version: 'r2', mode: 'healthy' } },
     ],
   });
+}
+
+export async function makeFleetFixture(
+  opts: { hosts?: number; policy?: Record<string, unknown>; executorFor?: (host: FleetHost) => Executor | undefined; coordinate?: FleetMonitorOptions['coordinate'] } = {},
+): Promise<FleetFixture> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleetmon-'));
+  const local = await twoReleaseFleet(dir, opts.hosts ?? 3);
   const configPath = path.join(dir, 'rollback-config.yml');
   writeFileSync(configPath, JSON.stringify({ rollback_policy: opts.policy ?? testPolicy(), environments: { test: local.environment } }));
   await local.startAll();

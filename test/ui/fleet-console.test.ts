@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { EnvLock } from '../../src/core/engine/lock.js';
 import { openFleet, resolveFleet } from '../../src/core/fleet/index.js';
-import { createLocalFleet } from '../../src/demo/local-fleet.js';
+import { twoReleaseFleet } from '../monitor/fleet-harness.js';
 import { fleetAsMonitorState, openFleetConsole } from '../../src/ui/fleet-console.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -22,15 +22,7 @@ describe('the console on a fleet', () => {
   it("reads every host's lock (one held by another operator) and sums the fleet up as one monitor state", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-fleet-console-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const now = Date.now();
-    const local = await createLocalFleet({
-      dir,
-      hosts: 3,
-      releases: [
-        { created: new Date(now - 86_400_000), release: { version: 'r1' } },
-        { created: new Date(now - 600_000), release: { version: 'r2' } },
-      ],
-    });
+    const local = await twoReleaseFleet(dir);
     const config = path.join(dir, 'rollback-config.yml');
     writeFileSync(config, JSON.stringify({ environments: { web: local.environment } }));
     const env = resolveEnvironment(await loadConfig({ configPath: config }), 'web');
