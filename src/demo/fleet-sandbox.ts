@@ -5,7 +5,7 @@
  * it crosses the threshold alone first, which is an alert naming it and no rollback; when the others
  * cross too, most hosts are sick, so the fleet monitor rolls the whole fleet back to v3.
  *
- * Same contract as the one-host sandbox (DemoSandbox), so the `demo` command runs both alike.
+ * The same shape as the one-host sandbox (DemoSandbox), so the `demo` command runs both alike.
  */
 import fs from 'node:fs';
 import os from 'node:os';
