@@ -12,6 +12,8 @@ import { openEnvironment, type EnvironmentHandle } from '../core/environment.js'
 import { RollbackEngine, type EngineOptions } from '../core/engine/engine.js';
 import { currentIdentity, formatIdentity } from '../core/engine/identity.js';
 import { Monitor, type MonitorOptions } from '../core/monitor/monitor.js';
+import { isFleet } from '../core/fleet/hosts.js';
+import { feed, openFleetConsole } from './fleet-console.js';
 import { App } from './app.js';
 import { ConsoleController, type ConsoleAction } from './controller.js';
 import { isRunning } from './state/reducer.js';
@@ -59,15 +61,18 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   const { theme, warnings: themeWarnings } = loadTheme({ ...opts.theme, env: opts.processEnv ?? process.env });
-  const handle = opts.handle ?? openEnvironment(opts.env);
-  const ownsHandle = opts.handle === undefined;
   const actor = formatIdentity(opts.engineOptions?.identity ?? currentIdentity());
-  const engine = new RollbackEngine(handle, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...opts.engineOptions });
+  const engineOptions: EngineOptions = { ...(opts.version !== undefined ? { version: opts.version } : {}), ...opts.engineOptions };
+  // A fleet: one monitor per host behind the fleet monitor, the Hosts panel fed from it.
+  const fleet = isFleet(opts.env) ? await openFleetConsole(opts.env, engineOptions, actor) : null;
+  const handle = fleet?.handle ?? opts.handle ?? openEnvironment(opts.env);
+  const ownsHandle = opts.handle === undefined && fleet === null;
+  const engine = fleet?.engine ?? new RollbackEngine(handle, engineOptions);
   // The console shares automation with a `monitor` service (or another console): one owns it, others observe.
   const coordinate = { kind: 'console' as const, ...(opts.version !== undefined ? { version: opts.version } : {}) };
-  const monitor = new Monitor(handle, { actor: `console:${actor}`, coordinate, ...opts.monitorOptions, engine });
+  const monitor = fleet?.monitor ?? new Monitor(handle, { actor: `console:${actor}`, coordinate, ...opts.monitorOptions, engine });
   const controller = new ConsoleController({
-    env: opts.env,
+    env: handle.env,
     handle,
     engine,
     monitor,
@@ -75,6 +80,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     warnings: [...(opts.warnings ?? []), ...themeWarnings],
     extraActions: (opts.demoActions ?? []).map((a): ConsoleAction => ({ ...a, where: 'demo' })),
   });
+  const unfeed = fleet ? feed(fleet, controller) : null;
 
   let restored = false;
   const restore = (): void => {
@@ -157,6 +163,8 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     process.off('unhandledRejection', onFatal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
+    unfeed?.();
     if (ownsHandle) await handle.close().catch(() => undefined);
+    await fleet?.close().catch(() => undefined);
   }
 }

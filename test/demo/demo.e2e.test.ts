@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
+import { historyUnder, paneText } from './e2e-helpers.js';
 import { waitFor } from '../../src/demo/sandbox.js';
 import { shQuote as q } from '../../src/core/exec/quote.js';
 
@@ -28,22 +29,8 @@ try {
 function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 }
-function screen(): string {
-  try {
-    return tmux('capture-pane', '-p', '-t', '0');
-  } catch {
-    return '';
-  }
-}
-function history(dir: string): HistoryEntry[] {
-  const file = path.join(dir, 'state', 'history.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as HistoryEntry);
-}
+const screen = (): string => paneText(tmux);
+const history = historyUnder;
 
 describe.skipIf(!hasTmux)('rollback-tui demo in a pseudo-terminal', () => {
   let parent: string;

@@ -3,18 +3,14 @@
  * dialog over a running rollback, progress title, rollback preview, footer, history rows, header) shows
  * what it is for, and nothing is drawn over anything else.
  */
-import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
-import { Screen } from '../../src/ui/components/Screen.js';
-import { ThemeProvider } from '../../src/ui/components/ThemeContext.js';
 import { helpLayout, helpRows } from '../../src/ui/components/HelpOverlay.js';
 import { quitDialogHeight } from '../../src/ui/components/QuitDialog.js';
 import { wrappedLines } from '../../src/ui/components/lists.js';
 import { windowFill } from '../../src/ui/components/TriggersPanel.js';
 import { knownGoodNote } from '../../src/ui/components/Header.js';
 import { bindingsOf, type ExtraAction } from '../../src/ui/keybindings.js';
-import { MONOCHROME_THEME } from '../../src/ui/theme.js';
 import { reducer } from '../../src/ui/state/reducer.js';
 import { keyContextOf, routeKey } from '../../src/ui/state/input.js';
 import type { AppState } from '../../src/ui/state/types.js';
@@ -22,19 +18,12 @@ import type { HistoryEntry } from '../../src/core/engine/types.js';
 import { main } from '../../src/cli/main.js';
 import { BufferWriter } from '../../src/cli/output.js';
 import { BACKUPS, HISTORY, NOW, dashboardState, monitorState, plan, trigger } from './fixtures.js';
-import { renderAt } from './render.js';
+import { monochromeFrame } from './render.js';
 
 afterEach(() => cleanup());
 
 // Monochrome: the frames are plain text, so lines can be measured and matched.
-function frame(state: AppState, width = 80, height = 24): string {
-  const tree = (
-    <ThemeProvider theme={MONOCHROME_THEME}>
-      <Screen state={state} width={width} height={height} />
-    </ThemeProvider>
-  );
-  return renderAt(tree, width, height).lastFrame() ?? '';
-}
+const frame = monochromeFrame;
 
 function fits(f: string, width = 80, height = 24): void {
   const lines = f.split('\n');

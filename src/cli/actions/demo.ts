@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import { loadConfig, resolveEnvironment } from '../../core/config/load.js';
 import { createDemoSandbox, DEMO_TIMINGS, type DemoSandbox } from '../../demo/sandbox.js';
+import { createFleetDemoSandbox, FIRST_HOST_LEAK_FACTOR } from '../../demo/fleet-sandbox.js';
 import type { RunConsoleOptions } from '../../ui/run.js';
 import { rollbackInProgress } from '../../core/engine/engine.js';
 import type { DemoOptions } from '../commands/demo.js';
@@ -20,9 +21,16 @@ import { trackRollbacks } from '../in-flight.js';
 import { loadConsoleUi } from './console.js';
 
 /** What the operator sees before the console takes the screen, and after it gives it back. */
-function storyLine(sb: DemoSandbox): string {
+function storyLine(sb: DemoSandbox, hosts?: number): string {
   const t = DEMO_TIMINGS;
   const crossAt = Math.round(((t.memoryThresholdPercent - t.leakBasePercent) / t.leakPercentPerSecond) * sb.speed);
+  if (hosts !== undefined) {
+    return (
+      `demo: a fleet of ${hosts} local hosts in ${sb.dir}, each on ${sb.sickRelease}, which leaks memory; app-1 leaks ` +
+      `${FIRST_HOST_LEAK_FACTOR}x faster and trips alone first (an alert, not a rollback); the others cross ` +
+      `${t.memoryThresholdPercent}% after about ${crossAt} s: most hosts sick, the fleet rolls back automatically`
+    );
+  }
   return (
     `demo: ${sb.releases.length} releases in ${sb.dir}; the newest (${sb.sickRelease}) leaks memory: it crosses ` +
     `${t.memoryThresholdPercent}% after about ${crossAt} s and the monitor rolls back automatically ` +
@@ -38,19 +46,22 @@ export async function runDemo(ctx: CliContext, opts: DemoOptions): Promise<void>
       'rollback-tui demo --keep --print-config  (a demo environment for the subcommands, no terminal needed)',
     );
   }
-  const sandbox = await createDemoSandbox({ keep: Boolean(opts.keep), speed: opts.speed });
+  const sandbox =
+    opts.hosts !== undefined
+      ? await createFleetDemoSandbox({ keep: Boolean(opts.keep), speed: opts.speed, hosts: opts.hosts })
+      : await createDemoSandbox({ keep: Boolean(opts.keep), speed: opts.speed });
   if (opts.printConfig) {
     ctx.stdout.write(readFileSync(sandbox.configPath, 'utf8'));
     if (opts.keep) {
-      ctx.log(storyLine(sandbox));
-      ctx.log(`demo: the service runs on 127.0.0.1:${sandbox.port}; try: rollback-tui list --config ${sandbox.configPath} --env demo`);
+      ctx.log(storyLine(sandbox, opts.hosts));
+      ctx.log(`demo: ${opts.hosts !== undefined ? `the first host's service runs` : 'the service runs'} on 127.0.0.1:${sandbox.port}; try: rollback-tui list --config ${sandbox.configPath} --env demo`);
       ctx.log(`demo: when done: ${sandbox.stopCommand} && rm -r '${sandbox.dir}'`);
     } else {
       await sandbox.stop();
     }
     return;
   }
-  ctx.log(storyLine(sandbox));
+  ctx.log(storyLine(sandbox, opts.hosts));
   ctx.exitCode = await runDemoConsole(ctx, sandbox);
 }
 

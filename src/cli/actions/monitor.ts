@@ -12,10 +12,15 @@ import { formatEvent, Monitor, type MonitorEvent } from '../../core/monitor/inde
 import type { MonitorOptions } from '../commands/monitor.js';
 import type { CliContext } from '../context.js';
 import { trackRollbacks } from '../in-flight.js';
+import { isFleet, parseHostsOption, selectHosts } from '../../core/fleet/index.js';
+import { runFleetMonitor, runUntilStopped, stopOnSignals } from './monitor-fleet.js';
 
 export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): Promise<void> {
   trackRollbacks(rollbackInProgress);
   const { env } = await ctx.resolveEnv(opts);
+  const hosts = parseHostsOption(opts.hosts);
+  if (isFleet(env)) return runFleetMonitor(ctx, env, { once: opts.once === true, json: opts.json === true, ...(hosts ? { hosts } : {}) });
+  if (hosts) selectHosts(env, hosts);
   const handle = await ctx.openEnvironment(env);
   await reportInterrupted(handle, (m) => ctx.warn(m));
   const notifier = new Notifier(env.policy.notifications, { onWarning: (m) => ctx.warn(m) });
@@ -35,16 +40,7 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
     if (line !== null) ctx.log(line);
   };
   monitor.on(print);
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    if (signals === 1) ctx.warn(`${sig} received: stopping the monitor (a rollback in progress finishes its current step first)`);
-    else ctx.warn(`${sig} again: still stopping safely`);
-    controller.abort();
-  };
-  // SIGHUP too: a monitor started in an SSH session that drops stops like on SIGTERM (an automatic
-  // rollback in progress finishes its step), instead of dying at once.
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  const removeSignals = stopOnSignals(ctx, controller);
   try {
     if (opts.once) {
       const states = await monitor.tick();
@@ -58,11 +54,9 @@ export async function runMonitorCommand(ctx: CliContext, opts: MonitorOptions): 
       }
       return;
     }
-    await monitor.start();
-    const left = await notifier.drain(env.policy.notifications.timeout_seconds * 1000);
-    if (left > 0) ctx.warn(`${left} notification(s) were still pending and were given up`);
+    await runUntilStopped(ctx, notifier, env, () => monitor.start());
   } finally {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+    removeSignals();
     await handle.close();
   }
 }

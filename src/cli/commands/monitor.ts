@@ -10,6 +10,7 @@ export interface MonitorOptions {
   env?: string;
   once?: boolean;
   json?: boolean;
+  hosts?: string;
 }
 
 export function registerMonitor(program: Command, ctx: CliContext): void {
@@ -18,6 +19,7 @@ export function registerMonitor(program: Command, ctx: CliContext): void {
     .description('watch the live release against its baseline and roll back automatically per the policy')
     .option('--env <name>', 'environment to monitor')
     .option('--once', 'take one sample, evaluate the triggers against the stored baseline, and exit (0: nothing breached, 1: a trigger is breached; nothing is rolled back)')
+    .option('--hosts <names>', 'a fleet: monitor only these hosts (names from executor.hosts, comma-separated)')
     .option('--json', 'one JSON object per line per event on stdout (sample, baseline, trigger, alert, grace, rollback, escalation, stopped)')
     .addHelpText(
       'after',
@@ -32,6 +34,7 @@ ${examples(
   ['rollback-tui monitor --env prod', 'run headless, readable events on stderr'],
   ['rollback-tui monitor --env prod --json | jq -c .', 'events as JSON lines for a log pipeline'],
   ['rollback-tui monitor --env prod --once', 'one check (cron, CI): exit 1 when a trigger is breached'],
+  ['rollback-tui monitor --env web', 'a fleet: every host sampled; a trigger holds for the fleet on most hosts (rollback_policy.fleet.breach)'],
 )}`,
     )
     .action(async (opts: MonitorOptions) => {

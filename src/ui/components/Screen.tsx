@@ -4,7 +4,17 @@
  * events), and the footer. Layout reflows from 80x24 up; charts degrade from braille to sparklines to numbers. Below 80
  * columns backups and history no longer fit side by side: the list that has the focus gets the whole
  * width (Tab switches). The help overlay covers the banners too (the header still shows a countdown).
+ * On a fleet the Hosts panel sits above the lists (taking the events pane's rows first), the charts and
+ * triggers are the selected host's, and the header sums the fleet up.
  */
+
+/** What the charts and triggers show: the selected host of a fleet, else the environment. */
+function subjectOf(state: AppState): { series: AppState['series']; monitor: AppState['monitor']; name: string } {
+  const f = state.fleet;
+  const host = f?.hosts[state.selection.hosts]?.name;
+  if (!f || host === undefined) return { series: state.series, monitor: state.monitor, name: state.env.name };
+  return { series: f.series[host] ?? [], monitor: f.states[host] ?? state.monitor, name: `${state.env.name}/${host}` };
+}
 import React from 'react';
 import { Box } from 'ink';
 import type { TriggerState } from '../../core/monitor/types.js';
@@ -26,6 +36,8 @@ import { RollbackDialogView } from './RollbackDialog.js';
 import { ProgressView, progressTitle } from './ProgressView.js';
 import { HistoryDetail } from './HistoryDetail.js';
 import { QuitDialog, quitDialogHeight } from './QuitDialog.js';
+import { HostsPanel } from './HostsPanel.js';
+import { fleetHeadline } from '../state/slices/fleet.js';
 
 const NO_TRIGGERS: readonly TriggerState[] = [];
 
@@ -88,7 +100,16 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
     <HistoryPanel history={state.history} selected={state.selection.history} focused={focusedPanel === 'history'} width={w} height={h} />
   );
   const footer = footerHeight(ctx, width);
-  const layout = computeLayout(width, height, banners, state.monitor?.triggers.filter((t) => t.status !== 'disabled').length ?? 0, footer);
+  const subject = subjectOf(state);
+  const layout = computeLayout(width, height, banners, subject.monitor?.triggers.filter((t) => t.status !== 'disabled').length ?? 0, footer);
+  const hostRows = state.fleet?.hosts ?? [];
+  // The Hosts panel takes half of the room below the triggers (the lists and events share the rest);
+  // it scrolls when the fleet has more hosts than that.
+  const rest = layout.listsHeight + layout.eventsHeight;
+  const hostsH = hostRows.length === 0 ? 0 : Math.min(hostRows.length + 3, Math.max(5, Math.floor(rest / 2)));
+  const below = rest - hostsH;
+  const eventsH = hostsH === 0 ? layout.eventsHeight : below >= 12 ? Math.max(4, Math.floor(below * 0.4)) : 0;
+  const listsH = hostsH === 0 ? layout.listsHeight : Math.max(3, below - eventsH);
   const bodyH = Math.max(3, height - 2 - footer - banners);
   let body: React.JSX.Element;
   if (d?.type === 'rollback') {
@@ -98,7 +119,7 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
   } else if (d?.type === 'history') {
     body = <HistoryDetail entry={d.entry} report={d.report} reportError={d.reportError} width={width} height={bodyH} />;
   } else if (state.view === 'charts' && !state.progress && d === null) {
-    body = <ChartsView series={state.series} monitor={state.monitor} history={state.history} subject={state.env.name} width={width} height={bodyH} />;
+    body = <ChartsView series={subject.series} monitor={subject.monitor} history={state.history} subject={subject.name} width={width} height={bodyH} />;
   } else {
     const p = state.progress;
     const progressH = p ? Math.min(bodyH, Math.max(8, Math.min(p.steps.length + 5 + progressTitle(p, state.now, width).rows, Math.floor(bodyH * 0.6)))) : 0;
@@ -127,13 +148,14 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
           </Box>
         ) : (
           <>
-            <Charts series={state.series} monitor={state.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} marks={rollbackMarks(state.history)} />
-            <TriggersPanel triggers={state.monitor?.triggers ?? NO_TRIGGERS} width={width} maxRows={layout.triggerRows} />
-            <Box flexDirection="row" height={layout.listsHeight}>
-              {lists(layout.listsHeight)}
+            <Charts series={subject.series} monitor={subject.monitor} width={width} mode={layout.chartMode} rows={layout.chartRows} marks={rollbackMarks(state.history)} />
+            <TriggersPanel triggers={subject.monitor?.triggers ?? NO_TRIGGERS} width={width} maxRows={layout.triggerRows} />
+            {hostsH > 0 ? <HostsPanel hosts={hostRows} selected={state.selection.hosts} focused={focusedPanel === 'hosts'} width={width} height={hostsH} /> : null}
+            <Box flexDirection="row" height={listsH}>
+              {lists(listsH)}
             </Box>
-            {layout.eventsHeight >= 3 ? (
-              <EventsPanel events={state.events} selected={state.selection.events} focused={focusedPanel === 'events'} width={width} height={layout.eventsHeight} />
+            {eventsH >= 3 ? (
+              <EventsPanel events={state.events} selected={state.selection.events} focused={focusedPanel === 'events'} width={width} height={eventsH} />
             ) : null}
           </>
         )}
@@ -146,7 +168,7 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
     // fit, texts truncate, and ink drops rows below the root's height anyway.
     <Box flexDirection="column" width={width} height={height}>
       <Header
-        env={state.env}
+        env={state.fleet ? { ...state.env, host: fleetHeadline(state.fleet.hosts) } : state.env}
         monitor={state.monitor}
         backups={state.backups}
         auto={state.banners.auto}

@@ -11,8 +11,8 @@ export type { Intent };
 
 export function keyContextOf(state: AppState): KeyContext {
   const d = state.dialog;
-  const focusLen =
-    state.focus === 'backups' ? state.backups.length : state.focus === 'history' ? state.history.length : state.events.length;
+  const lengths = { hosts: state.fleet?.hosts.length ?? 0, backups: state.backups.length, history: state.history.length, events: state.events.length };
+  const focusLen = lengths[state.focus];
   return {
     view: state.view,
     focus: state.focus,
@@ -25,6 +25,7 @@ export function keyContextOf(state: AppState): KeyContext {
     pendingAuto: state.progress?.auto !== true && (state.banners.auto?.phase === 'grace' || state.monitor?.phase === 'grace'),
     automation: state.monitor?.automation ?? (state.env.automationEnabled ? 'unknown' : 'disabled'),
     hasSelection: focusLen > 0,
+    ...(state.fleet !== null ? { fleet: true } : {}),
     ...(state.extraActions.length > 0 ? { extra: state.extraActions } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { monitorLogLine, onMonitorEvent, reduceMonitor, initialMonitor, type Mon
 import { clampSelection, followNewEvent, initialNavigation, reduceNavigation, type NavigationState, type PanelLengths } from './slices/navigation.js';
 import { automaticFinished, automaticStarted, engineLogLine, reduceProgress, initialProgress, type ProgressState } from './slices/progress.js';
 import { appendBounded } from './slices/bounded.js';
+import { emptyFleet, reduceFleet } from './slices/fleet.js';
 import { EVENTS_LIMIT, type Action, type AppState, type EnvInfo, type LogLevel, type LogLine } from './types.js';
 
 export { PANELS } from './slices/navigation.js';
@@ -46,6 +47,7 @@ export function initialState(env: EnvInfo, now = Date.now(), extraActions: reado
     lockOwner: null,
     now,
     extraActions,
+    fleet: null,
   };
 }
 
@@ -82,7 +84,7 @@ function withMonitor(s: AppState, before: MonitorSliceState, m: MonitorSliceStat
 }
 
 function lengthsOf(s: AppState): PanelLengths {
-  return { backups: s.backups.length, history: s.history.length, events: s.events.length };
+  return { hosts: s.fleet?.hosts.length ?? 0, backups: s.backups.length, history: s.history.length, events: s.events.length };
 }
 
 function clamped(s: AppState): AppState {
@@ -186,6 +188,14 @@ export function reducer(state: AppState, action: Action): AppState {
       return applyMonitorEvent(state, action.event, action.at);
     case 'monitor/events':
       return action.events.reduce((s, e) => applyMonitorEvent(s, e.event, e.at), state);
+    case 'fleet/state':
+    case 'fleet/sample':
+    case 'fleet/lock': {
+      const fleet = reduceFleet(state.fleet ?? emptyFleet, action);
+      // The first report of a fleet: the Hosts panel takes the focus (it is what the operator looks at).
+      const focus = state.fleet === null && action.type === 'fleet/state' && state.focus === 'backups' ? 'hosts' : state.focus;
+      return clamped({ ...state, fleet, focus });
+    }
     case 'tick':
       return { ...state, now: action.now };
     case 'backups/loaded':

@@ -12,6 +12,7 @@ import type { DialogAction } from './slices/dialog.js';
 import type { MonitorAction } from './slices/monitor.js';
 import type { NavigationAction } from './slices/navigation.js';
 import type { ProgressAction } from './slices/progress.js';
+import type { FleetAction, FleetSlice } from './slices/fleet.js';
 
 export type { PanelId };
 
@@ -150,6 +151,8 @@ export interface AppState {
   pendingRun: RunRequest | null;
   /** Actions the embedding program added to the keybinding table (the demo's redeploy); often none. */
   extraActions: readonly ExtraAction[];
+  /** A fleet's hosts (the Hosts panel, per-host charts); null on a one-host environment. */
+  fleet: FleetSlice | null;
 }
 
 export interface RunRequest {
@@ -177,6 +180,6 @@ export type DataAction =
   | { type: 'log'; line: LogLine };
 
 /** Everything the console's reducer takes: each slice's own actions, and the data actions. */
-export type Action = NavigationAction | DialogAction | ProgressAction | MonitorAction | DataAction;
+export type Action = NavigationAction | DialogAction | ProgressAction | MonitorAction | FleetAction | DataAction;
 
 export type { StepResult };

@@ -6,7 +6,8 @@
  */
 import type { PanelId } from '../../keybindings.js';
 
-export const PANELS: readonly PanelId[] = ['backups', 'history', 'events'];
+/** In focus order; `hosts` (a fleet's Hosts panel) is skipped while it has no rows. */
+export const PANELS: readonly PanelId[] = ['hosts', 'backups', 'history', 'events'];
 
 /** The main view (charts as rows, triggers, lists, events) or the charts view (full-size charts). */
 export type ViewId = 'main' | 'charts';
@@ -27,7 +28,7 @@ export type NavigationAction =
 /** How many rows each panel has now. */
 export type PanelLengths = Record<PanelId, number>;
 
-export const initialNavigation: NavigationState = { view: 'main', focus: 'backups', selection: { backups: 0, history: 0, events: 0 } };
+export const initialNavigation: NavigationState = { view: 'main', focus: 'backups', selection: { hosts: 0, backups: 0, history: 0, events: 0 } };
 
 export function reduceNavigation(s: NavigationState, a: NavigationAction, lengths: PanelLengths): NavigationState {
   switch (a.type) {
@@ -38,9 +39,10 @@ export function reduceNavigation(s: NavigationState, a: NavigationAction, length
       return s.view === 'main' ? s : { ...s, view: 'main' };
     case 'focus/next':
     case 'focus/prev': {
-      const i = PANELS.indexOf(s.focus);
-      const step = a.type === 'focus/next' ? 1 : PANELS.length - 1;
-      return { ...s, focus: PANELS[(i + step) % PANELS.length] ?? 'backups' };
+      const panels = lengths.hosts > 0 ? PANELS : PANELS.filter((p) => p !== 'hosts');
+      const i = panels.indexOf(s.focus);
+      const step = a.type === 'focus/next' ? 1 : panels.length - 1;
+      return { ...s, focus: panels[(i + step) % panels.length] ?? 'backups' };
     }
     case 'select/move': {
       const cur = s.selection[s.focus];

@@ -1,0 +1,133 @@
+/**
+ * The console on a fleet: the fleet monitor behind the controller's one-monitor interface. The
+ * controller gets the fleet's alerts, automatic fleet rollbacks and each host's trigger changes as
+ * events (named with the host), and a state whose live release is the one most hosts run; the Hosts
+ * panel and each host's charts get the fleet's own reports (`fleet/state`, `fleet/sample`) through
+ * `feed`. Plain TypeScript: no ink here.
+ */
+import type { ResolvedEnvironment } from '../core/config/schema.js';
+import { RollbackEngine, type EngineOptions } from '../core/engine/engine.js';
+import type { EnvironmentHandle } from '../core/environment.js';
+import { openFleet, resolveFleet, type FleetMember } from '../core/fleet/index.js';
+import { FleetMonitor, type FleetMonitorEvent, type FleetMonitorState } from '../core/monitor/fleet-monitor.js';
+import { precheckedFleetRunner } from '../core/monitor/fleet-rollback.js';
+import { fleetRollbackText } from '../core/monitor/fleet-format.js';
+import type { Monitor } from '../core/monitor/monitor.js';
+import type { MonitorEvent, MonitorPhase, MonitorState } from '../core/monitor/types.js';
+import { majorityRelease } from './state/slices/fleet.js';
+import type { Action } from './state/types.js';
+
+export type ConsoleMonitor = Pick<Monitor, 'on' | 'start' | 'stop' | 'getState' | 'pauseAutomation' | 'resumeAutomation' | 'cancelPendingRollback'>;
+
+function phaseOf(fs: FleetMonitorState): MonitorPhase {
+  if (fs.phase !== 'watching') return fs.phase;
+  if (fs.triggers.some((t) => t.verdict.holds)) return 'triggered';
+  return fs.hosts.some((h) => h.state.phase === 'baseline') ? 'baseline' : 'watching';
+}
+
+/** The fleet as one monitor state (for the header and the keys): the common release, the fleet's phase. */
+export function fleetAsMonitorState(fs: FleetMonitorState): MonitorState {
+  return {
+    env: fs.env,
+    phase: phaseOf(fs),
+    live: majorityRelease(fs.hosts.map((h) => h.state.live)),
+    baseline: null,
+    baselineProgress: null,
+    triggers: [],
+    automation: fs.automation,
+    graceRemainingSeconds: fs.graceRemainingSeconds,
+    consecutiveInconclusive: 0,
+    lastSample: null,
+  };
+}
+
+/** A fleet event as the controller's monitor event (null: nothing for the events pane). */
+function asMonitorEvent(e: FleetMonitorEvent): MonitorEvent | null {
+  switch (e.type) {
+    case 'alert':
+      return { type: 'alert', env: e.env, severity: e.severity, message: e.message };
+    case 'fleet_state':
+      return { type: 'state', env: e.env, state: fleetAsMonitorState(e.state) };
+    case 'fleet_rollback':
+      return { type: 'alert', env: e.env, severity: e.phase === 'finished' && e.outcome.ok ? 'info' : 'critical', message: fleetRollbackText(e) };
+    case 'host':
+      if (e.event.type === 'alert') return { ...e.event, message: `${e.host}: ${e.event.message}` };
+      if (e.event.type === 'trigger') return { ...e.event, trigger: { ...e.event.trigger, explanation: `${e.host}: ${e.event.trigger.explanation}` } };
+      return null;
+    case 'stopped':
+      return { type: 'stopped', env: e.env, reason: e.reason };
+  }
+}
+
+export function fleetConsoleMonitor(fleet: FleetMonitor): ConsoleMonitor {
+  return {
+    on: (listener) =>
+      fleet.on((e) => {
+        const m = asMonitorEvent(e);
+        if (m) listener(m);
+      }),
+    start: () => fleet.start(),
+    stop: () => fleet.stop(),
+    getState: () => fleetAsMonitorState(fleet.getState()),
+    pauseAutomation: (by) => Promise.resolve(fleet.pause(by)),
+    resumeAutomation: (by) => Promise.resolve(fleet.resume(by)),
+    cancelPendingRollback: (by) => fleet.cancelPending(by),
+  };
+}
+
+/** How often the Hosts panel looks at each host's lock. */
+const LOCK_POLL_MS = 5000;
+
+/**
+ * The fleet's own reports into the console's state: the Hosts panel rows, each host's series and lock;
+ * after an automatic fleet rollback the backups and history are read again (they changed on every host).
+ */
+export function feed(opened: OpenedFleetConsole, ui: { dispatch: (a: Action) => void; refresh: () => Promise<void> }): () => void {
+  const { fleet } = opened;
+  ui.dispatch({ type: 'fleet/state', state: fleet.getState() });
+  const pollLocks = async (): Promise<void> => {
+    for (const [host, owner] of Object.entries(await opened.lockOwners())) ui.dispatch({ type: 'fleet/lock', host, owner });
+  };
+  void pollLocks();
+  const timer = setInterval(() => void pollLocks(), LOCK_POLL_MS);
+  timer.unref();
+  const off = fleet.on((e) => {
+    if (e.type === 'fleet_state') ui.dispatch({ type: 'fleet/state', state: e.state });
+    else if (e.type === 'host' && e.event.type === 'sample') ui.dispatch({ type: 'fleet/sample', host: e.host, sample: e.event.sample });
+    else if (e.type === 'fleet_rollback' && e.phase === 'finished') void ui.refresh();
+  });
+  return () => {
+    clearInterval(timer);
+    off();
+  };
+}
+
+export interface OpenedFleetConsole {
+  /** The first host's environment and engine: the backups, history and lock panels show that host. */
+  handle: EnvironmentHandle;
+  engine: RollbackEngine;
+  monitor: ConsoleMonitor;
+  fleet: FleetMonitor;
+  /** Who holds each host's lock ("alice@ops-1 rollback"), null when free or unknown. */
+  lockOwners(): Promise<Record<string, string | null>>;
+  close(): Promise<void>;
+}
+
+/** Resolve and open the fleet, an engine per host, and the fleet monitor with the fleet rollback runner. */
+export async function openFleetConsole(env: ResolvedEnvironment, engineOptions: EngineOptions, actor: string): Promise<OpenedFleetConsole> {
+  const open = openFleet(await resolveFleet(env));
+  const engines = new Map(open.members.map((m) => [m.host.name, new RollbackEngine(m.handle, engineOptions)]));
+  const engineFor = (m: FleetMember): RollbackEngine => engines.get(m.host.name) as RollbackEngine;
+  const first = open.members[0] as FleetMember;
+  const fleet = new FleetMonitor({ fleet: open, engineFor, runner: precheckedFleetRunner(open, engineOptions), actor: `console:${actor}`, coordinate: { kind: 'console', ...(engineOptions.version !== undefined ? { version: engineOptions.version } : {}) } });
+  const lockOwners = async (): Promise<Record<string, string | null>> => {
+    const owners = await open.each(async (m) => {
+      const owner = await engineFor(m).lockOwner();
+      // Short for the panel's column: who and what ("alice@ops-1 rollback"); the banner has the rest.
+      return owner ? `${owner.initiated_by ?? `${owner.user}@${owner.host}`} ${owner.operation}` : null;
+    });
+    // A host whose lock cannot be read shows none: its row says unreachable already.
+    return Object.fromEntries(owners.map((o) => [o.name, o.result.status === 'fulfilled' ? o.result.value : null]));
+  };
+  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, lockOwners, close: () => open.close() };
+}
