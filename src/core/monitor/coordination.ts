@@ -42,6 +42,11 @@ export interface CoordinatedMonitor {
 }
 
 /** Why the previous owner no longer holds the lease. */
+/** How often the owner checks that its lease is still its own. */
+const HELD_CHECK_MS = 5000;
+/** How often a sample alone rewrites the shared status (observers poll it once a second). */
+const STATUS_EVERY_MS = 2000;
+
 function takeoverReason(from: LockOwner | null, last: SharedStatus | null): string {
   const ended = last && from && last.owner.pid === from.pid && last.owner.host === from.host && last.state.phase === 'stopped';
   if (ended || !from) return 'it stopped';
@@ -55,6 +60,10 @@ export class Coordination {
   private readonly operationId = `mon-${randomUUID()}`;
   private readonly link: ObserverLink;
   private lease: EnvLock | null = null;
+  /** When the held lease was last checked (the lease refreshes on its own timer; a check is a read). */
+  private heldCheckedAt = -Infinity;
+  /** When the status was last written after a sample (changes are written at once). */
+  private statusAt = -Infinity;
   private publisher: OwnerPublisher | null = null;
   private role: 'unknown' | 'owner' | 'observer' = 'unknown';
   private leaseOwner: LockOwner | null = null;
@@ -96,6 +105,11 @@ export class Coordination {
   async own(): Promise<boolean> {
     const { ctx } = this;
     if (this.lease) {
+      // Another process can take a lease only once it went stale (30 s): a look every few seconds is
+      // enough, and keeps an idle console from reading the lease file every second.
+      const now = ctx.clock.now();
+      if (now - this.heldCheckedAt < HELD_CHECK_MS) return true;
+      this.heldCheckedAt = now;
       if (await stillHeld(ctx.handle.state, this.lease).catch(() => true)) return true;
       const lost = this.lease;
       this.lease = null;
@@ -179,7 +193,13 @@ export class Coordination {
 
   /** Owner: publish after a change (phase, pause) or a sample. */
   published(sample?: Sample): void {
-    if (sample) this.publisher?.sample(sample);
+    if (sample) {
+      this.publisher?.sample(sample);
+      // A sample alone refreshes the observers' view at most every STATUS_EVERY_MS (a change at once).
+      const now = this.ctx.clock.now();
+      if (now - this.statusAt < STATUS_EVERY_MS) return;
+      this.statusAt = now;
+    }
     this.publisher?.publish();
   }
 

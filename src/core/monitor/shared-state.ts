@@ -17,6 +17,7 @@ export interface SharedStateDir {
   read(name: string): Promise<string | null>;
   writeAtomic(name: string, content: string): Promise<void>;
   appendLine(name: string, line: string): Promise<void>;
+  appendLines(name: string, lines: readonly string[]): Promise<void>;
   replaceIfUnchanged(name: string, expected: string, content: string): Promise<'replaced' | 'missing' | 'changed' | 'taken'>;
 }
 
@@ -97,6 +98,9 @@ export function parseStatus(text: string | null): SharedStatus | null {
  * The owner's side: publish the status (coalesced: while one write is in flight, the next carries the
  * latest state), append samples to the bounded sample file, and take the observers' requests.
  */
+/** Samples appended to the sample file at a time. */
+const SAMPLE_BATCH = 10;
+
 export class OwnerPublisher {
   private readonly ring: RingBuffer<string>;
   private readonly recent = new RingBuffer<Sample>(RECENT_SAMPLES);
@@ -108,6 +112,8 @@ export class OwnerPublisher {
   /** Sample writes queued and not done: a slow state dir (SSH) must not grow the queue without bound. */
   private samplesPending = 0;
   private readonly handled = new Set<string>();
+  /** Samples not yet appended to the file. */
+  private readonly unwritten: string[] = [];
 
   constructor(
     private readonly state: SharedStateDir,
@@ -142,17 +148,26 @@ export class OwnerPublisher {
     this.recent.push(sample);
     const line = JSON.stringify(sample);
     this.ring.push(line);
+    // Samples go to the file in batches (one append per SAMPLE_BATCH): the file is the last hour for a
+    // takeover or a restarted console; observers read the recent samples from the status.
+    this.unwritten.push(line);
+    if (this.unwritten.length >= SAMPLE_BATCH) this.writeSamples();
+  }
+
+  private writeSamples(): void {
+    const lines = this.unwritten.splice(0);
+    if (lines.length === 0) return;
     // Far behind (a slow state dir): skip this append; the next rewrite from memory puts it back.
     if (this.samplesPending >= this.limit) return;
-    this.samplesPending++;
+    this.samplesPending += lines.length;
     this.queue('append to the sample file', async () => {
-      this.samplesPending--;
-      if (this.linesInFile + 1 >= 2 * this.limit) {
+      this.samplesPending -= lines.length;
+      if (this.linesInFile + lines.length >= 2 * this.limit) {
         await this.state.writeAtomic(sampleFile(this.env), this.ring.toArray().map((l) => `${l}\n`).join(''));
         this.linesInFile = this.ring.size;
       } else {
-        await this.state.appendLine(sampleFile(this.env), line);
-        this.linesInFile++;
+        await this.state.appendLines(sampleFile(this.env), lines);
+        this.linesInFile += lines.length;
       }
     });
   }
@@ -168,8 +183,9 @@ export class OwnerPublisher {
     });
   }
 
-  /** Wait for the writes queued so far. */
+  /** Write the samples not yet in the file, then wait for the writes queued so far. */
   flush(): Promise<void> {
+    this.writeSamples();
     return this.writes;
   }
 

@@ -7,6 +7,7 @@
  * Names are relative to the state directory: one safe segment (`history.jsonl`, `lock`) or a known
  * subdirectory plus one segment (`incidents/2024-11-12T15-30-00.md`).
  */
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { MKTEMP_RANDOM, shQuote } from '../exec/quote.js';
@@ -87,16 +88,19 @@ export class StateDir {
    * history log grows large); a file larger than the cap is an error, never silently cut short.
    */
   async read(name: string, options: { maxBytes?: number } = {}): Promise<string | null> {
+    if (this.executor.kind === 'local') return this.readHere(name, options.maxBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
     const r = await this.run(
       `read ${name}`,
       // Opened once, then read from the open descriptor: a file moved aside or replaced between the
       // test and the read (a lock being broken, an atomic rewrite) reads whole or as absent, never as
       // a spurious "No such file". `command exec` so a failed open does not end the shell.
-      `n=0
+      // Something else at the name (a directory, a dangling link) is said only when seen twice: a file
+      // renamed away and back between two tests looks like one for an instant.
+      `n=0 odd=0
 while :; do
   if [ -f "$1" ]; then
     if { command exec 3<"$1"; } 2>/dev/null; then exec cat <&3; fi
-  elif [ -e "$1" ] || [ -L "$1" ]; then exit 11
+  elif [ -e "$1" ] || [ -L "$1" ]; then odd=$((odd+1)); [ "$odd" -lt 2 ] || exit 11
   else exit 10; fi
   n=$((n+1)); [ "$n" -lt 50 ] || { echo "$1 keeps disappearing while it is read" >&2; exit 1; }
 done`,
@@ -120,6 +124,38 @@ done`,
   }
 
   /**
+   * `read` on this machine, in-process: the same answers without a shell per read (a console polls the
+   * shared monitor status and requests every second). Opened once and read from the open descriptor,
+   * non-blocking so a FIFO planted at the name cannot hang it.
+   */
+  private async readHere(name: string, cap: number): Promise<string | null> {
+    const file = this.path(name);
+    const notAFile = (): UserError =>
+      new UserError(`cannot read ${name} in state dir ${this.root}: ${file} is not a regular file`, { hint: `move ${file} aside`, code: 'STATE_NOT_A_FILE' });
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (code === 'EISDIR') throw notAFile();
+      throw new UserError(`cannot read ${name} in state dir ${this.root}: ${(err as Error).message}`, { hint: `check the permissions of ${this.root}`, code: 'STATE_DIR' });
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw notAFile();
+      const tooLarge = (): UserError =>
+        new UserError(`cannot read ${name} in state dir ${this.root}: it is larger than ${cap} bytes`, { hint: `archive it (move ${file} aside) and start a new one`, code: 'STATE_DIR' });
+      if (st.size > cap) throw tooLarge();
+      const buf = await fh.readFile();
+      if (buf.length > cap) throw tooLarge();
+      return buf.toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
    * Replace a file atomically: temp file in the same directory, fsync, rename, fsync the directory.
    * Temp files come from `mktemp` (created exclusively, mode 0600): a link planted at a predictable name
    * cannot redirect the write.
@@ -139,17 +175,28 @@ fsync_dir "$d"`;
   }
 
   /** Append one line (no newline inside) with a single write, then fdatasync. */
-  async appendLine(name: string, line: string): Promise<void> {
-    if (line.includes('\n') || line.includes('\r')) throw new Error('appendLine: a line must not contain a newline');
-    if (line.includes('\0')) throw new Error('appendLine: a line must not contain a NUL byte');
-    // printf into a temp file, then one `cat` (a single write(2) for lines below its 128 KiB buffer) onto
+  appendLine(name: string, line: string): Promise<void> {
+    return this.appendLines(name, [line]);
+  }
+
+  /**
+   * Append lines (no newline inside any) with a single write, then fdatasync: several lines in one
+   * round trip, and concurrent appenders cannot interleave within them.
+   */
+  async appendLines(name: string, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    for (const line of lines) {
+      if (line.includes('\n') || line.includes('\r')) throw new Error('appendLine: a line must not contain a newline');
+      if (line.includes('\0')) throw new Error('appendLine: a line must not contain a NUL byte');
+    }
+    // printf into a temp file, then one `cat` (a single write(2) for text below its 128 KiB buffer) onto
     // the O_APPEND target, so concurrent appenders cannot interleave within a line.
     const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
 tmp=$(mktemp "$d/.tmp.append.${MKTEMP_RANDOM}")
 trap 'rm -f -- "$tmp"' EXIT
-printf '%s\\n' ${shQuote(line)} > "$tmp"
+printf '%s\\n' ${lines.map(shQuote).join(' ')} > "$tmp"
 cat -- "$tmp" >> "$f"
 fsync_file "$f"`;
     await this.run(`append to ${name}`, script, [this.path(name)]);
