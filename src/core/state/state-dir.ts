@@ -7,11 +7,11 @@
  * Names are relative to the state directory: one safe segment (`history.jsonl`, `lock`) or a known
  * subdirectory plus one segment (`incidents/2024-11-12T15-30-00.md`).
  */
-import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { MKTEMP_RANDOM, shQuote } from '../exec/quote.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../exec/run.js';
+import { appendLinesHere, readHere, writeAtomicHere } from './local-files.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 
 /** Subdirectories a name may live in. */
@@ -123,36 +123,27 @@ done`,
     return r.exitCode === 10 ? null : r.stdout;
   }
 
-  /**
-   * `read` on this machine, in-process: the same answers without a shell per read (a console polls the
-   * shared monitor status and requests every second). Opened once and read from the open descriptor,
-   * non-blocking so a FIFO planted at the name cannot hang it.
-   */
+  /** A local file operation with the same error as the scripts' (what, where, the system's reason). */
+  private async here<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new UserError(`cannot ${what} in state dir ${this.root} (${this.executor.description}): ${(err as Error).message}`, {
+        hint: `check that ${this.root} exists and is writable by the user rollback-tui runs as`,
+        code: 'STATE_DIR',
+      });
+    }
+  }
+
   private async readHere(name: string, cap: number): Promise<string | null> {
     const file = this.path(name);
-    const notAFile = (): UserError =>
-      new UserError(`cannot read ${name} in state dir ${this.root}: ${file} is not a regular file`, { hint: `move ${file} aside`, code: 'STATE_NOT_A_FILE' });
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      if (code === 'EISDIR') throw notAFile();
-      throw new UserError(`cannot read ${name} in state dir ${this.root}: ${(err as Error).message}`, { hint: `check the permissions of ${this.root}`, code: 'STATE_DIR' });
+    const r = await this.here(`read ${name}`, () => readHere(file, cap));
+    if ('absent' in r) return null;
+    if ('notAFile' in r) throw new UserError(`cannot read ${name} in state dir ${this.root}: ${file} is not a regular file`, { hint: `move ${file} aside`, code: 'STATE_NOT_A_FILE' });
+    if ('tooLarge' in r) {
+      throw new UserError(`cannot read ${name} in state dir ${this.root}: it is larger than ${cap} bytes`, { hint: `archive it (move ${file} aside) and start a new one`, code: 'STATE_DIR' });
     }
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw notAFile();
-      const tooLarge = (): UserError =>
-        new UserError(`cannot read ${name} in state dir ${this.root}: it is larger than ${cap} bytes`, { hint: `archive it (move ${file} aside) and start a new one`, code: 'STATE_DIR' });
-      if (st.size > cap) throw tooLarge();
-      const buf = await fh.readFile();
-      if (buf.length > cap) throw tooLarge();
-      return buf.toString('utf8');
-    } finally {
-      await fh.close();
-    }
+    return r.text;
   }
 
   /**
@@ -162,6 +153,7 @@ done`,
    */
   async writeAtomic(name: string, content: string): Promise<void> {
     if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
+    if (this.executor.kind === 'local') return this.here(`write ${name}`, () => writeAtomicHere(this.path(name), content));
     const script = `set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
@@ -189,6 +181,7 @@ fsync_dir "$d"`;
       if (line.includes('\n') || line.includes('\r')) throw new Error('appendLine: a line must not contain a newline');
       if (line.includes('\0')) throw new Error('appendLine: a line must not contain a NUL byte');
     }
+    if (this.executor.kind === 'local') return this.here(`append to ${name}`, () => appendLinesHere(this.path(name), lines));
     // printf into a temp file, then one `cat` (a single write(2) for text below its 128 KiB buffer) onto
     // the O_APPEND target, so concurrent appenders cannot interleave within a line.
     const script = `set -e

@@ -1,0 +1,99 @@
+/**
+ * State files on this machine, in-process: the same guarantees as the state dir's shell scripts (a new
+ * file written beside its name, fsynced, renamed over it, the directory fsynced; appends in one write
+ * with O_APPEND) without a shell and its helpers per call. A console polls and publishes the shared
+ * monitor state every second or two: as scripts, that was several processes a second at rest.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+/** Make the directory (0700, as `umask 077; mkdir -p`). */
+async function ensureDir(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** fsync a directory, so a rename in it survives a crash; where that is not possible, nothing. */
+async function syncDir(dir: string): Promise<void> {
+  const d = await fsp.open(dir, fsConstants.O_RDONLY).catch(() => null);
+  if (!d) return;
+  try {
+    await d.sync();
+  } catch {
+    // some filesystems refuse fsync on a directory
+  } finally {
+    await d.close();
+  }
+}
+
+/**
+ * A new file with `content`, created exclusively (O_EXCL, mode 0600: a link planted at the name is
+ * never followed) beside `file` under a random name; fsynced. Returns its path.
+ */
+async function writeTemp(file: string, tag: string, content: string): Promise<string> {
+  const tmp = path.join(path.dirname(file), `.tmp.${tag}.${randomBytes(6).toString('hex')}`);
+  const fh = await fsp.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  return tmp;
+}
+
+/** Replace `file` atomically with `content`. */
+export async function writeAtomicHere(file: string, content: string): Promise<void> {
+  const dir = path.dirname(file);
+  await ensureDir(dir);
+  const tmp = await writeTemp(file, path.basename(file), content);
+  try {
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/** Append lines in one write (O_APPEND: concurrent appenders cannot interleave within it), then fsync. */
+export async function appendLinesHere(file: string, lines: readonly string[]): Promise<void> {
+  await ensureDir(path.dirname(file));
+  const fh = await fsp.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
+  try {
+    await fh.write(lines.map((l) => `${l}\n`).join(''));
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export type ReadHere = { text: string } | { absent: true } | { notAFile: true } | { tooLarge: true };
+
+/**
+ * Read `file` from one open descriptor (a file moved away meanwhile reads whole or as absent), opened
+ * non-blocking so a FIFO planted at the name cannot hang it.
+ */
+export async function readHere(file: string, cap: number): Promise<ReadHere> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { absent: true };
+    if (code === 'EISDIR') return { notAFile: true };
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { notAFile: true };
+    if (st.size > cap) return { tooLarge: true };
+    const buf = await fh.readFile();
+    return buf.length > cap ? { tooLarge: true } : { text: buf.toString('utf8') };
+  } finally {
+    await fh.close();
+  }
+}
