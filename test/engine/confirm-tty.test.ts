@@ -6,19 +6,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { hasTmux, killTmux, tmuxOn } from '../helpers/tmux.js';
+import { describe, expect, it } from 'vitest';
+import { hasTmux, tmuxPerTest } from '../helpers/tmux.js';
 import { bin, makeFixture, pollUntil, sh, type Fixture } from './fixture.js';
 
-const SOCKET = `rtui-confirm-${process.pid}`;
-const tmux = tmuxOn(SOCKET);
-
-let fx: Fixture | undefined;
-afterEach(async () => {
-  killTmux(SOCKET);
-  await fx?.cleanup();
-  fx = undefined;
-});
+const { tmux, afterTest } = tmuxPerTest('rtui-confirm');
 
 const NAME_PROMPT = 'Type the environment name (test)';
 const YES_PROMPT = 'Roll back test from';
@@ -38,7 +30,7 @@ async function answerPrompt(f: Fixture, answer: string, session: string, o: { pr
 
 describe.skipIf(!hasTmux)('rollback asks on the terminal', () => {
   it('type-name: a wrong name changes nothing; the right name rolls back', async () => {
-    fx = await makeFixture();
+    const fx = afterTest(await makeFixture());
     fx.writeConfig({ confirm: 'type-name' });
     const before = fx.live();
     expect(await answerPrompt(fx, 'prod', 'wrong')).toBe(1);
@@ -50,7 +42,7 @@ describe.skipIf(!hasTmux)('rollback asks on the terminal', () => {
   });
 
   it('emergency on a yes-no environment asks for the name: y changes nothing, the name rolls back', async () => {
-    fx = await makeFixture();
+    const fx = afterTest(await makeFixture());
     fx.writeConfig({ confirm: 'yes-no' });
     const before = fx.live();
     expect(await answerPrompt(fx, 'y', 'emergency-y', { args: '--emergency' })).toBe(1);
@@ -62,7 +54,7 @@ describe.skipIf(!hasTmux)('rollback asks on the terminal', () => {
   });
 
   it('a standard rollback on a yes-no environment takes y', async () => {
-    fx = await makeFixture();
+    const fx = afterTest(await makeFixture());
     fx.writeConfig({ confirm: 'yes-no' });
     const before = fx.live();
     expect(await answerPrompt(fx, 'y', 'standard-y', { prompt: YES_PROMPT })).toBe(0);

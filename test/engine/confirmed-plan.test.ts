@@ -6,19 +6,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { hasTmux, killTmux, tmuxOn } from '../helpers/tmux.js';
+import { describe, expect, it } from 'vitest';
+import { hasTmux, tmuxPerTest } from '../helpers/tmux.js';
 import { bin, makeFixture, pollUntil, sh, type Fixture } from './fixture.js';
 
-const SOCKET = `rtui-pinned-${process.pid}`;
-const tmux = tmuxOn(SOCKET);
-
-let fx: Fixture | undefined;
-afterEach(async () => {
-  killTmux(SOCKET);
-  await fx?.cleanup();
-  fx = undefined;
-});
+const { tmux, afterTest } = tmuxPerTest('rtui-pinned');
 
 /**
  * Start `rollback` in a terminal, wait for its question, run `meanwhile` (someone else acting), answer
@@ -55,7 +47,7 @@ async function expectUntouched(f: Fixture, live: string): Promise<void> {
 
 describe.skipIf(!hasTmux)('rollback runs the plan that was confirmed', () => {
   it('the proposed target is marked bad before the answer: refused with exit 1, nothing changes', async () => {
-    fx = await makeFixture();
+    const fx = afterTest(await makeFixture());
     const [, r2, r3] = fx.names as [string, string, string];
     const f = fx;
     const { code, output } = await confirmAfter(f, 'marked', () => markBad(f, r2));
@@ -68,7 +60,7 @@ describe.skipIf(!hasTmux)('rollback runs the plan that was confirmed', () => {
   });
 
   it('live moves before the answer: refused with exit 1, the release put live is left alone', async () => {
-    fx = await makeFixture({ releases: [{}, {}, {}, {}] });
+    const fx = afterTest(await makeFixture({ releases: [{}, {}, {}, {}] }));
     const [, r2, r3, r4] = fx.names as [string, string, string, string];
     const f = fx;
     const { code, output } = await confirmAfter(f, 'moved', () => f.layout.pointCurrentAt(r2));
@@ -81,7 +73,7 @@ describe.skipIf(!hasTmux)('rollback runs the plan that was confirmed', () => {
   });
 
   it('nothing changed before the answer: the confirmed plan runs', async () => {
-    fx = await makeFixture();
+    const fx = afterTest(await makeFixture());
     const [, r2, r3] = fx.names as [string, string, string];
     const { code, output } = await confirmAfter(fx, 'same', () => {});
     expect(code, output).toBe(0);

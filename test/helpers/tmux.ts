@@ -3,6 +3,7 @@
  * tmux; elsewhere the suites that need it are skipped.
  */
 import { spawnSync } from 'node:child_process';
+import { afterEach } from 'vitest';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux && process.env.CI) throw new Error('tmux is required for the pseudo-terminal tests (CI installs it)');
@@ -19,4 +20,25 @@ export function tmuxOn(socket: string): (...args: string[]) => string {
 /** Stop the server on `socket` (and every session in it); fine when none runs. */
 export function killTmux(socket: string): void {
   spawnSync('tmux', ['-L', socket, 'kill-server']);
+}
+
+/**
+ * A tmux server of its own for one test file, killed after each test, plus whatever else a test asks
+ * to clean up then (its fixture): `const { tmux, afterTest } = tmuxPerTest('rtui-confirm')`.
+ */
+export function tmuxPerTest(prefix: string): { socket: string; tmux: (...args: string[]) => string; afterTest: <T extends { cleanup(): Promise<void> }>(x: T) => T } {
+  const socket = `${prefix}-${process.pid}`;
+  const pending: { cleanup(): Promise<void> }[] = [];
+  afterEach(async () => {
+    killTmux(socket);
+    for (const x of pending.splice(0)) await x.cleanup();
+  });
+  return {
+    socket,
+    tmux: tmuxOn(socket),
+    afterTest: (x) => {
+      pending.push(x);
+      return x;
+    },
+  };
 }
