@@ -75,13 +75,16 @@ async function makeEnv(graceSeconds: number): Promise<TestEnv> {
   const config = path.join(layout.root, 'rollback-config.yml');
   fs.writeFileSync(
     config,
+    // Only the injected fault may fire: latency and failed health checks are what a loaded CI machine
+    // produces by itself (a 2 s health timeout, 1.2 s windows), and an automatic rollback in the middle of
+    // a test of the manual path would make it about something else.
     `rollback_policy:
   monitoring: { check_interval_seconds: 0.25, baseline_window_minutes: 0.02 }
   triggers:
     error_rate: { enabled: true, multiplier: 2, window_minutes: 0.02 }
-    latency: { enabled: true, metric: p95, multiplier: 20, window_minutes: 0.02 }
+    latency: { enabled: false, metric: p95, multiplier: 20, window_minutes: 0.02 }
     memory: { enabled: true, threshold_percent: 99.9, window_minutes: 0.02 }
-    health_check: { enabled: true, failure_count: 2, window_minutes: 0.02 }
+    health_check: { enabled: false, failure_count: 2, window_minutes: 0.02 }
   rollback: { health_check_timeout_seconds: 15, stability_seconds: 0.3, grace_seconds: ${graceSeconds} }
 environments:
   test:
