@@ -12,7 +12,10 @@
  *                 "error_ratio": 0.5, "latency_ms": 400, "start_delay_ms": 0, "crash_after_ms": 2000,
  *                 "crash_after_requests": 3 (healthy for that many requests, then exits: a crash
  *                 shortly after start that does not depend on how fast the machine is),
- *                 "memory_base_percent": 40, "leak_percent_per_second": 2, "db_errors_per_request": 0 }
+ *                 "memory_base_percent": 40, "leak_percent_per_second": 2,
+ *                 "leak_after_first_metrics_seconds": 2 (optional: memory stays at its base until that
+ *                 long after the first /metrics request, then grows: the leak begins once someone watches),
+ *                 "db_errors_per_request": 0 }
  *
  * Endpoints: /health (200 ok, 500 when sick), /metrics (JSON), /metrics/prometheus (text exposition),
  * /control?mode=errors&error_ratio=0.8 (change behaviour live), /work (a normal request).
@@ -147,9 +150,16 @@ function serve() {
   }
   if (args['pid-file'] && !args['no-pid-write']) fs.writeFileSync(args['pid-file'], `${process.pid}\n`);
 
+  // A leak that waits for its first observer: a console that comes up late (a loaded machine) still
+  // sees the release healthy first, then the climb, whatever its start-up took.
+  const leakAfterFirstMetricsMs = release.leak_after_first_metrics_seconds === undefined ? null : Math.max(0, Number(release.leak_after_first_metrics_seconds)) * 1000;
+  let watched = false;
+
   function memoryPercent() {
+    if (!watched && leakAfterFirstMetricsMs !== null) state.leakStartedAt = Date.now() + leakAfterFirstMetricsMs;
+    watched = true;
     if (state.mode !== 'leak') return state.memoryBase;
-    const grown = state.memoryBase + ((Date.now() - state.leakStartedAt) / 1000) * state.leakPerSecond;
+    const grown = state.memoryBase + (Math.max(0, Date.now() - state.leakStartedAt) / 1000) * state.leakPerSecond;
     return Math.min(99.5, grown);
   }
 

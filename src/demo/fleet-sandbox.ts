@@ -1,9 +1,10 @@
 /**
  * The demo on a fleet (`rollback-tui demo --hosts N`): N local "hosts" (src/demo/local-fleet.ts: a
  * directory each, with its own symlink store, state directory and demo service on its own port), the
- * demo's four releases on each, the newest (live) leaking memory. The first host leaks twice as fast:
- * it crosses the threshold alone first, which is an alert naming it and no rollback; when the others
- * cross too, most hosts are sick, so the fleet monitor rolls the whole fleet back to v3.
+ * demo's four releases on each, the newest (live) leaking memory. The first host leaks twice as fast
+ * and its leak begins first: it crosses the threshold alone, which is an alert naming it and no
+ * rollback, for several seconds; when the others cross too, most hosts are sick, so the fleet monitor
+ * rolls the whole fleet back to v3.
  *
  * The same shape as the one-host sandbox (DemoSandbox), so the `demo` command runs both alike.
  */
@@ -19,6 +20,8 @@ import { DEMO_TIMINGS, demoPolicy, demoReleases, MEMORY_SCRIPT, memoryCommand, t
 
 /** How much faster the first host leaks than the others (it trips alone first: an alert, not a rollback). */
 export const FIRST_HOST_LEAK_FACTOR = 2;
+/** How much later (speed-1 seconds) the other hosts' leak begins: the first host is sick alone meanwhile. */
+export const OTHER_HOSTS_LEAK_DELAY_SECONDS = 3;
 
 export async function createFleetDemoSandbox(opts: DemoSandboxOptions & { hosts: number }): Promise<DemoSandbox> {
   const speed = opts.speed ?? 1;
@@ -47,11 +50,14 @@ export async function createFleetDemoSandbox(opts: DemoSandboxOptions & { hosts:
     const sick = releases[releases.length - 1] as DemoRelease;
     const sickSpec = specs[specs.length - 1] as (typeof specs)[number];
     const first = fleet.hosts[0];
-    if (first) {
-      const rate = DEMO_TIMINGS.leakPercentPerSecond / speed;
-      const release = { ...sickSpec.release, leak_percent_per_second: rate * FIRST_HOST_LEAK_FACTOR };
-      fs.writeFileSync(path.join(first.dir, 'releases', sick.name, 'release.json'), `${JSON.stringify(release)}\n`);
-    }
+    const leakAfter = DEMO_TIMINGS.leakAfterFirstSampleSeconds * speed;
+    fleet.hosts.forEach((host, i) => {
+      const release =
+        i === 0
+          ? { ...sickSpec.release, leak_percent_per_second: (DEMO_TIMINGS.leakPercentPerSecond / speed) * FIRST_HOST_LEAK_FACTOR }
+          : { ...sickSpec.release, leak_after_first_metrics_seconds: leakAfter + OTHER_HOSTS_LEAK_DELAY_SECONDS * speed };
+      fs.writeFileSync(path.join(host.dir, 'releases', sick.name, 'release.json'), `${JSON.stringify(release)}\n`);
+    });
     const config = {
       rollback_policy: { ...demoPolicy(logsDir, speed), fleet: { breach: 'majority' } },
       environments: {

@@ -4,10 +4,13 @@
  * `rollback-config.yml` for the environment `demo`, and a state directory with some past rollbacks, so a
  * newcomer sees every panel of the console with content and watches an automatic rollback happen.
  *
- * The story: v1..v3 are healthy, v4 (the newest, live) leaks memory. Memory climbs from 45% and crosses
- * the policy's 90% threshold after about 50 s; the memory trigger needs it above the threshold for a
- * whole window (10 s), then a 5 s grace countdown lets the operator cancel, then the monitor rolls back
- * to v3. `redeploySick()` puts v4 back live to replay it.
+ * The story, about 20 s from launch to the rollback on screen at speed 1: v1..v3 are healthy, v4 (the
+ * newest, live) leaks memory. The console comes up and establishes v4's baseline (3 s) while memory
+ * holds at 45%; then the leak begins (3 s after the monitor's first sample, so a console that comes up
+ * late on a loaded machine still sees every stage) and memory crosses the policy's 90% threshold 5 s
+ * later; the memory trigger needs it above the threshold for a whole window (3 s), then a 5 s grace
+ * countdown ("press c to cancel") lets the operator cancel, then the monitor rolls back to v3 (verified
+ * stable for 1 s). `redeploySick()` puts v4 back live to replay it.
  *
  * Everything is scaled by `speed` (1 = the seconds-scale demo above; tests use a fraction). Nothing here
  * needs the network beyond 127.0.0.1, root, or GNU tools: files are written with node, the service
@@ -69,19 +72,33 @@ export interface DemoRelease {
 /** The demo's policy at speed 1 (seconds). Exported so the docs, the CLI and the tests agree on it. */
 export const DEMO_TIMINGS = {
   checkIntervalSeconds: 1,
-  baselineSeconds: 12,
+  baselineSeconds: 3,
   memoryThresholdPercent: 90,
-  memoryWindowSeconds: 10,
+  memoryWindowSeconds: 3,
   errorRateWindowSeconds: 15,
   latencyWindowSeconds: 20,
+  /**
+   * The latency threshold never goes below this: on a loaded machine the health probe's p95 reaches a
+   * few hundred ms against a baseline of tens, which is load, not the release (the demo's story is memory).
+   */
+  latencyFloorMs: 1000,
   healthWindowSeconds: 15,
+  /** The countdown with "press c to cancel": long enough to read and press c. */
   graceSeconds: 5,
-  stabilitySeconds: 2,
-  /** The sick release: memory starts here ... */
+  stabilitySeconds: 1,
+  /** The sick release: memory holds here ... */
   leakBasePercent: 45,
-  /** ... and grows this much per second, so it crosses the threshold after ~50 s. */
-  leakPercentPerSecond: 0.9,
+  /** ... until this long after the monitor's first sample (the baseline is established meanwhile) ... */
+  leakAfterFirstSampleSeconds: 3,
+  /** ... then grows this much per second, so it crosses the threshold 5 s later. */
+  leakPercentPerSecond: 9,
 } as const;
+
+/** Seconds from the monitor's first sample until the sick release's memory crosses the threshold, at `speed`. */
+export function demoCrossingSeconds(speed: number, leakFactor = 1): number {
+  const t = DEMO_TIMINGS;
+  return (t.leakAfterFirstSampleSeconds + (t.memoryThresholdPercent - t.leakBasePercent) / (t.leakPercentPerSecond * leakFactor)) * speed;
+}
 
 /** The package root (where demo/service.mjs lives), from src/demo or dist/demo. */
 export function packageRoot(): string {
@@ -140,6 +157,7 @@ function releaseJson(spec: ReleaseSpec, speed: number): Record<string, unknown> 
         version: spec.version,
         mode: 'leak',
         memory_base_percent: DEMO_TIMINGS.leakBasePercent,
+        leak_after_first_metrics_seconds: seconds(DEMO_TIMINGS.leakAfterFirstSampleSeconds, speed),
         leak_percent_per_second: DEMO_TIMINGS.leakPercentPerSecond / speed,
         base_latency_ms: 5,
       }
@@ -253,7 +271,13 @@ export function demoPolicy(logsDir: string, speed: number): Record<string, unkno
     },
     triggers: {
       error_rate: { enabled: true, multiplier: 2, window_minutes: minutes(t.errorRateWindowSeconds, speed), min_errors_per_minute: 6 },
-      latency: { enabled: true, metric: 'p95', multiplier: 5, window_minutes: minutes(t.latencyWindowSeconds, speed) },
+      latency: {
+        enabled: true,
+        metric: 'p95',
+        multiplier: 5,
+        window_minutes: minutes(t.latencyWindowSeconds, speed),
+        min_latency_ms: t.latencyFloorMs,
+      },
       memory: { enabled: true, threshold_percent: t.memoryThresholdPercent, window_minutes: minutes(t.memoryWindowSeconds, speed) },
       health_check: { enabled: true, failure_count: 3, window_minutes: minutes(t.healthWindowSeconds, speed) },
     },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { openFleet, resolveFleet } from '../../src/core/fleet/index.js';
-import { createFleetDemoSandbox, FIRST_HOST_LEAK_FACTOR } from '../../src/demo/fleet-sandbox.js';
+import { createFleetDemoSandbox, FIRST_HOST_LEAK_FACTOR, OTHER_HOSTS_LEAK_DELAY_SECONDS } from '../../src/demo/fleet-sandbox.js';
 import type { DemoSandbox } from '../../src/demo/sandbox.js';
 
 const sandboxes: DemoSandbox[] = [];
@@ -33,9 +33,11 @@ describe('demo --hosts sandbox', () => {
       const ports = fleet.members.map((m) => Number(m.host.address.split(':')[1]));
       expect(new Set(ports).size).toBe(2);
       expect(await Promise.all(ports.map(version))).toEqual(['v4', 'v4']);
-      const rate = (host: string): number =>
-        (JSON.parse(fs.readFileSync(path.join(sb.dir, 'hosts', host, 'releases', sb.sickRelease, 'release.json'), 'utf8')) as { leak_percent_per_second: number }).leak_percent_per_second;
-      expect(rate('app-1')).toBeCloseTo(rate('app-2') * FIRST_HOST_LEAK_FACTOR);
+      const release = (host: string): { leak_percent_per_second: number; leak_after_first_metrics_seconds: number } =>
+        JSON.parse(fs.readFileSync(path.join(sb.dir, 'hosts', host, 'releases', sb.sickRelease, 'release.json'), 'utf8'));
+      // The first host leaks faster and begins first: it is sick alone for a while (an alert, no rollback).
+      expect(release('app-1').leak_percent_per_second).toBeCloseTo(release('app-2').leak_percent_per_second * FIRST_HOST_LEAK_FACTOR);
+      expect(release('app-2').leak_after_first_metrics_seconds - release('app-1').leak_after_first_metrics_seconds).toBeCloseTo(OTHER_HOSTS_LEAK_DELAY_SECONDS * 0.2);
       await expect(sb.redeploySick()).rejects.toThrow(/already live on every host/);
 
       const v3 = sb.releases[2]!.name;

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/core/config/schema.js';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
 import { incidentFileName } from '../../src/core/engine/incident.js';
-import { createDemoSandbox, waitFor, type DemoSandbox } from '../../src/demo/sandbox.js';
+import { createDemoSandbox, DEMO_TIMINGS, demoCrossingSeconds, waitFor, type DemoSandbox } from '../../src/demo/sandbox.js';
 
 const parents: string[] = [];
 const sandboxes: DemoSandbox[] = [];
@@ -58,8 +58,9 @@ describe('createDemoSandbox', () => {
     const versions = names.map((n) => JSON.parse(fs.readFileSync(path.join(releasesDir, n, 'release.json'), 'utf8')));
     expect(versions.map((v) => v.version)).toEqual(['v1', 'v2', 'v3', 'v4']);
     expect(versions.map((v) => v.mode)).toEqual(['healthy', 'healthy', 'healthy', 'leak']);
-    // The leak is scaled with the policy: at speed 0.5 it grows twice as fast.
-    expect(versions[3].leak_percent_per_second).toBeCloseTo(1.8);
+    // The leak is scaled with the policy: at speed 0.5 it begins twice as soon and grows twice as fast.
+    expect(versions[3].leak_percent_per_second).toBeCloseTo(DEMO_TIMINGS.leakPercentPerSecond * 2);
+    expect(versions[3].leak_after_first_metrics_seconds).toBeCloseTo(DEMO_TIMINGS.leakAfterFirstSampleSeconds / 2);
 
     const current = path.join(sb.dir, 'current');
     expect(fs.lstatSync(current).isSymbolicLink()).toBe(true);
@@ -75,6 +76,8 @@ describe('createDemoSandbox', () => {
     expect(cfg.rollback_policy.monitoring.check_interval_seconds).toBe(0.5);
     expect(cfg.rollback_policy.triggers.memory?.threshold_percent).toBe(90);
     expect(cfg.rollback_policy.rollback.grace_seconds).toBe(2.5);
+    // Load on the machine slows the health probe: that must not trip the latency trigger before memory.
+    expect(cfg.rollback_policy.triggers.latency?.min_latency_ms).toBe(DEMO_TIMINGS.latencyFloorMs);
 
     // History: realistic past rollbacks with every history field and readable incident reports.
     const stateDir = env?.state_dir as string;
@@ -100,11 +103,27 @@ describe('createDemoSandbox', () => {
     expect(history.some((h) => !h.success)).toBe(true);
     expect(history.some((h) => h.trigger !== 'manual')).toBe(true);
 
-    // The service answers, as the sick release; the memory probe the config runs reports its memory.
+    // The service answers, as the sick release. Its leak waits for the first look at its metrics (the
+    // monitor's first sample), however long it has run: memory is at its base then, and grows after.
     const m = await metrics(sb.port);
     expect(m.version).toBe('v4');
     expect(m.mode).toBe('leak');
-    expect(m.memory_usage_percent).toBeGreaterThanOrEqual(45);
+    expect(m.memory_usage_percent).toBe(DEMO_TIMINGS.leakBasePercent);
+    await waitFor(async () => (await metrics(sb.port)).memory_usage_percent > DEMO_TIMINGS.leakBasePercent, 'the leak to begin', 30_000);
+  });
+
+  it('tells the whole story within half a minute at speed 1, and scales it with speed', () => {
+    // The policy's own arithmetic, not a measurement (the benchmark measures): from the monitor's first
+    // sample, memory crosses the threshold, holds for the window, the countdown runs, the rollback is
+    // verified stable. The console's start and the rollback's own steps take the rest of the 30 s.
+    const t = DEMO_TIMINGS;
+    const story = (speed: number): number => demoCrossingSeconds(speed) + (t.memoryWindowSeconds + t.graceSeconds + t.stabilitySeconds) * speed;
+    expect(story(1)).toBeLessThanOrEqual(20);
+    expect(story(0.5)).toBeCloseTo(story(1) / 2);
+    // The operator has time to read the countdown and press c.
+    expect(t.graceSeconds).toBeGreaterThanOrEqual(5);
+    // The baseline is established before memory leaves its base.
+    expect(t.baselineSeconds).toBeLessThanOrEqual(t.leakAfterFirstSampleSeconds);
   });
 
   it('redeploySick puts the sick release back live after a rollback and restarts the service', async () => {

@@ -11,8 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import { loadConfig, resolveEnvironment } from '../../core/config/load.js';
-import { createDemoSandbox, DEMO_TIMINGS, type DemoSandbox } from '../../demo/sandbox.js';
-import { createFleetDemoSandbox, FIRST_HOST_LEAK_FACTOR } from '../../demo/fleet-sandbox.js';
+import { createDemoSandbox, DEMO_TIMINGS, demoCrossingSeconds, type DemoSandbox } from '../../demo/sandbox.js';
+import { createFleetDemoSandbox, FIRST_HOST_LEAK_FACTOR, OTHER_HOSTS_LEAK_DELAY_SECONDS } from '../../demo/fleet-sandbox.js';
 import type { RunConsoleOptions } from '../../ui/run.js';
 import { rollbackInProgress } from '../../core/engine/engine.js';
 import type { DemoOptions } from '../commands/demo.js';
@@ -23,17 +23,18 @@ import { loadConsoleUi } from './console.js';
 /** What the operator sees before the console takes the screen, and after it gives it back. */
 function storyLine(sb: DemoSandbox, hosts?: number): string {
   const t = DEMO_TIMINGS;
-  const crossAt = Math.round(((t.memoryThresholdPercent - t.leakBasePercent) / t.leakPercentPerSecond) * sb.speed);
   if (hosts !== undefined) {
+    const crossAt = Math.round(demoCrossingSeconds(sb.speed) + OTHER_HOSTS_LEAK_DELAY_SECONDS * sb.speed);
     return (
       `demo: a fleet of ${hosts} local hosts in ${sb.dir}, each on ${sb.sickRelease}, which leaks memory; app-1 leaks ` +
       `${FIRST_HOST_LEAK_FACTOR}x faster and trips alone first (an alert, not a rollback); the others cross ` +
-      `${t.memoryThresholdPercent}% after about ${crossAt} s: most hosts sick, the fleet rolls back automatically`
+      `${t.memoryThresholdPercent}% about ${crossAt} s after the console starts watching: most hosts sick, the fleet rolls back automatically`
     );
   }
+  const crossAt = Math.round(demoCrossingSeconds(sb.speed));
   return (
     `demo: ${sb.releases.length} releases in ${sb.dir}; the newest (${sb.sickRelease}) leaks memory: it crosses ` +
-    `${t.memoryThresholdPercent}% after about ${crossAt} s and the monitor rolls back automatically ` +
+    `${t.memoryThresholdPercent}% about ${crossAt} s after the console starts watching and the monitor rolls back automatically ` +
     `(R in the console deploys it again)`
   );
 }
