@@ -168,7 +168,13 @@ function keygen(file) {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rollback-tui-bench', '-f', file], { stdio: 'ignore' });
 }
 
-export async function startSshd() {
+/**
+ * A throwaway sshd. Options for fleet hosts (bench/fleet.mjs): `address` (a loopback address of its own),
+ * `port` (one port shared by every host, each on its own address) and `bindMounts` (root: sshd runs in its
+ * own mount namespace, `unshare -m`, where each `source` is bind-mounted on `target`, so every host has the
+ * same layout at one path).
+ */
+export async function startSshd({ address = '127.0.0.1', port: fixedPort, bindMounts = [] } = {}) {
   if (!fs.existsSync(SSHD_PATH)) return null;
   const dir = tmpDir('sshd');
   fs.chmodSync(dir, 0o755);
@@ -183,13 +189,13 @@ export async function startSshd() {
   const user = os.userInfo().username;
   const alias = 'rollback-bench-host';
   const sshConfigPath = path.join(dir, 'ssh_config');
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (fixedPort === undefined ? 5 : 1); attempt++) {
+    const port = fixedPort ?? (await freePort());
     const cfg = path.join(dir, 'sshd_config');
     fs.writeFileSync(
       cfg,
       [
-        `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
+        `Port ${port}`, `ListenAddress ${address}`, `HostKey ${hostKey}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
         `AuthorizedKeysFile ${authorizedKeys}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin yes',
         'PubkeyAuthentication yes', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
         'MaxStartups 200:30:400', 'MaxSessions 200', 'PrintMotd no', 'LogLevel ERROR',
@@ -201,12 +207,19 @@ export async function startSshd() {
     fs.writeFileSync(
       sshConfigPath,
       [
-        `Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${user}`, `  IdentityFile ${identityFile}`,
+        `Host ${alias}`, `  HostName ${address}`, `  Port ${port}`, `  User ${user}`, `  IdentityFile ${identityFile}`,
         '  IdentitiesOnly yes', 'Host *', '  StrictHostKeyChecking no', `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
         '  LogLevel ERROR', '',
       ].join('\n'),
     );
-    const child = spawn(SSHD_PATH, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const sshd = [SSHD_PATH, '-D', '-e', '-f', cfg];
+    const mounts = bindMounts.map((_, i) => `mount --bind "\${${2 * i + 1}}" "\${${2 * i + 2}}"`);
+    const mountArgs = bindMounts.flatMap((m) => [m.source, m.target]);
+    // unshare execs sh in the new namespace, sh execs sshd: the child's pid is sshd's.
+    const child =
+      bindMounts.length === 0
+        ? spawn(SSHD_PATH, sshd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', `${mounts.join(' && ')} && shift ${mountArgs.length} && exec "$@"`, 'sh', ...mountArgs, ...sshd], { stdio: ['ignore', 'ignore', 'pipe'] });
     let exited = false;
     child.on('exit', () => (exited = true));
     child.stderr.resume();
@@ -220,7 +233,8 @@ export async function startSshd() {
       alias,
       sshConfigPath,
       identityFile,
-      executor: { type: 'ssh', host: '127.0.0.1', port, user, identity_file: identityFile, ssh_config: sshConfigPath, connect_timeout_seconds: 5 },
+      host: address,
+      executor: { type: 'ssh', host: address, port, user, identity_file: identityFile, ssh_config: sshConfigPath, connect_timeout_seconds: 5 },
       /** One fresh ssh connection running a script on stdin (the "by hand" baseline). */
       sshArgs: ['-F', sshConfigPath, '-o', 'BatchMode=yes', '--', alias, 'sh -s'],
       stop: async () => {

@@ -10,7 +10,7 @@
  *   --out            where the JSON goes: a directory (gets latest.json) or a .json file
  *                    (default bench/results/latest.json)
  *   --only           a subset of: recovery, startup, rollback, detection, console, console_idle, monitor,
- *                    scale, demo
+ *                    scale, demo, fleet
  *
  * The issue table (printed first): time to recovery and the whole standard rollback against the same
  * operations by hand and the original script's flow with its sleeps (bench/recovery.mjs), locally and over
@@ -29,6 +29,9 @@
  *   monitor    CPU percent of an idle `monitor` process; RSS after 100,000 simulated samples vs 1,000
  *              (20,000 in quick mode).
  *   scale      `list` with 1,000 backups locally and over SSH; `stats` over 100,000 history lines.
+ *   fleet      fixture hosts (a loopback sshd each, bench/fleet.mjs): rollback of 1 and of 10 hosts against
+ *              the same operations by hand on every host side by side; the pre-check of 10 and 50 hosts;
+ *              a rollback of 50 hosts.
  *
  * Timings are never asserted (the test only checks the JSON has every section).
  */
@@ -59,6 +62,7 @@ import {
   waitFor,
   writeConfig,
 } from './lib.mjs';
+import { benchFleet } from './fleet.mjs';
 import { benchRecovery } from './recovery.mjs';
 import { benchConsoleIdle, benchDemo, benchStartup, issueTable } from './table.mjs';
 
@@ -97,7 +101,7 @@ function usage(problem) {
   process.exit(0);
 }
 
-const SECTION_NAMES = ['recovery', 'startup', 'rollback', 'detection', 'console', 'console_idle', 'monitor', 'scale', 'demo'];
+const SECTION_NAMES = ['recovery', 'startup', 'rollback', 'detection', 'console', 'console_idle', 'monitor', 'scale', 'demo', 'fleet'];
 const opts = parseArgs(process.argv.slice(2));
 const N = opts.iterations;
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -517,6 +521,17 @@ function table(results) {
     if (r.scale.list_ssh_1000_backups) add('list 1,000 backups (ssh)', r.scale.list_ssh_1000_backups);
     add('stats over 100,000 history lines', r.scale.stats_100000_lines);
   }
+  if (r.fleet?.rollback_10_hosts) {
+    const f = r.fleet;
+    add('fleet: rollback, one-host environment', f.rollback_1_host, `CPU ${f.rollback_1_host.cpu_ms.median} ms`);
+    add('fleet: rollback, 1 host (--hosts)', f.rollback_1_host_fleet, `CPU ${f.rollback_1_host_fleet.cpu_ms.median} ms`);
+    add('fleet: rollback, 10 hosts in parallel', f.rollback_10_hosts, `x${f.ratio_10_over_1} of 1 host; CPU ${f.rollback_10_hosts.cpu_ms.median} ms`);
+    add('fleet: by hand, 1 host', f.by_hand_1_host);
+    add('fleet: by hand, 10 hosts side by side', f.by_hand_10_hosts, `x${f.by_hand_ratio_10_over_1} of 1 host`);
+    add('fleet: pre-check, 10 hosts', f.precheck_10_hosts);
+    add('fleet: pre-check, 50 hosts', f.precheck_50_hosts, 'instant-start service');
+    add('fleet: rollback, 50 hosts', f.rollback_50_hosts, 'instant-start service');
+  }
   for (const [name, s] of Object.entries(r)) if (s?.skipped) rows.push([`${name}: skipped`, '', '', '', '', s.skipped]);
   for (const [name, s] of Object.entries(r)) if (s?.error) rows.push([`${name}: FAILED`, '', '', '', '', s.error.split('\n')[0]]);
   const head = ['figure', 'median', 'min', 'max', 'unit', 'note'];
@@ -545,6 +560,7 @@ async function main() {
       ['scale', () => benchScale(sshd)],
       ['console_idle', () => benchConsoleIdle({ quick: opts.quick, cleanups })],
       ['demo', () => benchDemo({ n: N, quick: opts.quick, cleanups })],
+      ['fleet', () => benchFleet({ n: N, quick: opts.quick, cleanups, log })],
     ];
     for (const [name, fn] of sections) {
       if (!want(name)) continue;

@@ -33,7 +33,7 @@ describe('npm run bench --quick', () => {
     expect(doc.iterations).toBe(1);
     expect(doc.machine).toMatchObject({ nproc: expect.any(Number), cpu: expect.any(String), node: process.version });
     const s = doc.sections;
-    expect(Object.keys(s).sort()).toEqual(['console', 'console_idle', 'demo', 'detection', 'monitor', 'recovery', 'rollback', 'scale', 'startup']);
+    expect(Object.keys(s).sort()).toEqual(['console', 'console_idle', 'demo', 'detection', 'fleet', 'monitor', 'recovery', 'rollback', 'scale', 'startup']);
     for (const [name, section] of Object.entries(s)) expect((section as { error?: string }).error, name).toBeUndefined();
 
     const fig = (f: Figure): void => {
@@ -73,6 +73,17 @@ describe('npm run bench --quick', () => {
       expect(s.console_idle.rss_mib.median).toBeGreaterThan(0);
     }
     if (!s.demo.skipped) fig(s.demo.launch_to_automatic_rollback);
+    if (!s.fleet.skipped) {
+      for (const f of ['rollback_1_host', 'rollback_1_host_fleet', 'rollback_10_hosts', 'precheck_10_hosts', 'precheck_50_hosts', 'rollback_50_hosts']) {
+        fig(s.fleet[f]);
+        fig(s.fleet[f].cpu_ms);
+      }
+      fig(s.fleet.by_hand_1_host);
+      fig(s.fleet.by_hand_10_hosts);
+      expect(s.fleet.ratio_10_over_1).toBeGreaterThan(0);
+      expect(s.fleet.tool_over_by_hand_10_hosts).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/fleet: rollback, 10 hosts in parallel/);
+    }
     expect(r.stdout).toMatch(/median/);
     expect(r.stdout).toMatch(/time to recovery, local/);
     expect(r.stdout).toMatch(/original script/);

@@ -5,14 +5,50 @@
  */
 import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { EnvLock, lockOwnerFile } from '../../src/core/engine/lock.js';
-import { openEnvironment } from '../../src/core/environment.js';
+import { openEnvironment, singleHostExecutor } from '../../src/core/environment.js';
 import { ExitCode, UserError } from '../../src/core/errors.js';
+import { createExecutor } from '../../src/core/exec/index.js';
 import { SshExecutor } from '../../src/core/exec/ssh.js';
-import { acquireFleetLock, openFleet, precheckError, precheckFleet, resolveFleet, type OpenFleet } from '../../src/core/fleet/index.js';
+import type { Executor } from '../../src/core/exec/types.js';
+import { acquireFleetLock, openFleet, precheckError, precheckFleet, resolveFleet, type FleetHost, type OpenFleet } from '../../src/core/fleet/index.js';
 import { describeFleet, startFleetHosts, type FleetHosts } from '../helpers/fleet-hosts.js';
+
+/** A one-shot signal: `fired` resolves once `fire()` was called. */
+function signal(): { fire: () => void; fired: Promise<void> } {
+  let fire: () => void = () => {};
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return { fire, fired };
+}
+
+/** `p`, or a rejection after a generous while (a call that waits for one that never comes). */
+function waitOr(p: Promise<void>, why: string): Promise<void> {
+  return Promise.race([p, sleep(30_000, undefined, { ref: false }).then(() => Promise.reject(new Error(why)))]);
+}
+
+/** `inner`, with `before(n)` awaited before its n-th call (1-based) and each call's start and end in `events`. */
+function gated(inner: Executor, before: (n: number) => Promise<void> | void, events: string[] = [], name = ''): Executor {
+  let n = 0;
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    events.push(`${name} start`);
+    await before(++n);
+    try {
+      return await fn();
+    } finally {
+      events.push(`${name} end`);
+    }
+  };
+  return {
+    kind: inner.kind,
+    description: inner.description,
+    script: (script, args, options) => call(() => inner.script(script, args, options)),
+    shell: (command, options) => call(() => inner.shell(command, options)),
+    close: () => inner.close(),
+  };
+}
 
 const lockOptions = { operationId: 'op-fleet-test', user: 'tester', version: 'test', staleMinutes: 30 };
 
@@ -30,6 +66,12 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
     const loaded = await loadConfig({ configPath: fx.configFile });
     const fleet = await resolveFleet(resolveEnvironment(loaded, fx.envName), hosts ? { hosts } : {});
     return openFleet(fleet, concurrency === undefined ? {} : { concurrency });
+  }
+
+  async function openGated(executorFor: (h: FleetHost) => Executor): Promise<OpenFleet> {
+    fx.writeConfig();
+    const loaded = await loadConfig({ configPath: fx.configFile });
+    return openFleet(await resolveFleet(resolveEnvironment(loaded, fx.envName)), { executorFor });
   }
 
   it('each host sees its own files at the same path, and its own service answers on its own address', async () => {
@@ -65,6 +107,25 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
       expect(p.hosts.map((h) => [h.name, h.reachable, h.live, h.locked, h.problems])).toEqual(
         fx.hosts.map((h) => [h.name, true, fx.names[2], false, []]),
       );
+      expect(p.message).toBe(`fleet: 3 hosts ready for ${fx.names[1]}`);
+    } finally {
+      await open3.close();
+    }
+  });
+
+  it('the pre-check asks each host for its backups and its lock side by side', async () => {
+    // On every host the first call waits until the second has started: asked one after the other, the
+    // host would never answer (the wait gives up and the host fails the pre-check).
+    const gate = (): ((n: number) => Promise<void> | void) => {
+      const second = signal();
+      return (n) => {
+        if (n === 2) second.fire();
+        if (n === 1) return waitOr(second.fired, 'the second question was not asked while the first was');
+      };
+    };
+    const open3 = await openGated((h) => gated(createExecutor(singleHostExecutor(h.env)), gate()));
+    try {
+      const p = await precheckFleet(open3);
       expect(p.message).toBe(`fleet: 3 hosts ready for ${fx.names[1]}`);
     } finally {
       await open3.close();
@@ -165,6 +226,47 @@ describeFleet('fleet fixture hosts and the pre-check', () => {
         await single.close();
       }
     } finally {
+      await open3.close();
+    }
+  });
+
+  it('the fleet lock in two rounds: the first host alone, then every other host side by side', async () => {
+    // Every call on app-2 waits until a call on app-3 has started: taken one host after the other, the
+    // lock would never get there (the wait gives up and the lock fails); side by side it goes through.
+    const events: string[] = [];
+    const app3 = signal();
+    const gate = (name: string) => (): Promise<void> | void => {
+      if (name === 'app-3') app3.fire();
+      if (name === 'app-2') return waitOr(app3.fired, 'app-3 was not asked while app-2 was');
+    };
+    const open3 = await openGated((h) => gated(createExecutor(singleHostExecutor(h.env)), gate(h.name), events, h.name));
+    try {
+      const lock = await acquireFleetLock(open3.members, lockOptions);
+      expect([...lock.locks.keys()].sort()).toEqual(['app-1', 'app-2', 'app-3']);
+      // app-1 was asked and answered before anyone else was asked.
+      const firstOther = events.findIndex((e) => !e.startsWith('app-1 '));
+      expect(events.slice(0, firstOther).at(-1)).toBe('app-1 end');
+      expect(events.slice(firstOther).some((e) => e.startsWith('app-1 '))).toBe(false);
+      await lock.release();
+    } finally {
+      await open3.close();
+    }
+  });
+
+  it('the fleet lock refused on two hosts: both named, nothing stays locked, exit 3', async () => {
+    const open3 = await open();
+    const ownerFile = (i: number) => path.join(fx.hosts[i]!.dir, 'state', lockOwnerFile(fx.envName));
+    const singles = [1, 2].map((i) => openEnvironment(open3.members[i]!.host.env));
+    const held = await Promise.all(singles.map((s, i) => EnvLock.acquire(s.state, { ...lockOptions, env: fx.envName, operationId: `op-single-${i}` })));
+    try {
+      const err = await acquireFleetLock(open3.members, lockOptions).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(ExitCode.LOCKED);
+      expect((err as UserError).message).toMatch(/^on app-2: fleet is locked by .*; on app-3: fleet is locked by .*; released the locks already taken on app-1$/);
+      expect(existsSync(ownerFile(0))).toBe(false);
+    } finally {
+      await Promise.all(held.map((l) => l.release()));
+      await Promise.all(singles.map((s) => s.close()));
       await open3.close();
     }
   });

@@ -74,11 +74,10 @@ export async function precheckFleet(open: OpenFleet, options: PrecheckOptions = 
   }));
   // Every host is asked for its backups and its lock side by side (at most `concurrency` at a time);
   // the target is chosen from what came back, then validated on every host side by side.
-  // One after the other on a host: the first call opens the ssh master connection and the second rides
-  // on it; side by side, both would open a connection of their own.
+  // Both questions side by side on a host too: its ssh master is opened when the fleet is opened, and
+  // both calls wait for it and ride on it.
   const listing = await open.each(async (m) => {
-    const backups = await m.handle.store.list({ signal: options.signal });
-    const owner = await m.handle.state.read(lockOwnerFile(m.host.env.name));
+    const [backups, owner] = await Promise.all([m.handle.store.list({ signal: options.signal }), m.handle.state.read(lockOwnerFile(m.host.env.name))]);
     return { backups, owner };
   }, options.signal);
   listing.forEach(({ result }, i) => {
