@@ -221,11 +221,17 @@ export async function benchFleet({ n, quick, cleanups, log }) {
   log(`  fleet pre-check, 10 hosts: ${out.precheck_10_hosts.median} ms`);
   await ten.stop();
 
-  const fifty = await startFleet({ count: 50, service: 'instant', cleanups });
-  await fifty.reset();
-  out.precheck_50_hosts = await series(n, null, () => timedRollback(fifty, ['--env', 'fleet', '--dry-run'], 'planned'));
-  out.rollback_50_hosts = await series(quick ? 1 : Math.min(n, 3), fifty.reset, () => timedRollback(fifty, ['--env', 'fleet'], 'verified'));
-  log(`  50 hosts (instant service): pre-check ${out.precheck_50_hosts.median} ms, rollback ${out.rollback_50_hosts.median} ms`);
+  // Quick mode keeps the harness from rotting; fifty sshd and their set-up take minutes on two cores.
+  if (quick) {
+    out.fifty_hosts = { skipped: 'quick mode (run without --quick for the 50-host figures)' };
+  } else {
+    const fifty = await startFleet({ count: 50, service: 'instant', cleanups });
+    await fifty.reset();
+    out.precheck_50_hosts = await series(n, null, () => timedRollback(fifty, ['--env', 'fleet', '--dry-run'], 'planned'));
+    out.rollback_50_hosts = await series(Math.min(n, 3), fifty.reset, () => timedRollback(fifty, ['--env', 'fleet'], 'verified'));
+    log(`  50 hosts (instant service): pre-check ${out.precheck_50_hosts.median} ms, rollback ${out.rollback_50_hosts.median} ms`);
+    await fifty.stop();
+  }
 
   const ratio = (a, b) => Math.round((a.median / b.median) * 100) / 100;
   out.ratio_10_over_1 = ratio(out.rollback_10_hosts, out.rollback_1_host);

@@ -529,8 +529,10 @@ function table(results) {
     add('fleet: by hand, 1 host', f.by_hand_1_host);
     add('fleet: by hand, 10 hosts side by side', f.by_hand_10_hosts, `x${f.by_hand_ratio_10_over_1} of 1 host`);
     add('fleet: pre-check, 10 hosts', f.precheck_10_hosts);
-    add('fleet: pre-check, 50 hosts', f.precheck_50_hosts, 'instant-start service');
-    add('fleet: rollback, 50 hosts', f.rollback_50_hosts, 'instant-start service');
+    if (f.precheck_50_hosts) {
+      add('fleet: pre-check, 50 hosts', f.precheck_50_hosts, 'instant-start service');
+      add('fleet: rollback, 50 hosts', f.rollback_50_hosts, 'instant-start service');
+    }
   }
   for (const [name, s] of Object.entries(r)) if (s?.skipped) rows.push([`${name}: skipped`, '', '', '', '', s.skipped]);
   for (const [name, s] of Object.entries(r)) if (s?.error) rows.push([`${name}: FAILED`, '', '', '', '', s.error.split('\n')[0]]);
