@@ -18,6 +18,7 @@ import { initialState, isRunning, reducer } from './state/reducer.js';
 import type { Action, AppState, LogLevel, RunRequest } from './state/types.js';
 import { envInfoOf, errorMessage as message } from './environment.js';
 import { FrameQueue, WallClock, type ClockSource } from './timing.js';
+import { loadFleetPreview, runFleetFromConsole, type ConsoleFleetRunner } from './fleet-run.js';
 
 export { envInfoOf };
 
@@ -44,6 +45,8 @@ export interface ControllerDeps {
   extraActions?: readonly ConsoleAction[];
   /** Monitor events are applied at most once per this many ms (default 100: one state update per frame). */
   frameMs?: number;
+  /** On a fleet: the rollback keys preview and run a fleet rollback (every host, one target) through this. */
+  fleet?: ConsoleFleetRunner;
 }
 
 /** The age texts on screen (live release in the header, backups): the tick re-renders when they change. */
@@ -365,6 +368,7 @@ export class ConsoleController {
     const d = this.state.dialog;
     if (d?.type !== 'rollback') return;
     const { requestId } = d;
+    if (this.deps.fleet) return loadFleetPreview(this.deps.fleet, d, this.dispatch);
     try {
       const plan = await this.deps.engine.plan({
         env: this.state.env.name,
@@ -415,8 +419,24 @@ export class ConsoleController {
     }
     const abort = new AbortController();
     this.runAbort = abort;
+    const fleet = this.deps.fleet;
+    this.running = fleet ? this.fleetRun(fleet, req, abort) : this.engineRun(req, abort);
+  }
+
+  /** A confirmed fleet rollback: its grid, then each host's result (until Esc); the lists are read again after. */
+  private async fleetRun(fleet: ConsoleFleetRunner, req: RunRequest, abort: AbortController): Promise<void> {
+    try {
+      await runFleetFromConsole(fleet, req, abort.signal, this.dispatch);
+    } finally {
+      this.running = null;
+      this.runAbort = null;
+      if (!this.stopped) await this.refresh();
+    }
+  }
+
+  private engineRun(req: RunRequest, abort: AbortController): Promise<void> {
     this.dispatch({ type: 'engine/started', kind: req.kind, dryRun: req.dryRun, auto: false, trigger: 'manual', at: Date.now() });
-    this.running = (async () => {
+    return (async () => {
       try {
         await this.deps.engine.run(
           {

@@ -15,6 +15,7 @@ import { fleetRollbackText } from '../core/monitor/fleet-format.js';
 import type { Monitor } from '../core/monitor/monitor.js';
 import type { MonitorEvent, MonitorPhase, MonitorState } from '../core/monitor/types.js';
 import { majorityRelease } from './state/slices/fleet.js';
+import { consoleFleetRunner, type ConsoleFleetRunner } from './fleet-run.js';
 import type { Action } from './state/types.js';
 
 export type ConsoleMonitor = Pick<Monitor, 'on' | 'start' | 'stop' | 'getState' | 'pauseAutomation' | 'resumeAutomation' | 'cancelPendingRollback'>;
@@ -108,6 +109,8 @@ export interface OpenedFleetConsole {
   engine: RollbackEngine;
   monitor: ConsoleMonitor;
   fleet: FleetMonitor;
+  /** The rollback keys' fleet rollback: preview, then every host to one target. */
+  runner: ConsoleFleetRunner;
   /** Who holds each host's lock ("alice@ops-1 rollback"), null when free or unknown. */
   lockOwners(): Promise<Record<string, string | null>>;
   close(): Promise<void>;
@@ -129,5 +132,6 @@ export async function openFleetConsole(env: ResolvedEnvironment, engineOptions: 
     // A host whose lock cannot be read shows none: its row says unreachable already.
     return Object.fromEntries(owners.map((o) => [o.name, o.result.status === 'fulfilled' ? o.result.value : null]));
   };
-  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, lockOwners, close: () => open.close() };
+  const runner = consoleFleetRunner(open, engineOptions);
+  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, runner, lockOwners, close: () => open.close() };
 }
