@@ -91,7 +91,18 @@ export function previewOf(p: FleetPrecheck, plan: FleetPlan | null): FleetPrevie
   if (p.ok) return { plan, exitCode: 0, hosts, message: null, hint: null, code: null, fleetProblem: null };
   const err = precheckError(p);
   const fleetProblem = p.choice && !p.choice.ok ? p.choice.reason : p.choice === null ? 'no host could be reached' : null;
-  return { plan: null, exitCode: p.exitCode, hosts, message: err.message, hint: err.hint ?? null, code: err.code ?? null, fleetProblem };
+  return { plan: null, exitCode: p.exitCode, hosts, message: err.message, hint: consoleHint(p, err.code, err.hint ?? null), code: err.code ?? null, fleetProblem };
+}
+
+/**
+ * The pre-check's hint as the console can act on it: the console rolls back the whole fleet it watches,
+ * so leaving an unreachable host out is the command line's `--hosts`, said in full.
+ */
+function consoleHint(p: FleetPrecheck, code: string, hint: string | null): string | null {
+  if (code !== 'UNREACHABLE') return hint;
+  const down = p.hosts.filter((h) => !h.reachable).map((h) => h.name);
+  const up = p.hosts.filter((h) => h.reachable).map((h) => h.name);
+  return `bring ${down.join(', ')} back, or leave ${down.length === 1 ? 'it' : 'them'} out from the command line: rollback-tui rollback --env ${p.env} --hosts ${up.join(',')}`;
 }
 
 function stopText(reason: StopReason, failures: number, maxFailures: number): string {

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { idleHost, planBatches, rolloutSettings, stoppedAdvice, type FleetHostResult, type FleetPlan } from '../../src/core/fleet/index.js';
 import type { FleetMonitorState } from '../../src/core/monitor/fleet-monitor.js';
-import type { FleetPreview } from '../../src/ui/fleet-run.js';
+import { previewOf, type FleetPreview } from '../../src/ui/fleet-run.js';
+import type { FleetPrecheck } from '../../src/core/fleet/index.js';
 import { Screen } from '../../src/ui/components/Screen.js';
 import { ThemeProvider } from '../../src/ui/components/ThemeContext.js';
 import { DEFAULT_THEME, loadTheme } from '../../src/ui/theme.js';
@@ -201,6 +202,27 @@ describe('the console rolls a fleet back', () => {
     }
     s = press(s, '', { return: true });
     expect(s.pendingRun).toBeNull();
+  });
+
+  it('an unreachable host: the preview names it, and says how to leave it out (the command line, --hosts with the others)', () => {
+    const host = (name: string, reachable: boolean) => ({ name, reachable, listed: reachable, live: reachable ? LIVE : null, locked: false, lock: null, onTarget: false, problems: reachable ? [] : ['unreachable: ssh: connect to host 127.0.0.13 port 22: Connection refused'], backups: [] });
+    const precheck: FleetPrecheck = {
+      ok: false,
+      exitCode: 1,
+      env: 'prod',
+      target: OLD,
+      choice: null,
+      hosts: [host('app-01', true), host('app-02', true), host('app-03', false)],
+      excluded: [],
+      message: 'cannot roll back prod: app-03: unreachable: ssh: connect to host 127.0.0.13 port 22: Connection refused; nothing was changed',
+    };
+    const preview = previewOf(precheck, null);
+    expect(preview).toMatchObject({ plan: null, exitCode: 1, code: 'UNREACHABLE' });
+    const s = apply(press(withFleet(), 'r'), { type: 'dialog/fleetPlan', preview });
+    const f = monochromeFrame(s, 120, 40);
+    expect(f).toMatch(/✗ app-03 +unreachable: ssh: connect to host 127.0.0.13/);
+    expect(f).toContain('→ bring app-03 back, or leave it out from the command line: rollback-tui rollback --env prod --hosts app-01,app-02');
+    expect(f).toContain('✗ Cannot roll back prod: nothing was changed');
   });
 
   it('on drift the console asks for an explicit pick: the hosts and their releases, and t on a backup is the fleet target', () => {
