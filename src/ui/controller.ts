@@ -419,45 +419,33 @@ export class ConsoleController {
     }
     const abort = new AbortController();
     this.runAbort = abort;
-    const fleet = this.deps.fleet;
-    this.running = fleet ? this.fleetRun(fleet, req, abort) : this.engineRun(req, abort);
-  }
-
-  /** A confirmed fleet rollback: its grid, then each host's result (until Esc); the lists are read again after. */
-  private async fleetRun(fleet: ConsoleFleetRunner, req: RunRequest, abort: AbortController): Promise<void> {
-    try {
-      await runFleetFromConsole(fleet, req, abort.signal, this.dispatch);
-    } finally {
+    // A fleet rolls back as one (every host, one target); one host through its engine.
+    const run = this.deps.fleet ? runFleetFromConsole(this.deps.fleet, req, abort.signal, this.dispatch) : this.engineRun(req, abort.signal);
+    this.running = run.finally(async () => {
       this.running = null;
       this.runAbort = null;
       if (!this.stopped) await this.refresh();
-    }
+    });
   }
 
-  private engineRun(req: RunRequest, abort: AbortController): Promise<void> {
+  private async engineRun(req: RunRequest, signal: AbortSignal): Promise<void> {
     this.dispatch({ type: 'engine/started', kind: req.kind, dryRun: req.dryRun, auto: false, trigger: 'manual', at: Date.now() });
-    return (async () => {
-      try {
-        await this.deps.engine.run(
-          {
-            env: this.state.env.name,
-            kind: req.kind,
-            ...(req.target !== undefined ? { to: req.target } : {}),
-            ...(req.expectFrom !== undefined ? { expectFrom: req.expectFrom } : {}),
-            reason: req.reason,
-            trigger: 'manual',
-            dryRun: req.dryRun,
-            signal: abort.signal,
-          },
-          (event) => this.dispatch({ type: 'engine/event', event, at: Date.now() }),
-        );
-      } catch (err) {
-        this.dispatch({ type: 'engine/failed', message: `rollback failed: ${message(err)}`, at: Date.now() });
-      } finally {
-        this.running = null;
-        this.runAbort = null;
-        if (!this.stopped) await this.refresh();
-      }
-    })();
+    try {
+      await this.deps.engine.run(
+        {
+          env: this.state.env.name,
+          kind: req.kind,
+          ...(req.target !== undefined ? { to: req.target } : {}),
+          ...(req.expectFrom !== undefined ? { expectFrom: req.expectFrom } : {}),
+          reason: req.reason,
+          trigger: 'manual',
+          dryRun: req.dryRun,
+          signal,
+        },
+        (event) => this.dispatch({ type: 'engine/event', event, at: Date.now() }),
+      );
+    } catch (err) {
+      this.dispatch({ type: 'engine/failed', message: `rollback failed: ${message(err)}`, at: Date.now() });
+    }
   }
 }

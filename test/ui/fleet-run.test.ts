@@ -69,6 +69,13 @@ describe("the console's fleet rollback on a real local fleet", () => {
     expect(preview.plan).toMatchObject({ to: r1, batches: [['app-1'], ['app-2'], ['app-3']], settings: { order: 'serial', batch: 1, maxFailures: 0 } });
     expect(preview.plan?.hosts.map((h) => [h.name, h.from, h.to, h.status])).toEqual(HOSTS.map((n) => [n, r2, r1, 'planned']));
 
+    // The dry run is the plan again: every host planned, nothing changed.
+    const none: FleetRunListener = { hostStart: () => undefined, event: () => undefined, hostEnd: () => undefined, note: () => undefined };
+    const dry = await f.opened.runner.run({ kind: 'standard', reason: 'dry run from the console', dryRun: true, confirmed: preview.plan! }, none);
+    expect(dry).toMatchObject({ ok: true, exitCode: 0, dryRun: true, to: r1, operationId: null });
+    expect(dry.hosts.map((h) => h.status)).toEqual(['planned', 'planned', 'planned']);
+    expect(HOSTS.map(f.live)).toEqual([r2, r2, r2]);
+
     // Another operator holds app-2's lock: the preview names the host and the owner, exit 3.
     const other = openFleet(await resolveFleet(await loadEnv(f), { hosts: ['app-2'] }));
     cleanups.push(() => other.close());
