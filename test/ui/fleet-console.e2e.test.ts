@@ -59,7 +59,7 @@ describe.skipIf(!hasTmux)('the console rolls a fleet back in a real terminal', (
     expect(preview).toMatch(/parallel, batches of 2, max_failures 0/);
     tmux('send-keys', '-t', '0', '-l', 'bad deploy');
     tmux('send-keys', '-t', '0', 'Enter');
-    await until((s) => /Roll back web 3 hosts to backup_\d+_\d+ now\? y = yes/.test(s), 'the confirmation');
+    await until((s) => s.includes(`Roll back web (3 hosts to ${short(r1)}) now? y = yes`), 'the confirmation');
     tmux('send-keys', '-t', '0', 'y');
 
     // The result, one line per host.

@@ -166,12 +166,12 @@ describe('the console rolls a fleet back', () => {
     for (const n of NAMES.slice(0, 9)) expect(f).toMatch(new RegExp(`${n} +${LIVE} -> ${OLD} +batch \\d`));
     expect(f).toMatch(/app-10 +already on backup_20261123_090000: verified again, skipped when healthy/);
     expect(f).toContain('batch 3: app-07, app-08, app-09');
-    expect(f).toContain(`Type prod to roll back 10 hosts to ${OLD}:`);
+    expect(f).toContain(`Type prod to roll back (10 hosts to ${OLD}):`);
     // A yes-no environment takes y, with the same preview.
     let y = press(reducer(dashboardState({ confirm: 'yes-no' }), { type: 'fleet/state', state: fleetState() }), 'r');
     y = apply(y, { type: 'dialog/fleetPlan', preview: ready(tenHostPlan()) });
     y = press(type(y, 'bad deploy'), '', { return: true });
-    expect(monochromeFrame(y, 120, 40)).toContain(`Roll back prod 10 hosts to ${OLD} now? y = yes`);
+    expect(monochromeFrame(y, 120, 40)).toContain(`Roll back prod (10 hosts to ${OLD}) now? y = yes`);
     y = press(y, 'y');
     expect(y.pendingRun).toMatchObject({ kind: 'standard', reason: 'bad deploy', dryRun: false, fleetPlan: { to: OLD } });
   });

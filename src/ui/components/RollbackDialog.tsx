@@ -9,7 +9,7 @@ import React, { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { EnvInfo, RollbackDialog as Dialog } from '../state/types.js';
 import { color } from '../theme.js';
-import { age, displayName, pad, truncate } from '../format.js';
+import { age, displayName, pad, shortName, truncate } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 import { wrappedLines } from './lists.js';
 import { FleetPreview } from './FleetPreview.js';
@@ -70,7 +70,7 @@ export const RollbackDialogView = memo(function RollbackDialogView({
   const created = plan ? Date.parse(plan.to.created) : NaN;
   const fleet = d.fleet ?? null;
   const fleetRows = Math.max(1, height - 3 - bottomRows(d) - (planErrorText ? wrappedLines(planErrorText, inner) : 0));
-  const fleetTo = fleet?.plan ? ` ${fleet.plan.hosts.filter((h) => h.status !== 'excluded').length} hosts to ${fleet.plan.to}` : '';
+  const fleetTo = fleet?.plan ? ` (${fleet.plan.hosts.filter((h) => h.status !== 'excluded').length} hosts to ${shortName(fleet.plan.to, inner < 90)})` : '';
   return (
     <Box
       flexDirection="column"

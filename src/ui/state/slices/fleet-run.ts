@@ -33,7 +33,6 @@ export interface FleetRun {
   to: string;
   /** "parallel, batches of 3, max_failures 0". */
   rollout: string;
-  batches: number;
   startedAt: number;
   finishedAt: number | null;
   hosts: FleetHostProgress[];
@@ -77,7 +76,7 @@ export function startFleetRun(a: Extract<FleetRunAction, { type: 'fleetRun/start
       error: null,
     }),
   );
-  return { kind: a.kind, dryRun: a.dryRun, to: a.plan.to, rollout: rolloutText(a.plan), batches: a.plan.batches.length, startedAt: a.at, finishedAt: null, hosts, note: null, outcome: null, error: null };
+  return { kind: a.kind, dryRun: a.dryRun, to: a.plan.to, rollout: rolloutText(a.plan), startedAt: a.at, finishedAt: null, hosts, note: null, outcome: null, error: null };
 }
 
 function updateHost(r: FleetRun, name: string, f: (h: FleetHostProgress) => FleetHostProgress): FleetRun {
