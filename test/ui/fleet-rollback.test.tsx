@@ -286,6 +286,8 @@ describe('the console rolls a fleet back', () => {
     expect(f).toMatch(/ [3-7]-\d+\/10 ↑/);
     // The Hosts panel below shows the fleet monitor's latest report (app-01 now on the old release).
     expect(f).toMatch(/app-01 +≠20261123_090000/);
+    // A host's failed step is in the events pane, named with the host.
+    expect(s.events.map((e) => e.text)).toContain('app-03: step start failed');
     // Keys that would start another rollback are refused while this one runs.
     expect(routeKey(s, { input: 'r', key: {} })).toMatchObject({ kind: 'refused', text: 'r: a rollback is already running; wait for its result' });
   });

@@ -21,7 +21,7 @@ const CELL: Record<Exclude<GridCell, 'running'>, { mark: string; token: ColorTok
   skipped: { mark: '–', token: 'muted' },
 };
 const CELL_W = 8;
-const ESC_LINE = 'Esc dismisses · the events pane has every host step';
+const ESC_LINE = 'Esc dismisses · the events pane has each failed step and each host result';
 
 function statusOf(h: FleetHostProgress, now: number): { text: string; token: ColorToken } {
   if (h.running) return { text: `running ${duration(Math.max(0, now - (h.startedAt ?? now)))}`, token: 'accent' };

@@ -150,6 +150,12 @@ export function fleetRunHeadline(r: FleetRun): { text: string; level: LogLevel }
 /** The events-pane line of a fleet-run action, or null. */
 export function fleetRunLogLine(a: FleetRunAction): { level: LogLevel; text: string } | null {
   switch (a.type) {
+    case 'fleetRun/event': {
+      const e = a.event;
+      if (e.type === 'step-end' && e.status === 'failed') return { level: 'error', text: `${a.host}: step ${e.step} failed${e.error ? `: ${e.error}` : ''}` };
+      if (e.type === 'warning') return { level: 'warning', text: `${a.host}: ${e.message}` };
+      return null;
+    }
     case 'fleetRun/hostEnd': {
       const failed = a.result.status === 'failed' || a.result.status === 'verify_failed' || a.result.status === 'unreachable';
       return { level: failed ? 'error' : 'info', text: formatFleetSummary([a.result]) };
