@@ -176,6 +176,19 @@ describe('the console rolls a fleet back', () => {
     expect(y.pendingRun).toMatchObject({ kind: 'standard', reason: 'bad deploy', dryRun: false, fleetPlan: { to: OLD } });
   });
 
+  it('e on a fleet: the emergency says what it skips on every host and always asks for the name', () => {
+    let s = press(reducer(dashboardState({ confirm: 'yes-no' }), { type: 'fleet/state', state: fleetState() }), 'e');
+    s = apply(s, { type: 'dialog/fleetPlan', preview: ready(tenHostPlan()) });
+    s = press(type(s, 'site down'), '', { return: true });
+    expect(s.dialog).toMatchObject({ kind: 'emergency', stage: 'confirm', confirmation: { kind: 'type-name', why: 'emergency' } });
+    for (const f of at80and120(s)) {
+      expect(f).toMatch(/EMERGENCY rollback of +prod +\(10 hosts\)/);
+      expect(f.replace(/[║\n]/g, ' ').replace(/ +/g, ' ')).toContain('⚠ EMERGENCY: pre-validation and verification will be skipped on every host');
+      expect(f).toMatch(/app-01 +(backup_)?20261124_110000 -> (backup_)?20261123_090000 +batch 1/);
+      expect(f).toMatch(/Type prod to roll back \(10 hosts to (backup_)?20261123_090000\):/);
+    }
+  });
+
   it('a failed pre-check names each host (a held lock: exit 3; an unreachable host) and nothing can run', () => {
     let s = press(withFleet(), 'r');
     const preview: FleetPreview = {

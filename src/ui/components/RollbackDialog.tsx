@@ -69,7 +69,12 @@ export const RollbackDialogView = memo(function RollbackDialogView({
   const shownSteps = steps.length <= room ? steps : steps.slice(0, Math.max(1, room - 1));
   const created = plan ? Date.parse(plan.to.created) : NaN;
   const fleet = d.fleet ?? null;
-  const fleetRows = Math.max(1, height - 3 - bottomRows(d) - (planErrorText ? wrappedLines(planErrorText, inner) : 0));
+  // A fleet's emergency says what it skips on every host, above the fleet's preview.
+  const fleetEmergency = fleet?.plan && d.kind === 'emergency' ? `${EMERGENCY_NOTE} on every host` : null;
+  const fleetRows = Math.max(
+    1,
+    height - 3 - bottomRows(d) - (planErrorText ? wrappedLines(planErrorText, inner) : 0) - (fleetEmergency ? wrappedLines(`⚠ ${fleetEmergency}`, inner) : 0),
+  );
   const fleetTo = fleet?.plan ? ` (${fleet.plan.hosts.filter((h) => h.status !== 'excluded').length} hosts to ${shortName(fleet.plan.to, inner < 90)})` : '';
   return (
     <Box
@@ -91,6 +96,11 @@ export const RollbackDialogView = memo(function RollbackDialogView({
       {planErrorText ? (
         <Text color={color(theme, 'breached')} wrap="wrap">
           {planErrorText}
+        </Text>
+      ) : null}
+      {fleetEmergency ? (
+        <Text bold color={color(theme, 'warning')} wrap="wrap">
+          ⚠ {fleetEmergency}
         </Text>
       ) : null}
       {fleet ? <FleetPreview preview={fleet} env={env.name} width={inner} height={fleetRows} /> : null}
