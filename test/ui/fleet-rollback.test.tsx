@@ -347,6 +347,17 @@ describe('the console rolls a fleet back', () => {
     expect(monochromeFrame(s, 80, 24)).toMatch(/Hosts +10/);
   });
 
+  it('a run refused before any host changed says why in full, and the keys work again', () => {
+    const message = `prod: the plan changed since you confirmed: live moved on app-03 (now ${OLD}); nothing was done`;
+    let s = apply(midRun(), { type: 'fleetRun/failed', message, at: NOW + 1000 });
+    expect(isRunning(s)).toBe(false);
+    for (const f of at80and120(s)) expect(f.replace(/[║\n]/g, ' ').replace(/ +/g, ' ')).toContain(`✗ Fleet rollback not done: ${message}`);
+    expect(s.events.at(-1)).toMatchObject({ level: 'error', text: message });
+    s = press(s, 'r');
+    expect(s.dialog).toMatchObject({ type: 'rollback', stage: 'loading' });
+    expect(s.fleetRun).toBeNull();
+  });
+
   it('with NO_COLOR the grid and the result carry no colour, and every cell still reads by its mark', () => {
     const plain = [midRun(), finished(midRun())].map((state) => monochromeFrame(state, 80, 24).replace(SGR, ''));
     const level = chalk.level;

@@ -47,8 +47,7 @@ export function fleetRunHeight(r: FleetRun, width: number): number {
   if (r.finishedAt === null) return 2 + 1 + (r.note ? 1 : 0) + 1 + r.hosts.length;
   const inner = width - 4;
   const advice = r.outcome?.advice.reduce((n, a) => n + wrappedLines(a, inner), 0) ?? 0;
-  const hosts = r.outcome ? r.outcome.hosts.length : r.error ? wrappedLines(r.error, inner) - 1 : 0;
-  return 2 + 1 + hosts + advice + 1;
+  return 2 + wrappedLines(fleetRunHeadline(r).text, inner) + (r.outcome?.hosts.length ?? 0) + advice + 1;
 }
 
 /** The first host row shown: the hosts at work stay in view (a third of the rows above them). */
@@ -103,7 +102,7 @@ function Result({ run, width, rows }: { run: FleetRun; width: number; rows: numb
   const advice = o?.advice ?? [];
   const adviceRows = advice.reduce((n, a) => n + wrappedLines(a, width), 0);
   const lines = o ? hostResultLines(o) : [];
-  const room = Math.max(1, rows - 1 - adviceRows - 1);
+  const room = Math.max(1, rows - wrappedLines(headline.text, width) - adviceRows - 1);
   const shown = lines.length <= room ? lines : lines.slice(0, Math.max(0, room - 1));
   const token = (i: number): ColorToken => {
     const s = o?.hosts[i]?.status;
@@ -111,7 +110,7 @@ function Result({ run, width, rows }: { run: FleetRun; width: number; rows: numb
   };
   return (
     <>
-      <Text bold wrap="truncate" color={color(theme, headline.level === 'success' ? 'ok' : 'breached')}>
+      <Text bold wrap="wrap" color={color(theme, headline.level === 'success' ? 'ok' : 'breached')}>
         {headline.text}
       </Text>
       {shown.map((l, i) => (
