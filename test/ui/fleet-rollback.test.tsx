@@ -120,7 +120,7 @@ function stoppedOutcome(): FleetHostResult[] {
     n === 'app-01'
       ? { ...idleHost(n, LIVE, OLD, 'verified'), verification: 'passed' as const }
       : n === 'app-02'
-        ? { ...idleHost(n, LIVE, OLD, 'verify_failed'), verification: 'failed' as const, error: 'verification failed: /health 500' }
+        ? { ...idleHost(n, LIVE, OLD, 'verify_failed'), verification: 'failed' as const, error: 'verification failed: /health 500 (http://127.0.0.1:40123/health answered 500 three times within 15 s)' }
         : n === 'app-10'
           ? idleHost(n, OLD, OLD, 'skipped')
           : idleHost(n, LIVE, OLD, 'untouched'),
@@ -333,7 +333,7 @@ describe('the console rolls a fleet back', () => {
     for (const f of at80and120(s)) {
       expect(f).toContain(`✗ Fleet rollback to ${OLD} STOPPED (too many failed hosts)`);
       expect(f).toContain(`app-01 verified on ${OLD}`);
-      expect(f).toContain(`app-02 verification failed: on ${OLD}, /health 500`);
+      expect(f).toContain(`app-02 verification failed: on ${OLD}, /health 500 (http:`);
       expect(f).toContain(`app-03 untouched on ${LIVE}`);
       expect(f).toContain(`app-10 already on the target on ${OLD}`);
       const flat = f.replace(/[║│\n]/g, ' ').replace(/ +/g, ' ');
@@ -341,6 +341,10 @@ describe('the console rolls a fleet back', () => {
       expect(flat).toContain(`to undo instead: rollback-tui rollback --env prod --hosts app-01,app-02 --to ${LIVE}`);
       expect(f).toContain('Esc dismisses');
     }
+    // Where there is room (120x40), a host's line longer than the screen is wrapped whole, not cut.
+    expect(at80and120(s)[1]!.replace(/[║\n]/g, ' ').replace(/ +/g, ' ')).toContain(
+      `app-02 verification failed: on ${OLD}, /health 500 (http://127.0.0.1:40123/health answered 500 three times within 15 s)`,
+    );
     expect(s.events.at(-1)?.text).toContain(`fleet rollback finished (exit 1): app-01 verified on ${OLD} · app-02 verification failed`);
     s = press(s, '', { escape: true });
     expect(s.fleetRun).toBeNull();

@@ -47,7 +47,8 @@ export function fleetRunHeight(r: FleetRun, width: number): number {
   if (r.finishedAt === null) return 2 + 1 + (r.note ? 1 : 0) + 1 + r.hosts.length;
   const inner = width - 4;
   const advice = r.outcome?.advice.reduce((n, a) => n + wrappedLines(a, inner), 0) ?? 0;
-  return 2 + wrappedLines(fleetRunHeadline(r).text, inner) + (r.outcome?.hosts.length ?? 0) + advice + 1;
+  const hosts = r.outcome ? hostResultLines(r.outcome).reduce((n, l) => n + wrappedLines(`  ${l}`, inner), 0) : 0;
+  return 2 + wrappedLines(fleetRunHeadline(r).text, inner) + hosts + advice + 1;
 }
 
 /** The first host row shown: the hosts at work stay in view (a third of the rows above them). */
@@ -103,7 +104,9 @@ function Result({ run, width, rows }: { run: FleetRun; width: number; rows: numb
   const adviceRows = advice.reduce((n, a) => n + wrappedLines(a, width), 0);
   const lines = o ? hostResultLines(o) : [];
   const room = Math.max(1, rows - wrappedLines(headline.text, width) - adviceRows - 1);
-  const shown = lines.length <= room ? lines : lines.slice(0, Math.max(0, room - 1));
+  // Each host's line whole (wrapped) when they all fit so; else one row each, and the rest counted.
+  const wrapped = lines.reduce((n, l) => n + wrappedLines(`  ${l}`, width), 0) <= room;
+  const shown = wrapped || lines.length <= room ? lines : lines.slice(0, Math.max(0, room - 1));
   const token = (i: number): ColorToken => {
     const s = o?.hosts[i]?.status;
     return s === 'verified' || s === 'switched' ? 'ok' : s === 'skipped' || s === 'excluded' || s === 'planned' ? 'muted' : 'breached';
@@ -114,7 +117,7 @@ function Result({ run, width, rows }: { run: FleetRun; width: number; rows: numb
         {headline.text}
       </Text>
       {shown.map((l, i) => (
-        <Text key={o?.hosts[i]?.name ?? i} wrap="truncate" color={color(theme, token(i))}>
+        <Text key={o?.hosts[i]?.name ?? i} wrap={wrapped ? 'wrap' : 'truncate'} color={color(theme, token(i))}>
           {'  '}
           {l}
         </Text>
