@@ -16,7 +16,6 @@ export type GridCell = 'pending' | 'running' | 'ok' | 'failed' | 'skipped';
 
 export interface FleetHostProgress {
   name: string;
-  from: string | null;
   /** The batch it runs in (0-based); null for a host already on the target or left out. */
   batch: number | null;
   cells: Record<GridStep, GridCell>;
@@ -67,7 +66,6 @@ export function startFleetRun(a: Extract<FleetRunAction, { type: 'fleetRun/start
   const hosts = a.plan.hosts.map(
     (h): FleetHostProgress => ({
       name: h.name,
-      from: h.from,
       batch: batchOf.get(h.name) ?? null,
       cells: h.status === 'excluded' ? SKIPPED : PENDING,
       running: false,
