@@ -18,6 +18,7 @@ import { initialState, isRunning, reducer } from './state/reducer.js';
 import type { Action, AppState, LogLevel, RunRequest } from './state/types.js';
 import { envInfoOf, errorMessage as message } from './environment.js';
 import { FrameQueue, WallClock, type ClockSource } from './timing.js';
+import { loadFleetPreview, runFleetFromConsole, type ConsoleFleetRunner } from './fleet-run.js';
 
 export { envInfoOf };
 
@@ -44,6 +45,8 @@ export interface ControllerDeps {
   extraActions?: readonly ConsoleAction[];
   /** Monitor events are applied at most once per this many ms (default 100: one state update per frame). */
   frameMs?: number;
+  /** On a fleet: the rollback keys preview and run a fleet rollback (every host, one target) through this. */
+  fleet?: ConsoleFleetRunner;
 }
 
 /** The age texts on screen (live release in the header, backups): the tick re-renders when they change. */
@@ -365,6 +368,7 @@ export class ConsoleController {
     const d = this.state.dialog;
     if (d?.type !== 'rollback') return;
     const { requestId } = d;
+    if (this.deps.fleet) return loadFleetPreview(this.deps.fleet, d, this.dispatch);
     try {
       const plan = await this.deps.engine.plan({
         env: this.state.env.name,
@@ -415,29 +419,33 @@ export class ConsoleController {
     }
     const abort = new AbortController();
     this.runAbort = abort;
+    // A fleet rolls back as one (every host, one target); one host through its engine.
+    const run = this.deps.fleet ? runFleetFromConsole(this.deps.fleet, req, abort.signal, this.dispatch) : this.engineRun(req, abort.signal);
+    this.running = run.finally(async () => {
+      this.running = null;
+      this.runAbort = null;
+      if (!this.stopped) await this.refresh();
+    });
+  }
+
+  private async engineRun(req: RunRequest, signal: AbortSignal): Promise<void> {
     this.dispatch({ type: 'engine/started', kind: req.kind, dryRun: req.dryRun, auto: false, trigger: 'manual', at: Date.now() });
-    this.running = (async () => {
-      try {
-        await this.deps.engine.run(
-          {
-            env: this.state.env.name,
-            kind: req.kind,
-            ...(req.target !== undefined ? { to: req.target } : {}),
-            ...(req.expectFrom !== undefined ? { expectFrom: req.expectFrom } : {}),
-            reason: req.reason,
-            trigger: 'manual',
-            dryRun: req.dryRun,
-            signal: abort.signal,
-          },
-          (event) => this.dispatch({ type: 'engine/event', event, at: Date.now() }),
-        );
-      } catch (err) {
-        this.dispatch({ type: 'engine/failed', message: `rollback failed: ${message(err)}`, at: Date.now() });
-      } finally {
-        this.running = null;
-        this.runAbort = null;
-        if (!this.stopped) await this.refresh();
-      }
-    })();
+    try {
+      await this.deps.engine.run(
+        {
+          env: this.state.env.name,
+          kind: req.kind,
+          ...(req.target !== undefined ? { to: req.target } : {}),
+          ...(req.expectFrom !== undefined ? { expectFrom: req.expectFrom } : {}),
+          reason: req.reason,
+          trigger: 'manual',
+          dryRun: req.dryRun,
+          signal,
+        },
+        (event) => this.dispatch({ type: 'engine/event', event, at: Date.now() }),
+      );
+    } catch (err) {
+      this.dispatch({ type: 'engine/failed', message: `rollback failed: ${message(err)}`, at: Date.now() });
+    }
   }
 }

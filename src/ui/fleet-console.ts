@@ -15,7 +15,8 @@ import { fleetRollbackText } from '../core/monitor/fleet-format.js';
 import type { Monitor } from '../core/monitor/monitor.js';
 import type { MonitorEvent, MonitorPhase, MonitorState } from '../core/monitor/types.js';
 import { majorityRelease } from './state/slices/fleet.js';
-import type { Action } from './state/types.js';
+import { consoleFleetRunner, type ConsoleFleetRunner } from './fleet-run.js';
+import type { Action, AppState } from './state/types.js';
 
 export type ConsoleMonitor = Pick<Monitor, 'on' | 'start' | 'stop' | 'getState' | 'pauseAutomation' | 'resumeAutomation' | 'cancelPendingRollback'>;
 
@@ -82,7 +83,10 @@ const LOCK_POLL_MS = 5000;
  * The fleet's own reports into the console's state: the Hosts panel rows, each host's series and lock;
  * after an automatic fleet rollback the backups and history are read again (they changed on every host).
  */
-export function feed(opened: OpenedFleetConsole, ui: { dispatch: (a: Action) => void; refresh: () => Promise<void> }): () => void {
+export function feed(
+  opened: OpenedFleetConsole,
+  ui: { dispatch: (a: Action) => void; refresh: () => Promise<void>; subscribe?: (l: () => void) => () => void; getState?: () => AppState },
+): () => void {
   const { fleet } = opened;
   ui.dispatch({ type: 'fleet/state', state: fleet.getState() });
   const pollLocks = async (): Promise<void> => {
@@ -91,6 +95,15 @@ export function feed(opened: OpenedFleetConsole, ui: { dispatch: (a: Action) => 
   void pollLocks();
   const timer = setInterval(() => void pollLocks(), LOCK_POLL_MS);
   timer.unref();
+  // A fleet rollback from the console takes every host's lock and releases it at the end: look again
+  // when it starts and when it ends rather than show a lock that is gone for up to one poll.
+  let runPhase: string | null = null;
+  const offRun = ui.subscribe?.(() => {
+    const run = ui.getState?.().fleetRun ?? null;
+    const phase = run === null ? null : run.finishedAt === null ? `running ${run.startedAt}` : `done ${run.startedAt}`;
+    if (phase !== runPhase && phase !== null) void pollLocks();
+    runPhase = phase;
+  });
   const off = fleet.on((e) => {
     if (e.type === 'fleet_state') ui.dispatch({ type: 'fleet/state', state: e.state });
     else if (e.type === 'host' && e.event.type === 'sample') ui.dispatch({ type: 'fleet/sample', host: e.host, sample: e.event.sample });
@@ -99,6 +112,7 @@ export function feed(opened: OpenedFleetConsole, ui: { dispatch: (a: Action) => 
   return () => {
     clearInterval(timer);
     off();
+    offRun?.();
   };
 }
 
@@ -108,6 +122,8 @@ export interface OpenedFleetConsole {
   engine: RollbackEngine;
   monitor: ConsoleMonitor;
   fleet: FleetMonitor;
+  /** The rollback keys' fleet rollback: preview, then every host to one target. */
+  runner: ConsoleFleetRunner;
   /** Who holds each host's lock ("alice@ops-1 rollback"), null when free or unknown. */
   lockOwners(): Promise<Record<string, string | null>>;
   close(): Promise<void>;
@@ -129,5 +145,6 @@ export async function openFleetConsole(env: ResolvedEnvironment, engineOptions: 
     // A host whose lock cannot be read shows none: its row says unreachable already.
     return Object.fromEntries(owners.map((o) => [o.name, o.result.status === 'fulfilled' ? o.result.value : null]));
   };
-  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, lockOwners, close: () => open.close() };
+  const runner = consoleFleetRunner(open, engineOptions);
+  return { handle: first.handle, engine: engineFor(first), monitor: fleetConsoleMonitor(fleet), fleet, runner, lockOwners, close: () => open.close() };
 }

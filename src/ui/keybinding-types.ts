@@ -48,7 +48,7 @@ export interface KeyContext {
   pendingAuto: boolean;
   automation: 'armed' | 'paused' | 'disabled' | 'unknown';
   hasSelection: boolean;
-  /** The environment is a fleet: its rollbacks go through the fleet rollback (every host, one target). */
+  /** The environment is a fleet: its rollback keys roll every host back to one target. */
   fleet?: boolean | undefined;
   /** Extra actions of this console (appended to the table; absent = none). */
   extra?: readonly ExtraAction[] | undefined;

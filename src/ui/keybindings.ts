@@ -21,9 +21,11 @@ const noDialog = (c: KeyContext): boolean => c.dialog === null;
 /** Keys of the panels (backups, history, events), which only the main view shows. */
 const onPanels = (c: KeyContext): boolean => c.dialog === null && c.view === 'main';
 const whileRunning = (c: KeyContext): string | null => (c.running ? 'a rollback is already running; wait for its result' : null);
-/** Rollback keys on a fleet: one host's rollback from here would split the fleet's releases. */
-const rollbackRefusal = (c: KeyContext): string | null =>
-  whileRunning(c) ?? (c.fleet ? 'a fleet rolls back as one: rollback-tui rollback --env NAME (every host, one target; --hosts to limit)' : null);
+/**
+ * Rollback keys: refused while a rollback runs. On a fleet they roll every host back to one target (the
+ * fleet's preview, grid and per-host result); a targeted pick is the fleet's explicit target.
+ */
+const rollbackRefusal = whileRunning;
 const dispatch =
   (action: Action) =>
   (): Intent => ({ kind: 'dispatch', action });

@@ -79,6 +79,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     actor,
     warnings: [...(opts.warnings ?? []), ...themeWarnings],
     extraActions: (opts.demoActions ?? []).map((a): ConsoleAction => ({ ...a, where: 'demo' })),
+    ...(fleet ? { fleet: fleet.runner } : {}),
   });
   const unfeed = fleet ? feed(fleet, controller) : null;
 

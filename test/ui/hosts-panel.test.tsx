@@ -90,10 +90,14 @@ describe('Hosts panel (a fleet of 10 at 80x24)', () => {
     expect(frame(s)).toContain('prod/app-03');
   });
 
-  it('rollback keys say that a fleet rolls back as one', () => {
+  it('rollback keys on a fleet open the fleet rollback (every host, one target)', () => {
     const s = withFleet();
-    const intent = routeKey(s, { input: 'r', key: {} });
-    expect(intent).toMatchObject({ kind: 'refused' });
-    expect(JSON.stringify(intent)).toContain('a fleet rolls back as one: rollback-tui rollback --env NAME');
+    for (const [key, rollback, dryRun] of [
+      ['r', 'standard', false],
+      ['e', 'emergency', false],
+      ['d', 'standard', true],
+    ] as const) {
+      expect(routeKey(s, { input: key, key: {} })).toEqual({ kind: 'openRollback', rollback, dryRun });
+    }
   });
 });

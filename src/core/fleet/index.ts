@@ -17,7 +17,7 @@ export { fleetExit, formatFleetSummary, isFailing, planBatches, rolloutSettings,
 export type { FleetHostResult, HostRun, HostRunStatus, HostStatus, RolloutOutcome, RolloutSettings, RunRolloutOptions, StopReason } from './rollout.js';
 export { breachesNeeded, fleetTrigger } from './breach.js';
 export type { FleetTriggerVerdict, HostTriggerState } from './breach.js';
-export { fleetPlan, formatFleetPlan } from './plan.js';
+export { fleetPlan, formatFleetPlan, planMovedSince } from './plan.js';
 export type { FleetPlan } from './plan.js';
 export { idleHost } from './rollout.js';
 export { hostRunOf, runFleetRollback } from './rollback.js';

@@ -44,3 +44,15 @@ export function formatFleetPlan(plan: FleetPlan): string {
   plan.batches.forEach((b, i) => lines.push(`  batch ${i + 1}: ${b.join(', ')}`));
   return lines.join('\n');
 }
+
+/**
+ * What moved between a confirmed plan and a pre-check of now (null: nothing): another target, or a
+ * selected host whose live release is no longer the one the plan showed. What was confirmed is what
+ * runs, so any of these refuses the run.
+ */
+export function planMovedSince(confirmed: FleetPlan, now: FleetPrecheck): string | null {
+  if (now.target !== confirmed.to) return `the target would now be ${now.target ?? '(none)'}, not ${confirmed.to}`;
+  const shown = new Map(confirmed.hosts.filter((h) => h.status !== 'excluded').map((h) => [h.name, h.from]));
+  const moved = now.hosts.filter((h) => !shown.has(h.name) || shown.get(h.name) !== h.live);
+  return moved.length > 0 ? `live moved on ${moved.map((h) => `${h.name} (now ${h.live ?? '(none)'})`).join(', ')}` : null;
+}

@@ -2,14 +2,17 @@
  * The rollback dialog: the preview first (current -> target, the target's age and marks, the steps that
  * will run and what is skipped), then the reason (required), then the confirmation: `y` for yes-no
  * environments, the environment's name for `confirm: type-name` environments and for every emergency.
+ * On a fleet the preview is the fleet's (FleetPreview: per host from -> to, the batches, or each host's
+ * problem); the stages and the confirmation are the same.
  */
 import React, { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { EnvInfo, RollbackDialog as Dialog } from '../state/types.js';
 import { color } from '../theme.js';
-import { age, displayName, pad, truncate } from '../format.js';
+import { age, displayName, pad, shortName, truncate } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 import { wrappedLines } from './lists.js';
+import { FleetPreview } from './FleetPreview.js';
 
 /** The plan's own emergency warning when it has one (said once, in the emergency line), else ours. */
 const EMERGENCY_NOTE = 'EMERGENCY: pre-validation and verification will be skipped';
@@ -65,6 +68,14 @@ export const RollbackDialogView = memo(function RollbackDialogView({
   // All steps when they fit, else one row less and "… N more steps".
   const shownSteps = steps.length <= room ? steps : steps.slice(0, Math.max(1, room - 1));
   const created = plan ? Date.parse(plan.to.created) : NaN;
+  const fleet = d.fleet ?? null;
+  // A fleet's emergency says what it skips on every host, above the fleet's preview.
+  const fleetEmergency = fleet?.plan && d.kind === 'emergency' ? `${EMERGENCY_NOTE} on every host` : null;
+  const fleetRows = Math.max(
+    1,
+    height - 3 - bottomRows(d) - (planErrorText ? wrappedLines(planErrorText, inner) : 0) - (fleetEmergency ? wrappedLines(`⚠ ${fleetEmergency}`, inner) : 0),
+  );
+  const fleetTo = fleet?.plan ? ` (${fleet.plan.hosts.filter((h) => h.status !== 'excluded').length} hosts to ${shortName(fleet.plan.to, inner < 90)})` : '';
   return (
     <Box
       flexDirection="column"
@@ -79,7 +90,7 @@ export const RollbackDialogView = memo(function RollbackDialogView({
         <Text color={d.dryRun ? color(theme, 'accent') : color(theme, 'dangerous')}>{title}</Text>
         <Text> of </Text>
         <Text inverse={env.isProd} color={color(theme, env.isProd ? 'prod' : 'nonProd')}>{` ${env.name} `}</Text>
-        <Text color={color(theme, 'muted')}> ({env.host})</Text>
+        <Text color={color(theme, 'muted')}> ({fleet ? `${fleet.hosts.length} hosts` : env.host})</Text>
       </Text>
       {d.stage === 'loading' ? <Text color={color(theme, 'muted')}>Preparing the preview…</Text> : null}
       {planErrorText ? (
@@ -87,6 +98,12 @@ export const RollbackDialogView = memo(function RollbackDialogView({
           {planErrorText}
         </Text>
       ) : null}
+      {fleetEmergency ? (
+        <Text bold color={color(theme, 'warning')} wrap="wrap">
+          ⚠ {fleetEmergency}
+        </Text>
+      ) : null}
+      {fleet ? <FleetPreview preview={fleet} env={env.name} width={inner} height={fleetRows} /> : null}
       {plan ? (
         <>
           <Text wrap="truncate">
@@ -153,7 +170,7 @@ export const RollbackDialogView = memo(function RollbackDialogView({
       {d.stage === 'confirm' && d.confirmation.kind === 'type-name' ? (
         <Text wrap="truncate">
           <Text bold color={color(theme, 'dangerous')}>
-            Type {env.name} to roll back:{' '}
+            Type {env.name} to roll back{fleetTo}:{' '}
           </Text>
           <Text inverse>{d.confirmText} </Text>
           <Text color={color(theme, 'muted')}>  Enter confirms · Esc cancels</Text>
@@ -161,7 +178,11 @@ export const RollbackDialogView = memo(function RollbackDialogView({
       ) : null}
       {d.stage === 'confirm' && d.confirmation.kind === 'yes-no' ? (
         <Text bold>
-          <Text color={color(theme, 'dangerous')}>Roll back {env.name} now?</Text> y = yes, n or Esc = no
+          <Text color={color(theme, 'dangerous')}>
+            Roll back {env.name}
+            {fleetTo} now?
+          </Text>{' '}
+          y = yes, n or Esc = no
         </Text>
       ) : null}
       {d.error ? (

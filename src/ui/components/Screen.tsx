@@ -5,7 +5,9 @@
  * columns backups and history no longer fit side by side: the list that has the focus gets the whole
  * width (Tab switches). The help overlay covers the banners too (the header still shows a countdown).
  * On a fleet the Hosts panel sits above the lists (taking the events pane's rows first), the charts and
- * triggers are the selected host's, and the header sums the fleet up.
+ * triggers are the selected host's, and the header sums the fleet up. A fleet rollback started here
+ * replaces the charts with its host x step grid (the Hosts panel stays below it, updating), then with
+ * each host's result until Esc.
  */
 
 /** What the charts and triggers show: the selected host of a fleet, else the environment. */
@@ -37,6 +39,7 @@ import { ProgressView, progressTitle } from './ProgressView.js';
 import { HistoryDetail } from './HistoryDetail.js';
 import { QuitDialog, quitDialogHeight } from './QuitDialog.js';
 import { HostsPanel } from './HostsPanel.js';
+import { FleetProgress, fleetRunHeight } from './FleetProgress.js';
 import { fleetHeadline } from '../state/slices/fleet.js';
 
 const NO_TRIGGERS: readonly TriggerState[] = [];
@@ -118,6 +121,20 @@ export function Screen({ state, width, height }: { state: AppState; width: numbe
     body = <HelpOverlay bindings={bindingsOf(ctx)} width={width} height={bodyH} />;
   } else if (d?.type === 'history') {
     body = <HistoryDetail entry={d.entry} report={d.report} reportError={d.reportError} width={width} height={bodyH} />;
+  } else if (state.fleetRun && !state.progress) {
+    const quitH = d?.type === 'quit' ? quitDialogHeight(width, true) : 0;
+    const room = bodyH - quitH;
+    const want = fleetRunHeight(state.fleetRun, width);
+    // While it runs the Hosts panel keeps seven rows (four hosts; the grid scrolls); the result takes what it needs.
+    const runH = Math.min(want, state.fleetRun.finishedAt === null ? Math.max(8, room - 7) : room);
+    const hostsRoom = room - runH;
+    body = (
+      <Box flexDirection="column" width={width} height={bodyH}>
+        {d?.type === 'quit' ? <QuitDialog width={width} fleet /> : null}
+        <FleetProgress run={state.fleetRun} now={state.now} width={width} height={runH} />
+        {hostsRoom >= 4 ? <HostsPanel hosts={hostRows} selected={state.selection.hosts} focused={focusedPanel === 'hosts'} width={width} height={hostsRoom} /> : null}
+      </Box>
+    );
   } else if (state.view === 'charts' && !state.progress && d === null) {
     body = <ChartsView series={subject.series} monitor={subject.monitor} history={state.history} subject={subject.name} width={width} height={bodyH} />;
   } else {

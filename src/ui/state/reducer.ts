@@ -15,6 +15,7 @@ import { clampSelection, followNewEvent, initialNavigation, reduceNavigation, ty
 import { automaticFinished, automaticStarted, engineLogLine, reduceProgress, initialProgress, type ProgressState } from './slices/progress.js';
 import { appendBounded } from './slices/bounded.js';
 import { emptyFleet, reduceFleet } from './slices/fleet.js';
+import { fleetRunLogLine, reduceFleetRun } from './slices/fleet-run.js';
 import { EVENTS_LIMIT, type Action, type AppState, type EnvInfo, type LogLevel, type LogLine } from './types.js';
 
 export { PANELS } from './slices/navigation.js';
@@ -48,11 +49,12 @@ export function initialState(env: EnvInfo, now = Date.now(), extraActions: reado
     now,
     extraActions,
     fleet: null,
+    fleetRun: null,
   };
 }
 
 export function isRunning(state: AppState): boolean {
-  return state.progress !== null && state.progress.finishedAt === null;
+  return (state.progress !== null && state.progress.finishedAt === null) || (state.fleetRun !== null && state.fleetRun.finishedAt === null);
 }
 
 // ------------------------------------------------------------------ the slices' parts of the state
@@ -130,13 +132,14 @@ function onDialogAction(s: AppState, a: DialogAction): AppState {
   const after = reduceDialog(d, a, { env: s.env, running: isRunning(s) });
   const next = withDialog(s, d, after);
   const b = next.banners;
-  // A new rollback dialog replaces the last result and error on screen.
+  // A new rollback dialog replaces the last result and error on screen (a fleet's result too).
   if (a.type === 'dialog/openRollback' && after.rollbackRequests !== d.rollbackRequests) {
-    return { ...next, banners: { ...b, result: null, error: null } };
+    return { ...next, banners: { ...b, result: null, error: null }, fleetRun: null };
   }
-  // Esc with no dialog open closes the banners the operator has read.
-  if (a.type === 'back' && d.dialog === null && (b.result || b.error || b.auto?.phase === 'cancelled')) {
-    return { ...next, banners: { ...b, result: null, error: null, auto: b.auto?.phase === 'cancelled' ? null : b.auto } };
+  // Esc with no dialog open closes the banners and the fleet result the operator has read.
+  const fleetDone = s.fleetRun !== null && s.fleetRun.finishedAt !== null;
+  if (a.type === 'back' && d.dialog === null && (b.result || b.error || b.auto?.phase === 'cancelled' || fleetDone)) {
+    return { ...next, banners: { ...b, result: null, error: null, auto: b.auto?.phase === 'cancelled' ? null : b.auto }, fleetRun: fleetDone ? null : s.fleetRun };
   }
   return next;
 }
@@ -154,6 +157,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'dialog/openRollback':
     case 'dialog/plan':
     case 'dialog/planError':
+    case 'dialog/fleetPlan':
     case 'dialog/type':
     case 'dialog/backspace':
     case 'dialog/submit':
@@ -195,6 +199,17 @@ export function reducer(state: AppState, action: Action): AppState {
       // The first report of a fleet: the Hosts panel takes the focus (it is what the operator looks at).
       const focus = state.fleet === null && action.type === 'fleet/state' && state.focus === 'backups' ? 'hosts' : state.focus;
       return clamped({ ...state, fleet, focus });
+    }
+    case 'fleetRun/started':
+    case 'fleetRun/hostStart':
+    case 'fleetRun/event':
+    case 'fleetRun/hostEnd':
+    case 'fleetRun/note':
+    case 'fleetRun/finished':
+    case 'fleetRun/failed': {
+      const fleetRun = reduceFleetRun(state.fleetRun, action);
+      const next = fleetRun === state.fleetRun ? state : { ...state, fleetRun, ...(action.type === 'fleetRun/started' ? { banners: { ...state.banners, lock: null, result: null, error: null } } : {}) };
+      return log(next, action.at, 'engine', fleetRunLogLine(action));
     }
     case 'tick':
       return { ...state, now: action.now };

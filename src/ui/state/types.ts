@@ -13,6 +13,9 @@ import type { MonitorAction } from './slices/monitor.js';
 import type { NavigationAction } from './slices/navigation.js';
 import type { ProgressAction } from './slices/progress.js';
 import type { FleetAction, FleetSlice } from './slices/fleet.js';
+import type { FleetRun, FleetRunAction } from './slices/fleet-run.js';
+import type { FleetPlan } from '../../core/fleet/index.js';
+import type { FleetPreview } from '../fleet-run.js';
 
 export type { PanelId };
 
@@ -93,6 +96,8 @@ export interface RollbackDialog {
   /** How the operator confirms: the environment's name (type-name envs, every emergency) or y. */
   confirmation: Confirmation;
   error: string | null;
+  /** On a fleet: the fleet's plan (per host from -> to, the batches) or why it cannot run, each host named. */
+  fleet?: FleetPreview;
 }
 
 export type Dialog =
@@ -153,6 +158,8 @@ export interface AppState {
   extraActions: readonly ExtraAction[];
   /** A fleet's hosts (the Hosts panel, per-host charts); null on a one-host environment. */
   fleet: FleetSlice | null;
+  /** A fleet rollback started here: its host x step grid, then each host's result (until Esc). */
+  fleetRun: FleetRun | null;
 }
 
 export interface RunRequest {
@@ -162,6 +169,8 @@ export interface RunRequest {
   expectFrom?: string;
   reason: string;
   dryRun: boolean;
+  /** On a fleet: the plan the operator confirmed (a moved target or live release refuses the run). */
+  fleetPlan?: FleetPlan;
 }
 
 export const SERIES_LIMIT = 600;
@@ -180,6 +189,6 @@ export type DataAction =
   | { type: 'log'; line: LogLine };
 
 /** Everything the console's reducer takes: each slice's own actions, and the data actions. */
-export type Action = NavigationAction | DialogAction | ProgressAction | MonitorAction | FleetAction | DataAction;
+export type Action = NavigationAction | DialogAction | ProgressAction | MonitorAction | FleetAction | FleetRunAction | DataAction;
 
 export type { StepResult };

@@ -6,6 +6,7 @@
  */
 import { confirmationFor } from '../../../core/engine/confirmation.js';
 import type { HistoryEntry, RollbackKind, RollbackPlan } from '../../../core/engine/types.js';
+import type { FleetPreview } from '../../fleet-run.js';
 import type { Dialog, EnvInfo, RollbackDialog, RunRequest } from '../types.js';
 
 export interface DialogState {
@@ -27,6 +28,8 @@ export type DialogAction =
    */
   | { type: 'dialog/plan'; plan: RollbackPlan; requestId?: number }
   | { type: 'dialog/planError'; message: string; requestId?: number }
+  /** A fleet's preview for the rollback dialog `requestId`: its plan, or each host's problems. */
+  | { type: 'dialog/fleetPlan'; preview: FleetPreview; requestId?: number }
   | { type: 'dialog/type'; text: string }
   | { type: 'dialog/backspace' }
   | { type: 'dialog/submit' }
@@ -78,6 +81,7 @@ function confirmRun(s: DialogState, d: RollbackDialog, ctx: DialogContext): Dial
       // The live release the preview was planned from: a deploy while the dialog was open makes the
       // engine refuse rather than roll back from a release the operator never saw.
       ...(d.plan?.from ? { expectFrom: d.plan.from } : {}),
+      ...(d.fleet?.plan ? { fleetPlan: d.fleet.plan } : {}),
       reason: d.reason.trim(),
       dryRun: d.dryRun,
     },
@@ -91,7 +95,13 @@ function submit(s: DialogState, d: RollbackDialog, ctx: DialogContext): DialogSt
         return {
           ...s,
           dialog: null,
-          pendingRun: { kind: d.kind, target: d.target, reason: d.reason.trim() || 'dry run from the console', dryRun: true },
+          pendingRun: {
+            kind: d.kind,
+            target: d.target,
+            ...(d.fleet?.plan ? { fleetPlan: d.fleet.plan } : {}),
+            reason: d.reason.trim() || 'dry run from the console',
+            dryRun: true,
+          },
         };
       }
       return withDialog(s, { ...d, stage: 'reason', error: null });
@@ -144,6 +154,12 @@ export function reduceDialog(s: DialogState, a: DialogAction, ctx: DialogContext
         if (!awaitsPlan(d, a.requestId)) return d;
         const blocked = a.plan.problems.length > 0;
         return { ...d, plan: a.plan, stage: blocked ? 'blocked' : d.dryRun ? 'preview' : 'reason' };
+      });
+    case 'dialog/fleetPlan':
+      return updateRollback(s, (d) => {
+        if (!awaitsPlan(d, a.requestId)) return d;
+        const stage = a.preview.plan === null ? 'blocked' : d.dryRun ? 'preview' : 'reason';
+        return { ...d, fleet: a.preview, stage };
       });
     case 'dialog/planError':
       return updateRollback(s, (d) => (awaitsPlan(d, a.requestId) ? { ...d, stage: 'blocked', planError: a.message } : d));
