@@ -69,6 +69,8 @@ export class ConsoleController {
   private readonly monitorQueue: FrameQueue<{ event: MonitorEvent; at: number }>;
   private readonly extraRuns = new Map<string, () => Promise<void>>();
   private extraBusy: string | null = null;
+  /** Ends once the monitor has stopped, an automatic rollback in progress included. */
+  private monitorLoop: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ControllerDeps) {
     const extra = (deps.extraActions ?? []).map(({ run, ...data }) => {
@@ -153,7 +155,7 @@ export class ConsoleController {
     const { monitor } = this.deps;
     this.unsubscribe = monitor.on((event) => this.queueMonitorEvent(event));
     this.dispatch({ type: 'monitor/state', state: monitor.getState() });
-    monitor.start().catch((err: unknown) => this.log('error', `monitor stopped: ${message(err)}`));
+    this.monitorLoop = monitor.start().catch((err: unknown) => this.log('error', `monitor stopped: ${message(err)}`));
     this.scheduleTick();
     this.clock.start();
     const lockPoll = setInterval(() => void this.checkLock(), this.deps.lockPollMs ?? 5000);
@@ -225,6 +227,11 @@ export class ConsoleController {
       this.runAbort?.abort();
       this.log('warning', 'quitting: waiting for the rollback to stop safely…');
       await this.running.catch(() => undefined);
+    } else if (this.state.fleetRun?.auto && this.state.fleetRun.finishedAt === null) {
+      // The fleet monitor's: stopping it interrupts the rollout safely; the connections stay open until then.
+      this.log('warning', 'quitting: waiting for the automatic fleet rollback to stop safely…');
+      this.deps.monitor.stop();
+      await this.monitorLoop;
     }
     this.stop();
     this.exitResolve?.(0);

@@ -3,19 +3,21 @@
  * controller gets the fleet's alerts, automatic fleet rollbacks and each host's trigger changes as
  * events (named with the host), and a state whose live release is the one most hosts run; the Hosts
  * panel and each host's charts get the fleet's own reports (`fleet/state`, `fleet/sample`) through
- * `feed`. Plain TypeScript: no ink here.
+ * `feed`, and so does an automatic fleet rollback: the grid and per-host result of the fleet-run slice.
+ * Plain TypeScript: no ink here.
  */
 import type { ResolvedEnvironment } from '../core/config/schema.js';
 import { RollbackEngine, type EngineOptions } from '../core/engine/engine.js';
 import type { EnvironmentHandle } from '../core/environment.js';
-import { openFleet, resolveFleet, type FleetMember } from '../core/fleet/index.js';
+import { idleHost, openFleet, resolveFleet, type FleetMember } from '../core/fleet/index.js';
 import { FleetMonitor, type FleetMonitorEvent, type FleetMonitorState } from '../core/monitor/fleet-monitor.js';
-import { precheckedFleetRunner } from '../core/monitor/fleet-rollback.js';
+import { precheckedFleetRunner, type FleetRollbackOutcome } from '../core/monitor/fleet-rollback.js';
 import { fleetRollbackText } from '../core/monitor/fleet-format.js';
 import type { Monitor } from '../core/monitor/monitor.js';
 import type { MonitorEvent, MonitorPhase, MonitorState } from '../core/monitor/types.js';
 import { majorityRelease } from './state/slices/fleet.js';
-import { consoleFleetRunner, type ConsoleFleetRunner } from './fleet-run.js';
+import { consoleFleetRunner, type ConsoleFleetRunner, type FleetRunOutcome } from './fleet-run.js';
+import type { AutoRun, FleetRun } from './state/slices/fleet-run.js';
 import type { Action, AppState } from './state/types.js';
 
 export type ConsoleMonitor = Pick<Monitor, 'on' | 'start' | 'stop' | 'getState' | 'pauseAutomation' | 'resumeAutomation' | 'cancelPendingRollback'>;
@@ -57,6 +59,56 @@ function asMonitorEvent(e: FleetMonitorEvent): MonitorEvent | null {
       return null;
     case 'stopped':
       return { type: 'stopped', env: e.env, reason: e.reason };
+    // A rollback in progress goes to the grid (autoRunAction); the hosts' end lines are logged from there.
+    case 'fleet_rollback_plan':
+    case 'fleet_rollback_host':
+    case 'fleet_rollback_note':
+      return null;
+  }
+}
+
+/** The monitor's outcome as the grid's result: the left-out hosts as rows, and what the operator should know. */
+function autoOutcome(o: FleetRollbackOutcome, run: FleetRun, auto: AutoRun): FleetRunOutcome {
+  const to = o.to ?? run.to;
+  const leftOut = auto.leftOut.map((h) => idleHost(h.name, h.live, to, 'excluded'));
+  const names = auto.leftOut.map((h) => h.name);
+  const said =
+    names.length === 0
+      ? []
+      : [`${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} unreachable and left out: the monitor rolls ${names.length === 1 ? 'it' : 'them'} back once reachable again on the release the fleet fled`];
+  return { ok: o.ok, exitCode: o.exit_code, dryRun: false, to, hosts: [...o.hosts, ...leftOut], stopped: o.stopped ?? null, advice: [...(o.advice ?? []), ...said], operationId: o.operation_id ?? null };
+}
+
+/**
+ * The fleet monitor's automatic rollback as the fleet-run slice's actions, so it shows as a rollback
+ * started here does: the grid while it runs, then the per-host result ([auto]) until Esc. A rollback the
+ * operator started here keeps the screen: the monitor's, refused then by the held locks, is said in the
+ * events pane only. Null: nothing for the grid.
+ */
+export function autoRunAction(e: FleetMonitorEvent, state: Pick<AppState, 'fleetRun' | 'fleet'>, at: number): Action | null {
+  const run = state.fleetRun;
+  if (e.type === 'fleet_rollback' && e.phase === 'started') {
+    if (run !== null && run.finishedAt === null && run.auto === null) return null;
+    const live = (name: string): string | null => state.fleet?.hosts.find((h) => h.name === name)?.live ?? null;
+    return { type: 'fleetRun/autoStarted', auto: { trigger: e.trigger, leftOut: e.left_out.map((name) => ({ name, live: live(name) })) }, hosts: e.hosts, at };
+  }
+  const auto = run?.finishedAt === null ? run.auto : null;
+  if (!run || !auto) return null;
+  switch (e.type) {
+    case 'fleet_rollback_plan':
+      return { type: 'fleetRun/planned', plan: e.plan, at };
+    case 'fleet_rollback_host':
+      if (e.phase === 'start') return { type: 'fleetRun/hostStart', host: e.host, batch: e.batch, at };
+      if (e.phase === 'step') return { type: 'fleetRun/event', host: e.host, event: e.event, at };
+      return { type: 'fleetRun/hostEnd', result: e.result, at };
+    case 'fleet_rollback_note':
+      return { type: 'fleetRun/note', level: e.level, text: e.text, at };
+    case 'fleet_rollback':
+      // Refused before any change (a host's lock, live moved, no common target): why, each host named.
+      if (e.outcome.error !== undefined) return { type: 'fleetRun/failed', message: e.outcome.error, at };
+      return { type: 'fleetRun/finished', outcome: autoOutcome(e.outcome, run, auto), at };
+    default:
+      return null;
   }
 }
 
@@ -105,6 +157,8 @@ export function feed(
     runPhase = phase;
   });
   const off = fleet.on((e) => {
+    const auto = ui.getState ? autoRunAction(e, ui.getState(), Date.now()) : null;
+    if (auto) ui.dispatch(auto);
     if (e.type === 'fleet_state') ui.dispatch({ type: 'fleet/state', state: e.state });
     else if (e.type === 'host' && e.event.type === 'sample') ui.dispatch({ type: 'fleet/sample', host: e.host, sample: e.event.sample });
     else if (e.type === 'fleet_rollback' && e.phase === 'finished') void ui.refresh();

@@ -7,7 +7,8 @@
  */
 import type { EngineOptions } from '../core/engine/engine.js';
 import type { Action, RollbackDialog, RunRequest } from './state/types.js';
-import type { EngineEvent, RollbackKind } from '../core/engine/types.js';
+import type { RollbackKind } from '../core/engine/types.js';
+import { progressCallbacks, rolloutAdvice, type FleetRunProgress } from '../core/monitor/fleet-rollback.js';
 import {
   fleetPlan,
   planMovedSince,
@@ -15,7 +16,6 @@ import {
   precheckFleet,
   rolloutSettings,
   runFleetRollback,
-  stoppedAdvice,
   type FleetHostResult,
   type FleetPlan,
   type FleetPrecheck,
@@ -64,12 +64,7 @@ export interface FleetRunOutcome {
   operationId: string | null;
 }
 
-export interface FleetRunListener {
-  hostStart(name: string, batch: number): void;
-  event(host: string, e: EngineEvent): void;
-  hostEnd(result: FleetHostResult): void;
-  note(level: 'info' | 'warning', text: string): void;
-}
+export type FleetRunListener = FleetRunProgress;
 
 /** Thrown when the run is refused before anything changed (the pre-check again, or a moved plan). */
 export class FleetRunRefused extends Error {
@@ -105,12 +100,6 @@ function consoleHint(p: FleetPrecheck, code: string, hint: string | null): strin
   return `bring ${down.join(', ')} back, or leave ${down.length === 1 ? 'it' : 'them'} out from the command line: rollback-tui rollback --env ${p.env} --hosts ${up.join(',')}`;
 }
 
-function stopText(reason: StopReason, failures: number, maxFailures: number): string {
-  if (reason === 'aborted') return 'interrupted: hosts in flight finish their current step, no new host starts';
-  if (reason === 'canary') return 'stopping: the canary failed; no new host starts';
-  return `stopping: ${failures} failed hosts, more than max_failures ${maxFailures}; no new host starts`;
-}
-
 export function consoleFleetRunner(open: OpenFleet, engine: EngineOptions = {}): ConsoleFleetRunner {
   const settings = () => rolloutSettings(open.fleet.env.rollout, open.members.length, open.concurrency);
   const precheck = (kind: RollbackKind, to: string | undefined, signal?: AbortSignal): Promise<FleetPrecheck> =>
@@ -139,14 +128,9 @@ export function consoleFleetRunner(open: OpenFleet, engine: EngineOptions = {}):
         trigger: 'manual',
         engine,
         ...(req.signal ? { signal: req.signal } : {}),
-        onEvent: (host, e) => listener.event(host, e),
-        onWarning: (host, m) => listener.note('warning', `${host}: ${m}`),
-        onHostStart: (name, batch) => listener.hostStart(name, batch),
-        onHostEnd: (h) => listener.hostEnd(h),
-        onPause: (ms, next) => listener.note('info', `pausing ${ms / 1000} s before batch ${next + 1}`),
-        onStop: (reason, failures) => listener.note('warning', stopText(reason, failures, s.maxFailures)),
+        ...progressCallbacks(listener, s.maxFailures),
       });
-      const advice = r.stopped || !r.ok ? stoppedAdvice(open.fleet.env.name, r.hosts, req.reason) : [];
+      const advice = rolloutAdvice(open.fleet.env.name, r, req.reason);
       return { ok: r.ok, exitCode: r.exitCode, dryRun: false, to: p.target ?? '', hosts: r.hosts, stopped: r.stopped, advice, operationId: r.operationId };
     },
   };

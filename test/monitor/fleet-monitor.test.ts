@@ -74,6 +74,21 @@ describe('fleet monitor', () => {
       expect(f.history(h).find((e) => e.kind === 'automatic' || e.trigger === 'error_rate')).toMatchObject({ trigger: 'error_rate', from: r2, to: r1 });
     }
     expect(f.alerts().some((a) => a.startsWith('info: fleet rollback done: app-1 verified on'))).toBe(true);
+    // Between started and finished, the progress a console draws its grid from: the plan, then every
+    // host's start, grid steps (no output lines) and end, in that order.
+    const started = f.events.findIndex((e) => e.type === 'fleet_rollback' && e.phase === 'started');
+    const progress = f.events.slice(started, f.events.indexOf(finished));
+    expect(progress.find((e) => e.type === 'fleet_rollback_plan')).toMatchObject({ plan: { to: r1, hosts: [{ name: 'app-1', from: r2, status: 'planned' }, { name: 'app-2' }, { name: 'app-3' }] } });
+    for (const h of ['app-1', 'app-2', 'app-3']) {
+      const own = progress.flatMap((e) => (e.type === 'fleet_rollback_host' && e.host === h ? [e] : []));
+      expect(own[0]).toMatchObject({ phase: 'start' });
+      expect(own.at(-1)).toMatchObject({ phase: 'end', result: { name: h, status: 'verified', to: r1 } });
+      const steps = own.flatMap((e) => (e.phase === 'step' && e.event.type === 'step-end' ? [[e.event.step, e.event.status]] : []));
+      expect(steps).toEqual(expect.arrayContaining([['stop', 'ok'], ['switch', 'ok'], ['start', 'ok'], ['verify', 'ok']]));
+      expect(own.some((e) => e.phase === 'step' && e.event.type === 'step-output')).toBe(false);
+    }
+    expect(finished.outcome).toMatchObject({ stopped: null, advice: [] });
+    expect(finished.outcome.operation_id).toBe(f.history('app-1').at(-1)?.id);
   });
 
   it('an unreachable host is inconclusive, left out loudly, and rolled back when it can be reached again on the fled release', async () => {

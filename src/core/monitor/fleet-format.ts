@@ -23,6 +23,13 @@ export function formatFleetEvent(e: FleetMonitorEvent, now: number = Date.now())
       return `${t} ${e.env} ${e.severity === 'info' ? 'info' : e.severity.toUpperCase()}: ${e.message}`;
     case 'fleet_rollback':
       return `${t} ${e.env} ${fleetRollbackText(e)}`;
+    // Of a rollback in progress, each host's end and the rollout's notes (the finished line sums them up).
+    case 'fleet_rollback_host':
+      return e.phase === 'end' ? `${t} ${e.env}/${e.host} ${formatFleetSummary([e.result])}` : null;
+    case 'fleet_rollback_note':
+      return `${t} ${e.env} ${e.text}`;
+    case 'fleet_rollback_plan':
+      return null;
     case 'stopped':
       return `${t} ${e.env} fleet monitor stopped (${e.reason})`;
     case 'fleet_state':

@@ -26,7 +26,7 @@ import { fleetTrigger, formatFleetSummary, type FleetMember, type FleetTriggerVe
 import { claimLease, describeAutomationOwner, ownerOfLease, stillHeld } from './lease.js';
 import type { EnvLock } from '../engine/lock.js';
 import { realClock, type AlertSeverity, type MonitorClock, type MonitorEngine } from './context.js';
-import type { FleetRollbackOutcome, FleetRollbackRunner } from './fleet-rollback.js';
+import { progressEvents, type FleetRollbackOutcome, type FleetRollbackProgressEvent, type FleetRollbackRunner } from './fleet-rollback.js';
 import { Monitor } from './monitor.js';
 import { errorText } from './sources/sample.js';
 import { fmt } from './stats.js';
@@ -67,6 +67,8 @@ export type FleetMonitorEvent =
   | { type: 'fleet_state'; env: string; state: FleetMonitorState }
   | { type: 'fleet_rollback'; env: string; phase: 'started'; trigger: string; hosts: string[]; left_out: string[]; to: string | null; explanation: string }
   | { type: 'fleet_rollback'; env: string; phase: 'finished'; trigger: string; outcome: FleetRollbackOutcome }
+  /** Between started and finished: the plan, each host's start, steps and end (the console's grid). */
+  | FleetRollbackProgressEvent
   | { type: 'stopped'; env: string; reason: string };
 
 export interface FleetMonitorOptions {
@@ -366,7 +368,7 @@ export class FleetMonitor {
 
   private async run(req: Omit<Parameters<FleetRollbackRunner>[0], 'signal'> & { to?: string }): Promise<FleetRollbackOutcome> {
     try {
-      return await this.options.runner({ ...req, signal: this.stopController.signal });
+      return await this.options.runner({ ...req, signal: this.stopController.signal, progress: progressEvents(this.envName, (e) => this.emit(e)) });
     } catch (err) {
       return { ok: false, exit_code: 1, to: req.to ?? null, hosts: [], error: errorText(err) };
     }

@@ -3,7 +3,8 @@
  * switch, start and verify as columns; each cell pending, running, ok, failed or skipped, told apart by
  * its mark without colour), scrolled to keep the hosts at work in view. When it ends: the headline, one
  * line per host (as the command line's summary says it) and, for a stopped rollout on mixed releases,
- * how to go either way. Esc dismisses it.
+ * how to go either way. Esc dismisses it. The fleet monitor's automatic rollback looks the same, marked
+ * [auto] with its trigger.
  */
 import React, { memo } from 'react';
 import { Box, Text } from 'ink';
@@ -141,7 +142,8 @@ export const FleetProgress = memo(function FleetProgress({ run, now, width, heig
   const inner = width - 4;
   const done = run.finishedAt !== null;
   const took = duration(Math.max(0, (run.finishedAt ?? now) - run.startedAt));
-  const what = `${run.dryRun ? 'dry run' : `${run.kind} rollback`} of ${run.hosts.filter((h) => h.status !== 'excluded').length} hosts -> ${shortName(run.to, inner < 90)}`;
+  const to = run.to === '' ? 'target being chosen' : shortName(run.to, inner < 90);
+  const what = `${run.auto ? `[auto] ${run.auto.trigger}: ` : ''}${run.dryRun ? 'dry run' : `${run.kind} rollback`} of ${run.hosts.filter((h) => h.status !== 'excluded').length} hosts -> ${to}`;
   const ok = done && run.error === null && run.outcome?.ok === true;
   return (
     <Box flexDirection="column" borderStyle="double" borderColor={color(theme, done ? (ok ? 'ok' : 'breached') : 'accent')} width={width} height={height} paddingX={1} overflow="hidden">

@@ -201,6 +201,8 @@ export function reducer(state: AppState, action: Action): AppState {
       return clamped({ ...state, fleet, focus });
     }
     case 'fleetRun/started':
+    case 'fleetRun/autoStarted':
+    case 'fleetRun/planned':
     case 'fleetRun/hostStart':
     case 'fleetRun/event':
     case 'fleetRun/hostEnd':
@@ -208,8 +210,9 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'fleetRun/finished':
     case 'fleetRun/failed': {
       const fleetRun = reduceFleetRun(state.fleetRun, action);
-      const next = fleetRun === state.fleetRun ? state : { ...state, fleetRun, ...(action.type === 'fleetRun/started' ? { banners: { ...state.banners, lock: null, result: null, error: null } } : {}) };
-      return log(next, action.at, 'engine', fleetRunLogLine(action));
+      const starts = action.type === 'fleetRun/started' || action.type === 'fleetRun/autoStarted';
+      const next = fleetRun === state.fleetRun ? state : { ...state, fleetRun, ...(starts ? { banners: { ...state.banners, lock: null, result: null, error: null } } : {}) };
+      return log(next, action.at, 'engine', fleetRunLogLine(action, (fleetRun ?? state.fleetRun)?.auto != null));
     }
     case 'tick':
       return { ...state, now: action.now };

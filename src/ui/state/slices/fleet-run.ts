@@ -3,6 +3,10 @@
  * (hosts as rows; stop, switch, start and verify as columns, each cell pending, running, ok, failed or
  * skipped), then, when it ends, each host's result and, for a stopped rollout on mixed releases, how to
  * go either way. It stays on screen until Esc or the next rollback dialog.
+ *
+ * An automatic fleet rollback of the fleet monitor is shown the same way, marked [auto] with its
+ * trigger: it starts before its target is chosen (the pre-check runs first), the plan fills the grid in,
+ * and the hosts it left out while unreachable are rows of their own.
  */
 import type { EngineEvent, RollbackKind, StepName } from '../../../core/engine/types.js';
 import { formatFleetSummary, type FleetHostResult, type FleetPlan, type HostStatus } from '../../../core/fleet/index.js';
@@ -26,9 +30,18 @@ export interface FleetHostProgress {
   error: string | null;
 }
 
+/** The fleet monitor's rollback: the trigger that fired, and the unreachable hosts it left out (their live release then). */
+export interface AutoRun {
+  trigger: string;
+  leftOut: Array<{ name: string; live: string | null }>;
+}
+
 export interface FleetRun {
   kind: RollbackKind;
+  /** The fleet monitor's automatic rollback; null: the operator's, started here. */
+  auto: AutoRun | null;
   dryRun: boolean;
+  /** The target ('' while an automatic rollback's pre-check is still choosing it). */
   to: string;
   /** "parallel, batches of 3, max_failures 0". */
   rollout: string;
@@ -44,6 +57,8 @@ export interface FleetRun {
 
 export type FleetRunAction =
   | { type: 'fleetRun/started'; kind: RollbackKind; dryRun: boolean; plan: FleetPlan; at: number }
+  | { type: 'fleetRun/autoStarted'; auto: AutoRun; hosts: string[]; at: number }
+  | { type: 'fleetRun/planned'; plan: FleetPlan; at: number }
   | { type: 'fleetRun/hostStart'; host: string; batch: number; at: number }
   | { type: 'fleetRun/event'; host: string; event: EngineEvent; at: number }
   | { type: 'fleetRun/hostEnd'; result: FleetHostResult; at: number }
@@ -60,21 +75,32 @@ export function rolloutText(plan: FleetPlan): string {
   return `${s.order}, batches of ${s.batch}, max_failures ${s.maxFailures}${s.pauseMs > 0 ? `, ${s.pauseMs / 1000} s pause` : ''}`;
 }
 
-export function startFleetRun(a: Extract<FleetRunAction, { type: 'fleetRun/started' }>): FleetRun {
+const waiting = (name: string, batch: number | null, excluded: boolean): FleetHostProgress => ({
+  name,
+  batch,
+  cells: excluded ? SKIPPED : PENDING,
+  running: false,
+  startedAt: null,
+  status: excluded ? 'excluded' : null,
+  error: null,
+});
+
+/** The grid's rows of a plan: each host's batch, hosts left out skipped in every column. */
+function planRows(plan: FleetPlan): FleetHostProgress[] {
   const batchOf = new Map<string, number>();
-  a.plan.batches.forEach((names, i) => names.forEach((n) => batchOf.set(n, i)));
-  const hosts = a.plan.hosts.map(
-    (h): FleetHostProgress => ({
-      name: h.name,
-      batch: batchOf.get(h.name) ?? null,
-      cells: h.status === 'excluded' ? SKIPPED : PENDING,
-      running: false,
-      startedAt: null,
-      status: h.status === 'excluded' ? 'excluded' : null,
-      error: null,
-    }),
-  );
-  return { kind: a.kind, dryRun: a.dryRun, to: a.plan.to, rollout: rolloutText(a.plan), startedAt: a.at, finishedAt: null, hosts, note: null, outcome: null, error: null };
+  plan.batches.forEach((names, i) => names.forEach((n) => batchOf.set(n, i)));
+  return plan.hosts.map((h) => waiting(h.name, batchOf.get(h.name) ?? null, h.status === 'excluded'));
+}
+
+export function startFleetRun(a: Extract<FleetRunAction, { type: 'fleetRun/started' }>): FleetRun {
+  const run = { kind: a.kind, auto: null, dryRun: a.dryRun, to: a.plan.to, rollout: rolloutText(a.plan), startedAt: a.at, finishedAt: null, note: null, outcome: null, error: null };
+  return { ...run, hosts: planRows(a.plan) };
+}
+
+/** The fleet monitor's rollback as it starts: its hosts waiting for the pre-check, the left-out ones apart. */
+function startAutoRun(a: Extract<FleetRunAction, { type: 'fleetRun/autoStarted' }>): FleetRun {
+  const hosts = [...a.hosts.map((n) => waiting(n, null, false)), ...a.auto.leftOut.map((h) => waiting(h.name, null, true))];
+  return { kind: 'standard', auto: a.auto, dryRun: false, to: '', rollout: 'pre-check of every host', startedAt: a.at, finishedAt: null, hosts, note: null, outcome: null, error: null };
 }
 
 function updateHost(r: FleetRun, name: string, f: (h: FleetHostProgress) => FleetHostProgress): FleetRun {
@@ -88,8 +114,13 @@ function cellOf(status: 'ok' | 'failed' | 'skipped' | 'planned'): GridCell {
 
 export function reduceFleetRun(r: FleetRun | null, a: FleetRunAction): FleetRun | null {
   if (a.type === 'fleetRun/started') return startFleetRun(a);
+  if (a.type === 'fleetRun/autoStarted') return startAutoRun(a);
   if (!r) return r;
   switch (a.type) {
+    case 'fleetRun/planned': {
+      const rows = new Map(planRows(a.plan).map((h) => [h.name, h]));
+      return { ...r, to: a.plan.to, rollout: rolloutText(a.plan), hosts: r.hosts.map((h) => rows.get(h.name) ?? h) };
+    }
     case 'fleetRun/hostStart':
       return updateHost(r, a.host, (h) => ({ ...h, running: true, startedAt: a.at }));
     case 'fleetRun/event': {
@@ -130,7 +161,8 @@ export function hostResultLines(o: FleetRunOutcome): string[] {
 
 /** The result's headline: what happened to the fleet as a whole. */
 export function fleetRunHeadline(r: FleetRun): { text: string; level: LogLevel } {
-  if (r.error) return { text: `✗ Fleet rollback not done: ${r.error}`, level: 'error' };
+  const auto = r.auto ? '[auto] ' : '';
+  if (r.error) return { text: `✗ ${auto}Fleet rollback not done: ${r.error}`, level: 'error' };
   const o = r.outcome;
   if (!o) return { text: '', level: 'info' };
   if (o.dryRun) return { text: `✓ Dry run: the plan to ${o.to} is valid on every host. Nothing was changed.`, level: 'success' };
@@ -140,13 +172,17 @@ export function fleetRunHeadline(r: FleetRun): { text: string; level: LogLevel }
     .filter((s) => count(s) > 0)
     .map((s) => `${count(s)} ${s === 'skipped' ? 'already on it' : s.replace('_', ' ')}`);
   const tally = `${parts.join(', ')} of ${selected.length}`;
-  if (o.ok) return { text: `✓ Fleet rolled back to ${o.to}: ${tally}.`, level: 'success' };
+  if (o.ok) return { text: `✓ ${auto}Fleet rolled back to ${o.to}: ${tally}.`, level: 'success' };
   const why = o.stopped === 'canary' ? ' (the canary failed)' : o.stopped === 'max_failures' ? ' (too many failed hosts)' : o.stopped === 'aborted' ? ' (interrupted)' : '';
-  return { text: `✗ Fleet rollback to ${o.to} ${o.stopped ? 'STOPPED' : 'did not finish'}${why}: ${tally} (exit ${o.exitCode}).`, level: 'error' };
+  return { text: `✗ ${auto}Fleet rollback to ${o.to} ${o.stopped ? 'STOPPED' : 'did not finish'}${why}: ${tally} (exit ${o.exitCode}).`, level: 'error' };
 }
 
-/** The events-pane line of a fleet-run action, or null. */
-export function fleetRunLogLine(a: FleetRunAction): { level: LogLevel; text: string } | null {
+/**
+ * The events-pane line of a fleet-run action, or null. `auto`: the run is the fleet monitor's, whose
+ * start and end it logs itself (once).
+ */
+export function fleetRunLogLine(a: FleetRunAction, auto = false): { level: LogLevel; text: string } | null {
+  if (auto && (a.type === 'fleetRun/finished' || a.type === 'fleetRun/failed')) return null;
   switch (a.type) {
     case 'fleetRun/event': {
       const e = a.event;
