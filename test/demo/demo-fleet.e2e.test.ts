@@ -2,8 +2,9 @@
  * `rollback-tui demo --hosts 3` end to end in a real pseudo-terminal (a private tmux server, 100x30; 80x24 frames are in test/ui/hosts-panel.test.tsx):
  * the console shows the Hosts panel and the fleet summary, the first host trips alone (an alert naming
  * it, nothing rolled back), then most hosts are sick and the fleet monitor rolls every host back (on
- * disk: each host's live release and history; on screen: the summary), and `q` stops the three
- * services and removes the sandbox. Everything is polled, nothing sleeps.
+ * disk: each host's live release and history; on screen: the summary and one result line per host,
+ * marked [auto], until Esc), and `q` stops the three services and removes the sandbox. Everything is
+ * polled, nothing sleeps.
  *
  * Robust under load as the one-host demo test is: each wait is for a state the screen keeps for seconds
  * (the leak begins only once the monitor watches, so a console that comes up late still sees every
@@ -93,6 +94,19 @@ describe.skipIf(!hasTmux)('rollback-tui demo --hosts 3 in a pseudo-terminal', ()
       expect(history(hostDir(h)).at(-1)?.explanation).toMatch(/memory: [23] of 3 hosts breached \(app-1, app-[23]/);
     }
     await until(() => screen().includes(`3 hosts · 3 on ${v3}`), 'the fleet summary on v3', 120_000, context);
+    // The automatic rollback's result as a manual one's: the headline marked [auto], one line per host,
+    // on screen until Esc dismisses it.
+    await until(
+      () => {
+        const s = screen();
+        return s.includes(`✓ [auto] Fleet rolled back to ${v3}: 3 verified of 3.`) && HOSTS.every((h) => s.includes(`${h} verified on ${v3}`));
+      },
+      'the per-host result of the automatic fleet rollback',
+      120_000,
+      context,
+    );
+    tmux('send-keys', '-t', '0', 'Escape');
+    await until(() => !screen().includes('[auto] Fleet rolled back'), 'Esc to dismiss the result', 120_000, context);
 
     const ports = HOSTS.map((h) => Number(/--port (\d+)/.exec(fs.readFileSync(path.join(hostDir(h), 'service.sh'), 'utf8'))?.[1]));
     tmux('send-keys', '-t', '0', 'q');
