@@ -227,9 +227,10 @@ export class ConsoleController {
       this.runAbort?.abort();
       this.log('warning', 'quitting: waiting for the rollback to stop safely…');
       await this.running.catch(() => undefined);
-    } else if (this.state.fleetRun?.auto && this.state.fleetRun.finishedAt === null) {
-      // The fleet monitor's: stopping it interrupts the rollout safely; the connections stay open until then.
-      this.log('warning', 'quitting: waiting for the automatic fleet rollback to stop safely…');
+    } else if ((this.state.fleetRun?.auto && this.state.fleetRun.finishedAt === null) || this.state.banners.auto?.phase === 'running') {
+      // The monitor's own rollback: stopping the monitor aborts it through the engine's signal (it finishes
+      // the current step and releases the lock); the connections stay open until then.
+      this.log('warning', `quitting: waiting for the automatic ${this.state.fleetRun?.auto ? 'fleet ' : ''}rollback to stop safely…`);
       this.deps.monitor.stop();
       await this.monitorLoop;
     }

@@ -11,7 +11,7 @@ import type { MonitorEvent, MonitorState } from '../../src/core/monitor/types.js
 import { ConsoleController, type ControllerDeps } from '../../src/ui/controller.js';
 import type { KeyPress } from '../../src/ui/keybindings.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
-import { monitorState, sample, staticMonitor } from './fixtures.js';
+import { monitorState, sample, staticMonitor, trigger } from './fixtures.js';
 
 let layout: ReleaseLayout;
 let handle: EnvironmentHandle;
@@ -103,6 +103,39 @@ describe('ConsoleController', () => {
     controller.requestQuit();
     await expect(controller.waitForExit()).resolves.toBe(0);
     expect(controller.getState().dialog).toBeNull();
+  });
+
+  it("quitting during the monitor's own rollback asks first; confirmed, it stops the monitor and exits only once its loop has ended", async () => {
+    const state = monitorState({ env: 'demo', live: layout.names[2] ?? null });
+    const { monitor, emit } = scriptedMonitor(state);
+    // The loop ends only after stop(): the aborted rollback finishes its current step first.
+    let endLoop: () => void = () => undefined;
+    let stopped = false;
+    const loop = new Promise<void>((resolve) => (endLoop = resolve));
+    const controller = await started(
+      makeController({
+        monitor: {
+          ...monitor,
+          start: () => loop,
+          stop: () => {
+            stopped = true;
+          },
+        },
+      }),
+    );
+    emit({ type: 'rollback', env: 'demo', phase: 'started', trigger: trigger('memory'), target: layout.names[1] ?? null, attempt: 1 });
+    await until(() => controller.getState().banners.auto?.phase === 'running', 'the automatic rollback banner');
+    controller.handleKey(press('q'));
+    expect(controller.getState().dialog).toEqual({ type: 'quit' });
+    let exited = false;
+    void controller.waitForExit().then(() => (exited = true));
+    controller.handleKey(press('y'));
+    await until(() => stopped, 'the monitor to be stopped');
+    await new Promise((r) => setImmediate(r));
+    expect(exited).toBe(false);
+    expect(controller.getState().events.map((e) => e.text)).toContain('quitting: waiting for the automatic rollback to stop safely…');
+    endLoop();
+    await expect(controller.waitForExit()).resolves.toBe(0);
   });
 
   it('a slow plan for a dialog backed out of never shows in the next one; the run goes where the preview says', async () => {
