@@ -75,7 +75,7 @@ export const frameCaches = {
     b.onLoad({ filter: /.*/, namespace: 'cached-string-width' }, (args) => ({
       contents: `import stringWidth from ${JSON.stringify(args.path)};
 ${GENERATION_CACHE}
-const widths = generationCache(4096);
+const widths = generationCache(2048);
 export default function cachedStringWidth(text, options) {
   if (options !== undefined || typeof text !== 'string') return stringWidth(text, options);
   return widths(text, (t) => stringWidth(t));
@@ -89,20 +89,18 @@ export default function cachedStringWidth(text, options) {
       contents: `export * from ${JSON.stringify(args.path)};
 import { tokenize as tokenizeLine, styledCharsFromTokens as styledCharsOf } from ${JSON.stringify(args.path)};
 ${GENERATION_CACHE}
-const tokens = generationCache(1024);
-// Keyed by the cached token list: a line's styled characters go when its tokens leave the cache.
-const styled = new WeakMap();
+const styled = generationCache(256);
+// ink turns each line into styled characters as styledCharsFromTokens(tokenize(line)): the line is what
+// is cached, its styled characters (the tokens are dropped at once, they would double the memory).
+const LINE = Symbol('line');
 export function tokenize(line, endChar) {
   if (endChar !== undefined) return tokenizeLine(line, endChar);
-  return tokens(line, (l) => tokenizeLine(l));
+  return { [LINE]: line };
 }
-export function styledCharsFromTokens(list) {
-  let chars = styled.get(list);
-  if (chars === undefined) {
-    chars = styledCharsOf(list);
-    styled.set(list, chars);
-  }
-  return chars;
+export function styledCharsFromTokens(tokens) {
+  const line = tokens[LINE];
+  if (line === undefined) return styledCharsOf(tokens);
+  return styled(line, (l) => styledCharsOf(tokenizeLine(l)));
 }
 `,
       resolveDir: path.dirname(args.path),
