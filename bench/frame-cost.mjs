@@ -7,9 +7,11 @@
  * busy machine. The console's code, React and ink are bundled from src/ first with the CLI bundle's own
  * plugins and defines (scripts/bundle-plugins.mjs), so the frame is the one that ships.
  *
- *   node bench/frame-cost.mjs [--frames N] [--width W] [--height H] [--uncached]
+ *   node bench/frame-cost.mjs [--frames N] [--width W] [--height H] [--uncached] [--check]
  *
  * --uncached leaves out the cross-frame caches of ink's measuring and tokenizing (for a before figure).
+ * --check draws every frame whole and at once (ink's debug mode, no throttling that could merge two
+ * frames on a busy machine), so that the hash of the output compares builds frame for frame.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -136,7 +138,7 @@ const instance = render(React.createElement(App, { controller, theme: DEFAULT_TH
   stderr: new Terminal(),
   exitOnCtrlC: false,
   patchConsole: false,
-  debug: false,
+  debug: process.argv.includes('--check'),
   maxFps: 0,
   onRender: () => rendered(),
 });

@@ -35,11 +35,12 @@ export const zodEnglishOnly = {
  * ink draws the whole screen on every change and measures and tokenizes every line of it anew, with
  * caches that live for one frame. At rest most lines are the same from one frame to the next (the
  * panels, the flat parts of the charts), and the measuring (string-width: a grapheme segmenter and an
- * emoji test per braille cell) and tokenizing (@alcalzone/ansi-tokenize) were most of a frame's cost.
- * This plugin gives ink's imports of both a cache across frames: results keyed by the line, two
- * generations of a fixed size (the older generation is dropped whole when the newer one fills), so the
- * memory stays bounded however long the console runs. Both functions are pure, so a cached answer is the
- * answer; ink never mutates the styled characters it gets (it copies them into its frame).
+ * emoji test per braille cell), tokenizing (@alcalzone/ansi-tokenize) and clipping (slice-ansi) were
+ * most of a frame's cost. This plugin gives ink's imports of the three a cache across frames: results
+ * keyed by the line, two generations of a fixed size (the older generation is dropped whole when the
+ * newer one fills), so the memory stays bounded however long the console runs. The functions are pure, so
+ * a cached answer is the answer; ink never mutates the styled characters it gets (it copies them into its
+ * frame).
  */
 const GENERATION_CACHE = `
 function generationCache(size) {
@@ -79,6 +80,20 @@ const widths = generationCache(2048);
 export default function cachedStringWidth(text, options) {
   if (options !== undefined || typeof text !== 'string') return stringWidth(text, options);
   return widths(text, (t) => stringWidth(t));
+}
+`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+    // slice-ansi: ink cuts every line of every text inside a box with overflow hidden (the panels, the
+    // header, the footer) to the box, on every frame, whether it fits or not.
+    wrap(/^slice-ansi$/, /[\\/]node_modules[\\/]ink[\\/]build[\\/]output\.js$/, 'cached-slice-ansi');
+    b.onLoad({ filter: /.*/, namespace: 'cached-slice-ansi' }, (args) => ({
+      contents: `import sliceAnsi from ${JSON.stringify(args.path)};
+${GENERATION_CACHE}
+const slices = generationCache(1024);
+export default function cachedSliceAnsi(line, start, end) {
+  return slices(\`\${start}:\${end}:\${line}\`, () => sliceAnsi(line, start, end));
 }
 `,
       resolveDir: path.dirname(args.path),

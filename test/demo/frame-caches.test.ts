@@ -1,7 +1,7 @@
 /**
  * The console bundle caches ink's measuring and tokenizing of lines across frames (scripts/bundle-plugins.mjs).
  * A cached answer must be the answer: the same frames, byte for byte, as without the caches, over frames
- * whose charts change every time. Timings are never asserted (bench/frame-cost.mjs measures them).
+ * whose braille charts (120x40) change every time. Timings are never asserted (bench/frame-cost.mjs measures them).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
 function frames(extra: string[]): { output_sha256: string; bytes_per_frame: number; frame_caches: boolean; frames: number } {
-  const r = spawnSync(process.execPath, ['--no-deprecation', path.join(ROOT, 'bench', 'frame-cost.mjs'), '--frames', '60', '--width', '100', '--height', '30', ...extra], {
+  const r = spawnSync(process.execPath, ['--no-deprecation', path.join(ROOT, 'bench', 'frame-cost.mjs'), '--frames', '60', '--check', ...extra], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,
