@@ -3,7 +3,7 @@
  * `npm run bench`: what operators feel, measured against the built CLI (run `npm run build` first; the npm
  * script does). Each figure is the median of N runs with min and max.
  *
- *   node bench/run.mjs [--quick] [--iterations N] [--out DIR|FILE.json] [--only a,b]
+ *   node bench/run.mjs [--quick] [--iterations N] [--out DIR|FILE.json] [--only a,b] [--soak]
  *
  *   --quick          one iteration each and short observation windows (CI: keeps the harness from rotting)
  *   --iterations N   runs per figure (default 7)
@@ -11,6 +11,7 @@
  *                    (default bench/results/latest.json)
  *   --only           a subset of: recovery, startup, rollback, detection, console, console_idle, monitor,
  *                    scale, demo, fleet
+ *   --soak           also the 10-minute RSS soak of the demo console (bench/soak.mjs; never by default)
  *
  * The issue table (printed first): time to recovery and the whole standard rollback against the same
  * operations by hand and the original script's flow with its sleeps (bench/recovery.mjs), locally and over
@@ -65,12 +66,13 @@ import {
 import { benchFleet } from './fleet.mjs';
 import { benchRecovery } from './recovery.mjs';
 import { benchConsoleIdle, benchDemo, benchStartup, issueTable } from './table.mjs';
+import { soak } from './soak.mjs';
 
 // ------------------------------------------------------------------------------------------------
 // arguments
 
 function parseArgs(argv) {
-  const o = { quick: false, iterations: 7, out: path.join(ROOT, 'bench', 'results', 'latest.json'), only: null };
+  const o = { quick: false, iterations: 7, out: path.join(ROOT, 'bench', 'results', 'latest.json'), only: null, soak: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -82,6 +84,7 @@ function parseArgs(argv) {
     else if (a === '--iterations') o.iterations = Number(value());
     else if (a === '--out') o.out = value();
     else if (a === '--only') o.only = value().split(',');
+    else if (a === '--soak') o.soak = true;
     else if (a === '-h' || a === '--help') usage(null);
     else usage(`unknown option ${a}`);
   }
@@ -92,7 +95,7 @@ function parseArgs(argv) {
 }
 
 function usage(problem) {
-  const text = `usage: node bench/run.mjs [--quick] [--iterations N] [--out DIR|FILE.json] [--only ${SECTION_NAMES.join(',')}]\n`;
+  const text = `usage: node bench/run.mjs [--quick] [--iterations N] [--out DIR|FILE.json] [--only ${SECTION_NAMES.join(',')}] [--soak]\n`;
   if (problem) {
     process.stderr.write(`bench: ${problem}\n${text}`);
     process.exit(64);
@@ -563,9 +566,10 @@ async function main() {
       ['console_idle', () => benchConsoleIdle({ quick: opts.quick, cleanups })],
       ['demo', () => benchDemo({ n: N, quick: opts.quick, cleanups })],
       ['fleet', () => benchFleet({ n: N, quick: opts.quick, cleanups, log })],
+      ...(opts.soak ? [['soak', () => soak({ minutes: 10, everyS: 10, log })]] : []),
     ];
     for (const [name, fn] of sections) {
-      if (!want(name)) continue;
+      if (!want(name) && !(name === 'soak' && opts.soak)) continue;
       log(`bench: ${name} ...`);
       const t0 = performance.now();
       try {

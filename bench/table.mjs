@@ -20,7 +20,7 @@ export async function benchStartup({ n }) {
 }
 
 /** Every process in the tree under `pid` (itself included), from /proc. */
-function tree(pid) {
+export function tree(pid) {
   const children = new Map();
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
@@ -43,7 +43,7 @@ function tree(pid) {
 }
 
 /** CPU seconds of a process tree, children that already exited included (cutime/cstime). */
-function treeCpuSeconds(pid) {
+export function treeCpuSeconds(pid) {
   const hz = 100;
   let ticks = 0;
   for (const p of tree(pid)) {
@@ -57,7 +57,7 @@ function treeCpuSeconds(pid) {
   return ticks / hz;
 }
 
-function rssMiBOf(pid) {
+export function rssMiBOf(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : null;
 }

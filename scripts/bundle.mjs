@@ -11,28 +11,10 @@ import { build } from 'esbuild';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_DEFINE, frameCaches, zodEnglishOnly } from './bundle-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/**
- * zod re-exports its ~40 message locales as `z.locales` (half of its code: compiled at every start of a
- * command that reads the configuration). Only English is used (zod sets it itself, from its own import of
- * locales/en.js): `z.locales` keeps just `en`.
- */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)) return undefined;
-      return { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
-      contents: 'export { default as en } from "./en.js";\n',
-      resolveDir: path.dirname(args.path),
-      loader: 'js',
-    }));
-  },
-};
 const outdir = path.join(root, 'dist', 'app');
 
 const result = await build({
@@ -50,7 +32,8 @@ const result = await build({
   external: ['react-devtools-core', 'typescript'],
   metafile: true,
   write: false,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, frameCaches],
+  define: BUNDLE_DEFINE,
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',

@@ -10,6 +10,7 @@ import { describeOwner } from '../core/engine/lock.js';
 import { readHistory } from '../core/engine/index.js';
 import type { Monitor } from '../core/monitor/monitor.js';
 import type { MonitorEvent } from '../core/monitor/types.js';
+import type { Backup } from '../core/stores/types.js';
 import { TransportError } from '../core/exec/errors.js';
 import { validateExtraActions, type ExtraAction, type KeyPress } from './keybindings.js';
 import { age } from './format.js';
@@ -47,6 +48,8 @@ export interface ControllerDeps {
   frameMs?: number;
   /** On a fleet: the rollback keys preview and run a fleet rollback (every host, one target) through this. */
   fleet?: ConsoleFleetRunner;
+  /** The first listing of the backups, already under way: the first refresh takes it instead of listing again. */
+  firstBackups?: Promise<Backup[]>;
 }
 
 /** The age texts on screen (live release in the header, backups): the tick re-renders when they change. */
@@ -71,6 +74,7 @@ export class ConsoleController {
   private extraBusy: string | null = null;
   /** Ends once the monitor has stopped, an automatic rollback in progress included. */
   private monitorLoop: Promise<void> = Promise.resolve();
+  private firstBackups: Promise<Backup[]> | null;
 
   constructor(private readonly deps: ControllerDeps) {
     const extra = (deps.extraActions ?? []).map(({ run, ...data }) => {
@@ -78,6 +82,7 @@ export class ConsoleController {
       return data;
     });
     validateExtraActions(extra);
+    this.firstBackups = deps.firstBackups ?? null;
     this.state = initialState(envInfoOf(deps.env), Date.now(), extra);
     this.monitorQueue = new FrameQueue(deps.frameMs ?? 100, (events) => this.flushMonitorEvents(events));
     this.exitPromise = new Promise((resolve) => {
@@ -245,8 +250,10 @@ export class ConsoleController {
   }
 
   async refreshBackups(): Promise<void> {
+    const first = this.firstBackups;
+    this.firstBackups = null;
     try {
-      const backups = await this.deps.handle.store.list({ sizes: true });
+      const backups = await (first ?? this.deps.handle.store.list({ sizes: true }));
       this.dispatch({ type: 'backups/loaded', backups });
       if (this.state.banners.unreachable) this.dispatch({ type: 'banner/unreachable', message: null });
     } catch (err) {

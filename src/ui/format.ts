@@ -25,6 +25,11 @@ export function bytes(n: number | null): string {
   return n === null ? '' : formatBytes(n, { compact: true });
 }
 
+/** "14:03": the header's clock (a frame a minute at rest, not a second). */
+export function clockMinutes(ms: number): string {
+  return clock(ms).slice(0, 5);
+}
+
 /** "14:03:07" in local time. */
 export function clock(ms: number): string {
   const d = new Date(ms);

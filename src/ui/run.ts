@@ -13,6 +13,7 @@ import { RollbackEngine, type EngineOptions } from '../core/engine/engine.js';
 import { currentIdentity, formatIdentity } from '../core/engine/identity.js';
 import { Monitor, type MonitorOptions } from '../core/monitor/monitor.js';
 import { isFleet } from '../core/fleet/hosts.js';
+import type { Backup } from '../core/stores/types.js';
 import { feed, openFleetConsole } from './fleet-console.js';
 import { App } from './app.js';
 import { ConsoleController, type ConsoleAction } from './controller.js';
@@ -24,6 +25,8 @@ export interface RunConsoleOptions {
   env: ResolvedEnvironment;
   /** An already opened environment; otherwise runConsole opens one and closes it on exit. */
   handle?: EnvironmentHandle;
+  /** The first listing of the backups, already under way (started while the console's code loaded). */
+  firstBackups?: Promise<Backup[]>;
   /** Tool version (written into lock owners). */
   version?: string;
   /** Theme choice: --theme, the config's `theme:`, --no-color; NO_COLOR is read from `env`. */
@@ -80,6 +83,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     warnings: [...(opts.warnings ?? []), ...themeWarnings],
     extraActions: (opts.demoActions ?? []).map((a): ConsoleAction => ({ ...a, where: 'demo' })),
     ...(fleet ? { fleet: fleet.runner } : {}),
+    ...(opts.firstBackups && fleet === null ? { firstBackups: opts.firstBackups } : {}),
   });
   const unfeed = fleet ? feed(fleet, controller) : null;
 
@@ -125,6 +129,10 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   let leaving = false;
   let failed = false;
   try {
+    controller.start();
+    // What is already at hand (the backups listed while the console's code loaded, the history) goes
+    // into the first frame rather than a second one: one turn of the event loop for its dispatch.
+    await new Promise((resolve) => setImmediate(resolve));
     instance = render(React.createElement(App, { controller, theme }), {
       stdin,
       stdout,
@@ -147,7 +155,6 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
         controller.requestQuit();
       },
     );
-    controller.start();
     opts.signal?.addEventListener('abort', onSignal, { once: true });
     if (opts.signal?.aborted) onSignal();
     const code = await controller.waitForExit();

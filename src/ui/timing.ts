@@ -1,8 +1,9 @@
 /**
  * The controller's timing helpers. A frame queue hands queued items over together at most once per
  * frame: a burst (one monitor check emits a sample, trigger changes and its state across several turns)
- * becomes one state update and one render. The wall clock ticks the header's clock on whole seconds,
- * apart from the app state, so its tick re-renders the clock alone.
+ * becomes one state update and one render. The wall clock ticks the header's clock on whole minutes
+ * (it shows hh:mm), apart from the app state: a tick a second would be a second frame a second at rest,
+ * since ink draws the whole screen on any change.
  */
 export class FrameQueue<T> {
   private items: T[] = [];
@@ -52,14 +53,14 @@ export class WallClock implements ClockSource {
 
   now = (): number => this.current;
 
-  /** Tick on whole seconds until stop(). */
+  /** Tick on whole minutes until stop(). */
   start(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.current = Date.now();
       for (const l of this.listeners) l();
       this.start();
-    }, 1000 - (Date.now() % 1000) + 5);
+    }, 60_000 - (Date.now() % 60_000) + 5);
     this.timer.unref();
   }
 

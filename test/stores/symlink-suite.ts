@@ -56,6 +56,36 @@ export function symlinkStoreSuite(label: string, getExecutor: () => Executor): v
       expect(await store.live()).toBe(l.names[2]);
     });
 
+    it('reads the live release in-process on this machine and in one script elsewhere, with the same answers', async () => {
+      const { l, ex, store } = setup({ count: 3, live: 1 });
+      const counting = new CountingExecutor(ex);
+      const s = new SymlinkReleaseStore((store as unknown as { cfg: SymlinkTargetConfig }).cfg, counting, null, 'test');
+      const point = (target: string): void => {
+        rmSync(l.current, { recursive: true, force: true });
+        symlinkSync(target, l.current);
+      };
+      const answers: (string | null)[] = [await s.live()];
+      // A relative link (as deploy tools write them).
+      point(path.relative(path.dirname(l.current), path.join(l.backupsDir, l.names[2]!)));
+      answers.push(await s.live());
+      // A dangling link, a link to a directory outside backups_dir, a link to a file.
+      point(path.join(l.backupsDir, 'gone'));
+      answers.push(await s.live());
+      mkdirSync(path.join(l.root, 'outside'));
+      point(path.join(l.root, 'outside'));
+      answers.push(await s.live());
+      writeFileSync(path.join(l.root, 'a-file'), 'x');
+      point(path.join(l.root, 'a-file'));
+      answers.push(await s.live());
+      // current as a real directory, not a link.
+      rmSync(l.current, { force: true });
+      mkdirSync(l.current);
+      answers.push(await s.live());
+      expect(answers).toEqual([l.names[1], l.names[2], null, null, null, null]);
+      // On this machine no process per read (the monitor asks every sample); over SSH one script per read.
+      expect(counting.calls).toBe(ex.kind === 'local' ? 0 : answers.length);
+    });
+
     it('uses the mtime when a name carries no timestamp', async () => {
       const { l, store } = setup({ names: ['backup_a', 'backup_b'], live: null });
       const t = new Date('2020-01-02T03:04:05Z');

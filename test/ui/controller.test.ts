@@ -11,6 +11,7 @@ import type { MonitorEvent, MonitorState } from '../../src/core/monitor/types.js
 import { ConsoleController, type ControllerDeps } from '../../src/ui/controller.js';
 import type { KeyPress } from '../../src/ui/keybindings.js';
 import { makeReleaseLayout, resolvedEnv, type ReleaseLayout } from '../helpers/releases.js';
+import { CountingExecutor } from '../helpers/counting-executor.js';
 import { monitorState, sample, staticMonitor, trigger } from './fixtures.js';
 
 let layout: ReleaseLayout;
@@ -76,6 +77,19 @@ const ESC = press('', { escape: true });
 const ENTER = press('\r', { return: true });
 
 describe('ConsoleController', () => {
+  it('takes the listing of the backups already under way for its first refresh (started while the console loads), and lists anew after', async () => {
+    const counting = new CountingExecutor(handle.executor);
+    const h = openEnvironment(envOf(), { executor: counting });
+    const firstBackups = h.store.list({ sizes: true });
+    const controller = makeController({ handle: h, firstBackups });
+    await controller.refreshBackups();
+    expect(controller.getState().backups.map((b) => b.name)).toEqual([...layout.names].reverse());
+    expect(counting.calls).toBe(1);
+    await controller.refreshBackups();
+    expect(counting.calls).toBe(2);
+    controller.stop();
+  });
+
   it('applies a burst of monitor events as one state update', async () => {
     const state = monitorState({ env: 'demo', live: layout.names[2] ?? null });
     const { monitor, emit } = scriptedMonitor(state);

@@ -239,7 +239,9 @@ describe('header and triggers', () => {
     const f = frame(dashboardState());
     expect(f.split('\n')[1]).toContain('★good backup_20261123_090000');
     const good = reducer(dashboardState(), { type: 'backups/loaded', backups: BACKUPS.map((b) => ({ ...b, knownGood: b.current })) });
-    expect(frame(good).split('\n')[0]).toMatch(/1h old ★good +12:00:00/);
+    // At 80 columns the mark fits in full beside the hh:mm clock; a few columns less, it is shortened.
+    expect(frame(good).split('\n')[0]).toMatch(/1h old ★known-good +12:00$/);
+    expect(frame(good, 77, 24).split('\n')[0]).toMatch(/1h old ★good +12:00$/);
     expect(frame(good, 100, 30).split('\n')[0]).toContain('1h old ★known-good');
     expect(frame(good).split('\n')[1]).not.toContain('★good');
     // Shorter when it must be, nothing when it cannot fit.

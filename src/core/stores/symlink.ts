@@ -8,6 +8,7 @@
  * with a unique temporary name beside `current`, renamed over it (GNU `mv -T`, BSD `mv -h`: a rename(2),
  * never rm + ln), fsync of the directory, and the link read back.
  */
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { SymlinkTargetConfig } from '../config/schema.js';
 import { UserError, type ErrorCode } from '../errors.js';
@@ -155,6 +156,16 @@ function liveName(physicalCurrent: string, physicalBackupsDir: string): string |
   return path.posix.dirname(physicalCurrent) === physicalBackupsDir ? path.posix.basename(physicalCurrent) : null;
 }
 
+/** `cd -P -- dir && pwd -P` in-process: the physical path of a directory on this machine, or ''. */
+async function physicalDirHere(p: string): Promise<string> {
+  try {
+    const real = await fsp.realpath(p);
+    return (await fsp.stat(real)).isDirectory() ? real : '';
+  } catch {
+    return '';
+  }
+}
+
 export class SymlinkReleaseStore implements BackupStore {
   readonly strategy = 'symlink' as const;
   private readonly bd: string;
@@ -199,6 +210,12 @@ export class SymlinkReleaseStore implements BackupStore {
   }
 
   async live(options: StoreCallOptions = {}): Promise<string | null> {
+    // The monitor asks on every sample: on this machine the two physical paths are read in-process, not
+    // by a shell a second (most of an idle console's processes).
+    if (this.executor.kind === 'local') {
+      const [cur, bd] = await Promise.all([physicalDirHere(this.cur), physicalDirHere(this.bd)]);
+      return liveName(cur, bd);
+    }
     const r = await runStoreScript(this.executor, `reading ${this.cur}`, LIVE_SCRIPT, [this.bd, this.cur], options);
     const out = parseList(r.stdout);
     return liveName(out.physicalCurrent, out.physicalBackupsDir);

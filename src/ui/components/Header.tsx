@@ -11,7 +11,7 @@ import type { Backup } from '../../core/stores/types.js';
 import type { ClockSource } from '../controller.js';
 import type { AppState, AutoBanner, EnvInfo } from '../state/types.js';
 import { color } from '../theme.js';
-import { age, clock, displayName, shortName } from '../format.js';
+import { age, clockMinutes, displayName, shortName } from '../format.js';
 import { useTheme } from './ThemeContext.js';
 
 /** The running console's clock (the controller's); without one the header shows the state's time. */
@@ -19,12 +19,12 @@ export const ClockContext = createContext<ClockSource | null>(null);
 
 const noSubscribe = (): (() => void) => () => undefined;
 
-/** hh:mm:ss, re-rendered alone once a second from the clock source. */
+/** hh:mm, re-rendered alone once a minute from the clock source. */
 function Clock({ fallback }: { fallback: number }): React.JSX.Element {
   const theme = useTheme();
   const source = useContext(ClockContext);
   const now = useSyncExternalStore(source?.subscribe ?? noSubscribe, source ? source.now : () => fallback);
-  return <Text color={color(theme, 'muted')}>{clock(now)}</Text>;
+  return <Text color={color(theme, 'muted')}>{clockMinutes(now)}</Text>;
 }
 
 export function monitorPhaseText(
@@ -107,7 +107,7 @@ export const Header = memo(function Header({ env, monitor, backups, auto, lockOw
   // The first line without the clock: the known-good mark says "★good" when "★known-good" does not fit.
   const line1 = ` ${env.isProd ? '▲ ' : ''}${env.name} `.length + ` ${env.host} `.length + '│ live '.length + (live === null ? '(unknown)' : displayName(live)).length;
   const ageText = liveBackup ? ` ${age(liveBackup.createdMs, now)} old` : '';
-  const goodMark = line1 + ageText.length + ' ★known-good'.length + (liveBackup?.bad ? 5 : 0) + 9 <= width ? ' ★known-good' : ' ★good';
+  const goodMark = line1 + ageText.length + ' ★known-good'.length + (liveBackup?.bad ? 5 : 0) + 6 <= width ? ' ★known-good' : ' ★good';
   // The second line's length so far (🔒 is two columns wide).
   const line2 = autoText.length + 3 + phase.text.length + 3 + (lockOwner ? 3 + lockOwner.length : 'unlocked'.length);
   const good = knownGoodNote(backups, liveBackup, width - line2);
