@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor, ExecAbortedError, LocalExecutor, SshExecutor, TransportError } from '../../src/core/exec/index.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
-import { pidOf, running, uniqueSleep, waitGone, waitRunning } from './processes.js';
+import { pidOf, running, uniqueSleep, until, waitGone, waitRunning } from './processes.js';
 
 function executorBehaviour(name: string, make: () => Executor) {
   describe(`${name}: what every Executor does`, () => {
@@ -112,11 +112,13 @@ function executorBehaviour(name: string, make: () => Executor) {
       const s = uniqueSleep();
       const r = await ex.shell(`${s} >/dev/null 2>&1 </dev/null &`, { timeoutMs: 61_234 });
       expect(r).toMatchObject({ exitCode: 0, timedOut: false });
-      await new Promise((res) => setTimeout(res, 500));
+      // The remote deadline would be `sleep 67` (62 s + 5 s slack): disarmed with the call (the hang-up
+      // reaches it a moment after the call returns, later on a loaded machine).
+      const watchdog = (): string[] => running('sleep 67').filter((l) => l.endsWith('sleep 67'));
+      await until(() => watchdog().length === 0, 'the deadline watchdog to be disarmed', 15_000, () => watchdog().join('\n'));
+      // With the watchdog gone nothing is left that could stop the background command: it runs on.
       const daemon = running(s);
       expect(daemon).toHaveLength(1);
-      // the remote deadline would be `sleep 67` (62 s + 5 s slack): disarmed with the call
-      expect(running('sleep 67').filter((l) => l.endsWith('sleep 67'))).toEqual([]);
       process.kill(pidOf(daemon[0]!));
     });
 
