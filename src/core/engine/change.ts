@@ -53,10 +53,12 @@ async function switchRelease(run: Run): Promise<void> {
         emergency: run.emergency,
         onLine: (line, stream) => run.safeEmit({ type: 'step-output', step: 'switch', line, stream }),
       });
-    } finally {
-      // Whatever happened, find out what is live now (the store switches atomically).
+    } catch (err) {
+      // A failed switch: find out what is live now (the store switches atomically). A switch that
+      // succeeded made the target live (the stores check it), so no second look delays the start.
       const live = await run.h.store.live().catch(() => null);
       run.switched = live === to;
+      throw err;
     }
   });
   if (ok) run.switched = true;

@@ -92,8 +92,22 @@ export function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 300) ?? '';
 }
 
-/** Steps after which the journal is written at once: they change the host (service, current, marks). */
-const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'stop', 'switch', 'start', 'maintenance_off', 'mark']);
+/**
+ * Steps after which the journal is written at once: they change the host (maintenance mode, the
+ * service). The ends of `stop`, `switch` and `mark` are written with the next step's start instead, which
+ * follows before anything else changes (the switch, the start, the undo's start, the record; or the
+ * record clears the journal): a report read in between says the same either way (the service may be
+ * stopped; the switch happened and the service was not started; it was started), and each is one write
+ * less (the first two before the service is back).
+ */
+const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'start', 'maintenance_off']);
+
+/** The test-only pause hook's point, when it is `step` (ROLLBACK_TUI_TEST_PAUSE_AT / _FILE). */
+export function testPausePoint(step: StepName): { file: string } | null {
+  const at = process.env.ROLLBACK_TUI_TEST_PAUSE_AT;
+  const file = process.env.ROLLBACK_TUI_TEST_PAUSE_FILE;
+  return at && file && at === step ? { file } : null;
+}
 
 /**
  * How far a run got: still planning (an early failure has no steps), a dry run (the plan's steps as
@@ -194,11 +208,43 @@ export class Run {
   }
 
   private async testPause(step: StepName): Promise<void> {
-    const at = process.env.ROLLBACK_TUI_TEST_PAUSE_AT;
-    const file = process.env.ROLLBACK_TUI_TEST_PAUSE_FILE;
-    if (!at || !file || at !== step) return;
-    writeFileSync(`${file}.reached`, `${process.pid}\n`);
-    while (!existsSync(file)) await pause(20);
+    const p = testPausePoint(step);
+    if (!p) return;
+    writeFileSync(`${p.file}.reached`, `${process.pid}\n`);
+    while (!existsSync(p.file)) await pause(20);
+  }
+
+  /**
+   * A step begins: the journal names it (unless `journalled`: the caller's own script writes it), the
+   * test pause hook, the events. Returns its start time for stepEnded.
+   */
+  async stepStarted(name: StepName, options: { journalled?: boolean; paused?: boolean } = {}): Promise<number> {
+    const t0 = Date.now();
+    const title = this.plan?.steps.find((s) => s.name === name)?.title ?? name;
+    if (this.journal && name !== 'journal' && !options.journalled) await this.journal.stepStarted(name).catch((err: Error) => this.journalTrouble(err));
+    if (!options.paused) await this.testPause(name);
+    this.safeEmit({ type: 'step-start', step: name, title, at: t0 });
+    this.timeline.push({ at: t0, text: `${name}: ${title}` });
+    return t0;
+  }
+
+  /**
+   * A step begun with stepStarted ended: its result, the journal (with `journalled`, in memory only: the
+   * caller's script wrote what the host needs; the lock is taken before there is a journal), the events.
+   */
+  async stepEnded(name: StepName, t0: number, outcome: 'ok' | { skipped: string } | Failure, options: { journalled?: boolean } = {}): Promise<void> {
+    const ms = Date.now() - t0;
+    if (typeof outcome === 'object' && 'skipped' in outcome) {
+      this.results.set(name, { name, status: 'skipped', ms, error: outcome.skipped });
+      this.safeEmit({ type: 'step-end', step: name, status: 'skipped', ms, error: outcome.skipped });
+      return;
+    }
+    const failure = outcome === 'ok' ? null : outcome;
+    this.results.set(name, { name, status: failure ? 'failed' : 'ok', ms, ...(failure ? { error: failure.message } : {}) });
+    this.timeline.push({ at: Date.now(), text: failure ? `${name}: FAILED (${ms} ms): ${failure.message}` : `${name}: ok (${ms} ms)` });
+    if (!options.journalled) await this.journalStepEnded(name, failure ? 'failed' : 'ok');
+    else if (name !== 'lock') await this.journal?.stepEnded(name, failure ? 'failed' : 'ok', false);
+    this.safeEmit({ type: 'step-end', step: name, status: failure ? 'failed' : 'ok', ms, ...(failure ? { error: failure.message } : {}) });
   }
 
   /**
@@ -206,32 +252,14 @@ export class Run {
    * step's failure (null when it succeeded or was skipped); the caller decides whether it is the run's.
    */
   async step(name: StepName, fn: () => Promise<void | { skipped: string }>): Promise<Failure | null> {
-    const t0 = Date.now();
-    const title = this.plan?.steps.find((s) => s.name === name)?.title ?? name;
-    if (this.journal && name !== 'journal') await this.journal.stepStarted(name).catch((err: Error) => this.journalTrouble(err));
-    await this.testPause(name);
-    this.safeEmit({ type: 'step-start', step: name, title, at: t0 });
-    this.timeline.push({ at: t0, text: `${name}: ${title}` });
+    const t0 = await this.stepStarted(name);
     try {
       const r = await fn();
-      const ms = Date.now() - t0;
-      if (r && 'skipped' in r) {
-        this.results.set(name, { name, status: 'skipped', ms, error: r.skipped });
-        this.safeEmit({ type: 'step-end', step: name, status: 'skipped', ms, error: r.skipped });
-        return null;
-      }
-      this.results.set(name, { name, status: 'ok', ms });
-      this.timeline.push({ at: Date.now(), text: `${name}: ok (${ms} ms)` });
-      await this.journalStepEnded(name, 'ok');
-      this.safeEmit({ type: 'step-end', step: name, status: 'ok', ms });
+      await this.stepEnded(name, t0, r && 'skipped' in r ? r : 'ok');
       return null;
     } catch (err) {
-      const ms = Date.now() - t0;
       const failure = failureOf(err);
-      this.results.set(name, { name, status: 'failed', ms, error: failure.message });
-      this.timeline.push({ at: Date.now(), text: `${name}: FAILED (${ms} ms): ${failure.message}` });
-      await this.journalStepEnded(name, 'failed');
-      this.safeEmit({ type: 'step-end', step: name, status: 'failed', ms, error: failure.message });
+      await this.stepEnded(name, t0, failure);
       return failure;
     }
   }

@@ -30,6 +30,7 @@ import {
   retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
+  runTargetCheck,
   runValidateCommands,
   snapshotStampFloor,
   SWITCH_TIMEOUT_MS,
@@ -47,7 +48,7 @@ import {
 } from './layouts.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
 import { applyOrder, olderFirst } from './order.js';
-import type { Backup, BackupStore, StoreCallOptions, SwitchOptions } from './types.js';
+import type { Backup, BackupStore, StoreCallOptions, SwitchOptions, TargetCheck } from './types.js';
 
 const LIST_SCRIPT = `
 bd=$1 cur=$2 pat=$3 marks=$4 sizes=$5 layout=$6 dt=$7
@@ -251,17 +252,23 @@ export class SymlinkReleaseStore implements BackupStore {
     return list.some((b) => b.name === name && b.detail?.startsWith('archived') === true);
   }
 
-  async validateTarget(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
+  async targetCheck(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<TargetCheck> {
     assertBackupName(name);
+    const base = { args: this.checkArgs(name, options), failures: this.failures(name) };
     if (await this.archivedOnly(name, options)) {
       // Restored by the switch; until then only the archive can be checked.
-      await runStoreScript(this.executor, `checking the archive of ${name}`, `${DEPLOY_LOCK_CHECK}\nname=$3\n${ARCHIVE_CHECK}`, this.checkArgs(name, options), options, this.failures(name));
-      return;
+      return { ...base, what: `checking the archive of ${name}`, script: `${DEPLOY_LOCK_CHECK}\nname=$3\n${ARCHIVE_CHECK}`, after: async () => {} };
     }
-    await runStoreScript(this.executor, `checking ${name}`, `${DEPLOY_LOCK_CHECK}${CHECK_TARGET}\nexit 0`, this.checkArgs(name, options), options, this.failures(name));
-    if (!options.emergency) {
-      await runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options);
-    }
+    return {
+      ...base,
+      what: `checking ${name}`,
+      script: `${DEPLOY_LOCK_CHECK}${CHECK_TARGET}\nexit 0`,
+      after: () => (options.emergency ? Promise.resolve() : runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options)),
+    };
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
+    await runTargetCheck(this.executor, await this.targetCheck(name, options), options);
   }
 
   async switchTo(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {

@@ -1,0 +1,155 @@
+/**
+ * Several steps of a run in one round trip to the host: the preflight (lock, journal, target check) and
+ * the record (history, incident report, journal, lock) each go as ONE sh script over SSH. The script
+ * prints a marker line `@@step <step> ok|held|failed [code]` after each step and stops at the first that
+ * is not ok; markers are read as they arrive, so each step still has its own status, time and progress
+ * events. On this machine the state file steps run in-process instead (no shell for local bookkeeping)
+ * and only a store check spawns a script.
+ *
+ * The test pause hook (ROLLBACK_TUI_TEST_PAUSE_AT) stays meaningful: before the first step of a batch it
+ * pauses in this process; before a later step the script itself pauses on the host, at the same point
+ * of the sequence (the journal already names the step).
+ */
+import { shQuote } from '../exec/quote.js';
+import type { ExecResult } from '../exec/types.js';
+import { STATE_FUNCTIONS } from '../state/state-script.js';
+import { failureOf, lastLine, testPausePoint, type Failure, type Run } from './run.js';
+import type { StepName } from './types.js';
+
+/**
+ * A step's outcome: done, failed, or undecided (the lock was found held, or could not be created: the
+ * caller takes the step-by-step path, which says who holds it, breaks a stale one on request, or goes on
+ * without the state_dir in a confirmed emergency).
+ */
+export type BatchOutcome = 'ok' | { skipped: string } | 'undecided' | Failure;
+
+export interface BatchOp {
+  step: StepName;
+  /** The journal names this step before it runs, written by this process (else the script wrote it, or none is needed). */
+  journalStart?: boolean;
+  /**
+   * The step as sh lines for the host's script: it ends by calling `mark <step> ok`, or `mark <step>
+   * failed|held [code]` followed by `exit 0`.
+   */
+  fragment(): string;
+  /** The step in this process (local executor). */
+  here(): Promise<BatchOutcome>;
+  /** After its `ok` marker, with the stdout the step printed before it: the rest of the step (or its failure). */
+  passed?(stdout: string): Promise<'ok' | { skipped: string } | Failure>;
+  /**
+   * After a `failed`/`held` marker, or none (the script died: `r` says how, or `thrown` when the
+   * executor could not run it), with the script's whole result.
+   */
+  failed(status: string, code: number, r: ExecResult | null, thrown: Failure | null): BatchOutcome;
+}
+
+export interface BatchResult {
+  outcomes: Map<StepName, BatchOutcome>;
+  /** A step ended undecided: its start, for the caller to end it. */
+  openStep?: { step: StepName; t0: number };
+}
+
+const MARK = `mark() { printf '\\n@@step %s\\n' "$*"; }\n`;
+const MARKER = /^@@step (\S+) (ok|held|failed)(?: (\d+))?$/;
+
+/** The script's own pause at `step` (test hook): the same `.reached` file and wait as in-process. */
+function pauseFragment(step: StepName): string {
+  const p = testPausePoint(step);
+  if (!p) return '';
+  return `printf '%s\\n' ${process.pid} > ${shQuote(`${p.file}.reached`)}\nwhile [ ! -e ${shQuote(p.file)} ]; do sleep 0.02; done\n`;
+}
+
+const BATCH_TIMEOUT_MS = 120_000;
+
+export async function runBatch(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> {
+  return run.h.executor.kind === 'local' ? runHere(run, ops) : runOnHost(run, ops);
+}
+
+async function runHere(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> {
+  const outcomes = new Map<StepName, BatchOutcome>();
+  for (const op of ops) {
+    const t0 = await run.stepStarted(op.step, { journalled: !op.journalStart });
+    const outcome = await op.here().catch(failureOf);
+    outcomes.set(op.step, outcome);
+    if (outcome === 'undecided') return { outcomes, openStep: { step: op.step, t0 } };
+    await run.stepEnded(op.step, t0, outcome, { journalled: true });
+    if (failed(outcome)) break;
+  }
+  return { outcomes };
+}
+
+async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> {
+  const outcomes = new Map<StepName, BatchOutcome>();
+  const first = ops[0];
+  if (!first) return { outcomes };
+  let index = 0;
+  let t0 = await run.stepStarted(first.step, { journalled: !first.journalStart });
+  let stdout: string[] = [];
+  let stopped = false;
+  /** Markers are handled in order, each after the previous one's events. */
+  let chain: Promise<void> = Promise.resolve();
+  const onOk = async (): Promise<void> => {
+    const op = ops[index]!;
+    const outcome = op.passed ? await op.passed(stdout.join('\n')).catch(failureOf) : 'ok';
+    stdout = [];
+    outcomes.set(op.step, outcome);
+    await run.stepEnded(op.step, t0, outcome, { journalled: true });
+    const next = ops[index + 1];
+    if (failed(outcome) || !next) {
+      stopped = true;
+      return;
+    }
+    index++;
+    t0 = await run.stepStarted(next.step, { journalled: true, paused: true });
+  };
+  const script = STATE_FUNCTIONS + MARK + ops.map((op, i) => (i > 0 ? pauseFragment(op.step) : '') + op.fragment()).join('\n');
+  let r: ExecResult | null = null;
+  let thrown: Failure | null = null;
+  const markers: { step: string; status: string; code: number }[] = [];
+  try {
+    r = await run.h.executor.script(script, [], {
+      timeoutMs: BATCH_TIMEOUT_MS,
+      onLine: (line, stream) => {
+        if (stream !== 'stdout') return;
+        const m = MARKER.exec(line);
+        if (!m) {
+          if (line !== '') stdout.push(line);
+          return;
+        }
+        markers.push({ step: m[1]!, status: m[2]!, code: Number(m[3] ?? 0) });
+        if (m[2] === 'ok') chain = chain.then(onOk);
+      },
+    });
+  } catch (err) {
+    thrown = failureOf(err);
+  }
+  await chain;
+  if (stopped) return { outcomes };
+  // The step in progress did not pass: its marker says why, or the script ended without one.
+  const op = ops[index]!;
+  const marker = markers.find((m) => m.step === op.step && m.status !== 'ok');
+  const outcome = op.failed(marker?.status ?? 'failed', marker ? marker.code : (r?.exitCode ?? 1), r && withoutMarkers(r), thrown);
+  outcomes.set(op.step, outcome);
+  if (outcome === 'undecided') return { outcomes, openStep: { step: op.step, t0 } };
+  await run.stepEnded(op.step, t0, outcome, { journalled: true });
+  return { outcomes };
+}
+
+function failed(outcome: BatchOutcome): boolean {
+  return outcome !== 'ok' && !(typeof outcome === 'object' && 'skipped' in outcome);
+}
+
+/** The failure an outcome stands for, if it is one. */
+export function failureIn(outcome: BatchOutcome | undefined): Failure | null {
+  return typeof outcome === 'object' && !('skipped' in outcome) ? outcome : null;
+}
+
+/** The script's result with the marker lines taken out of its stdout. */
+function withoutMarkers(r: ExecResult): ExecResult {
+  return { ...r, stdout: r.stdout.split('\n').filter((l) => l !== '' && !MARKER.test(l)).join('\n') };
+}
+
+/** The last line of a failed script's stderr, or its exit (for a step's message). */
+export function scriptDetail(r: ExecResult): string {
+  return r.timedOut ? `timed out after ${BATCH_TIMEOUT_MS / 1000}s` : lastLine(r.stderr) || `exit ${r.exitCode}`;
+}
