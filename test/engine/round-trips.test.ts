@@ -8,14 +8,14 @@
  * The executor's calls are counted on the real executor (its methods wrapped, nothing replaced).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { openEnvironment, type EnvironmentHandle } from '../../src/core/environment.js';
 import { RollbackEngine } from '../../src/core/engine/engine.js';
 import type { EngineEvent } from '../../src/core/engine/types.js';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
-import { makeFixture, pollUntil, stateFiles, type Fixture } from './fixture.js';
+import { makeFixture, plantStaleLock, pollUntil, stateFiles, type Fixture } from './fixture.js';
 
 const fixtures: Fixture[] = [];
 const handles: EnvironmentHandle[] = [];
@@ -111,12 +111,7 @@ describeSsh('over loopback SSH', () => {
 
   it('a lock found held inside the one script: exit 3 naming the owner; --break-lock takes the stale one and records the break', async () => {
     const fx = await fixture({}, sshd);
-    mkdirSync(path.join(fx.layout.stateDir, 'locks'), { recursive: true });
-    const old = new Date(Date.now() - 2 * 3600_000).toISOString();
-    writeFileSync(
-      path.join(fx.layout.stateDir, 'locks', 'test.owner.json'),
-      JSON.stringify({ user: 'alice', host: 'bastion', pid: 4242, operation_id: 'rb-old', operation: 'rollback', env: 'test', started_at: old, refreshed_at: old, version: '0.1.0', initiated_by: 'alice@bastion' }),
-    );
+    plantStaleLock(fx);
     const held = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
     expect(held.code, held.stderr).toBe(3);
     expect(held.stderr).toMatch(/test is locked by alice@bastion \(pid 4242, rollback op rb-old\).*it is stale/);
