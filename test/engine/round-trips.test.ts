@@ -48,6 +48,9 @@ async function countedEngine(fx: Fixture): Promise<{ engine: RollbackEngine; cal
   return { engine: new RollbackEngine(handle), calls: () => n };
 }
 
+/** The incident report's reads of the host: the changes between the releases and the log tail (logs.file). */
+const INCIDENT_READS = 2;
+
 /** The executor calls made from one step's start to another's end. */
 function callsBetween(log: { e: EngineEvent; calls: number }[], first: string, last: string): number {
   const from = log.find((x) => x.e.type === 'step-start' && x.e.step === first);
@@ -73,7 +76,9 @@ describeSsh('over loopback SSH', () => {
     const r = await engine.run({ env: 'test', kind: 'standard', reason: 'round trips', trigger: 'manual' }, (e) => log.push({ e, calls: calls() }));
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, from: r3, to: r2, verification: 'passed' });
     expect(callsBetween(log, 'lock', 'validate')).toBe(1);
-    expect(callsBetween(log, 'record', 'unlock')).toBe(1);
+    // The incident report reads the changes and the log tail (two calls); its write, the history entry,
+    // the journal's removal and the unlock are one more.
+    expect(callsBetween(log, 'record', 'unlock')).toBe(INCIDENT_READS + 1);
     const steps = Object.fromEntries(r.steps.map((s) => [s.name, s]));
     for (const name of ['lock', 'journal', 'validate', 'record', 'unlock']) {
       expect(steps[name], name).toMatchObject({ status: 'ok' });
@@ -143,14 +148,14 @@ describeSsh('over loopback SSH', () => {
 });
 
 describe('locally', () => {
-  it('no shell for the state steps: the target check is the only executor call of lock, journal and validate; record, notify and unlock make none', async () => {
+  it('no shell for the state steps: the target check is the only executor call of lock, journal and validate; record, notify and unlock make none but the incident report\'s reads', async () => {
     const fx = await fixture();
     const { engine, calls } = await countedEngine(fx);
     const log: { e: EngineEvent; calls: number }[] = [];
     const r = await engine.run({ env: 'test', kind: 'standard', reason: 'in-process', trigger: 'manual' }, (e) => log.push({ e, calls: calls() }));
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, verification: 'passed' });
     expect(callsBetween(log, 'lock', 'validate')).toBe(1);
-    expect(callsBetween(log, 'record', 'unlock')).toBe(0);
+    expect(callsBetween(log, 'record', 'unlock')).toBe(INCIDENT_READS);
     expect(fx.history().at(-1)).toMatchObject({ id: r.id, success: true });
     expect(existsSync(String(fx.history().at(-1)!.incident_report))).toBe(true);
     expect(stateFiles(fx).filter((n) => /^(locks|journal)\/./.test(n))).toEqual([]);

@@ -27,6 +27,8 @@ export interface BatchOp {
   step: StepName;
   /** The journal names this step before it runs, written by this process (else the script wrote it, or none is needed). */
   journalStart?: boolean;
+  /** Work in this process before the step's own (timed as part of it): before `fragment()` or `here()`. */
+  prepare?(): Promise<void>;
   /**
    * The step as sh lines for the host's script: it ends by calling `mark <step> ok`, or `mark <step>
    * failed|held [code]` followed by `exit 0`.
@@ -69,7 +71,7 @@ async function runHere(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> 
   const outcomes = new Map<StepName, BatchOutcome>();
   for (const op of ops) {
     const t0 = await run.stepStarted(op.step, { journalled: !op.journalStart });
-    const outcome = await op.here().catch(failureOf);
+    const outcome = await (op.prepare?.() ?? Promise.resolve()).then(() => op.here()).catch(failureOf);
     outcomes.set(op.step, outcome);
     if (outcome === 'undecided') return { outcomes, openStep: { step: op.step, t0 } };
     await run.stepEnded(op.step, t0, outcome, { journalled: true });
@@ -102,6 +104,7 @@ async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult
     index++;
     t0 = await run.stepStarted(next.step, { journalled: true, paused: true });
   };
+  for (const op of ops) await op.prepare?.();
   const script = STATE_FUNCTIONS + MARK + ops.map((op, i) => (i > 0 ? pauseFragment(op.step) : '') + op.fragment()).join('\n');
   let r: ExecResult | null = null;
   let thrown: Failure | null = null;

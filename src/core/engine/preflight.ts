@@ -91,14 +91,17 @@ export async function preflight(run: Run): Promise<boolean> {
     const opts = lockOptions(run);
     const owner = EnvLock.ownerFor(opts);
     const batch = await runBatch(run, [lockOp(run, owner), ...(pinned ? [] : await checkOps(run))]);
+    const locked = batch.outcomes.get('lock');
     if (batch.openStep) {
       run.journal = null; // not written: the lock is decided step by step first
       if (!(await takeLock(run, batch.openStep.t0))) return false;
-    } else if (batch.outcomes.get('lock') === 'ok') {
+    } else if (locked === 'ok') {
       run.lock = EnvLock.taken(run.h.state, owner, opts);
       run.guard = 'locked';
       checked = pinned ? null : batch.outcomes;
     } else {
+      run.journal = null;
+      run.fail(failureIn(locked) ?? { message: `could not take the lock of ${run.env.name}`, exitCode: ExitCode.FAILED });
       return false;
     }
   }

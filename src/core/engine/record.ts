@@ -64,7 +64,7 @@ export async function record(run: Run): Promise<void> {
   });
   // Record and unlock go together (one script over SSH) when this run holds its own lock.
   const lock = !run.held && run.guard === 'locked' ? run.lock : null;
-  const ops = [await recordOp(run, entry), notifyOp(run, success), ...(lock ? [unlockOp(run, lock)] : [])];
+  const ops = [recordOp(run, entry), notifyOp(run, success), ...(lock ? [unlockOp(run, lock)] : [])];
   // No refresh may rewrite the owner file once the script has removed it.
   if (lock && run.h.executor.kind !== 'local') await lock.stopRefreshing();
   const { outcomes } = await runBatch(run, ops);
@@ -96,16 +96,12 @@ async function incidentReport(run: Run, entry: HistoryEntry): Promise<{ name: st
  * by the switch): no incident report, whose changes and logs cost round trips to the host.
  * The journal names `record` before it (that write also says `mark` ended).
  */
-async function recordOp(run: Run, entry: HistoryEntry): Promise<BatchOp> {
+function recordOp(run: Run, entry: HistoryEntry): BatchOp {
   const { h } = run;
-  entry.steps = run.stepList();
-  entry.duration_ms = Date.now() - run.started;
-  const incident = await incidentReport(run, entry);
-  const incidentPath = incident && h.state.path(incident.name);
   const historyFile = h.state.path(HISTORY_FILE);
   const journal = run.journal && h.state.path(journalFile(run.env.name));
-  const withReport = incidentPath ? historyLineOf({ ...entry, incident_report: incidentPath }) : null;
-  const withoutReport = historyLineOf(entry);
+  let incident: { name: string; text: string } | null = null;
+  let incidentPath: string | null = null;
   const done = (reportWritten: boolean): void => {
     if (reportWritten && incidentPath) {
       run.incidentPath = incidentPath;
@@ -116,11 +112,20 @@ async function recordOp(run: Run, entry: HistoryEntry): Promise<BatchOp> {
   return {
     step: 'record',
     journalStart: true,
+    prepare: async () => {
+      entry.steps = run.stepList();
+      entry.duration_ms = Date.now() - run.started;
+      incident = await incidentReport(run, entry).catch((err: Error) => {
+        run.warn(`could not write the incident report: ${err.message}`);
+        return null;
+      });
+      incidentPath = incident && h.state.path(incident.name);
+    },
     fragment: () =>
       [
-        'line=' + shQuote(withoutReport),
-        incident && withReport
-          ? `if err=$(${stateCall('write_atomic', incidentPath!, incident.text)} 2>&1); then line=${shQuote(withReport)}; echo report-written; else printf 'report-failed %s\n' "$(printf '%s' "$err" | tail -n 1)"; fi`
+        'line=' + shQuote(historyLineOf(entry)),
+        incident && incidentPath
+          ? `if err=$(${stateCall('write_atomic', incidentPath, incident.text)} 2>&1); then line=${shQuote(historyLineOf({ ...entry, incident_report: incidentPath }))}; echo report-written; else printf 'report-failed %s\n' "$(printf '%s' "$err" | tail -n 1)"; fi`
           : '',
         APPEND_HISTORY_FUNCTION,
         `if err=$(append_history ${shQuote(historyFile)} "$line" 2>&1); then :; else printf '%s\n' "$err" | tail -n 1 >&2; mark record failed; exit 0; fi`,
