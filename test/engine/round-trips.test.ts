@@ -76,6 +76,10 @@ describeSsh('over loopback SSH', () => {
     const r = await engine.run({ env: 'test', kind: 'standard', reason: 'round trips', trigger: 'manual' }, (e) => log.push({ e, calls: calls() }));
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, from: r3, to: r2, verification: 'passed' });
     expect(callsBetween(log, 'lock', 'validate')).toBe(1);
+    // The journal naming stop (and start) goes with the service command; once the start is done the
+    // journal says so at once (the service is back by then).
+    expect(callsBetween(log, 'stop', 'stop')).toBe(1);
+    expect(callsBetween(log, 'start', 'start')).toBe(2);
     // The incident report reads the changes and the log tail (two calls); its write, the history entry,
     // the journal's removal and the unlock are one more.
     expect(callsBetween(log, 'record', 'unlock')).toBe(INCIDENT_READS + 1);
@@ -144,6 +148,34 @@ describeSsh('over loopback SSH', () => {
     expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step validate`);
     expect(next.stderr).toContain(`nothing was switched (${r3} is still live) and the service was not stopped`);
     expect(fx.live()).toBe(r3);
+  }, 240_000);
+});
+
+describeSsh('over loopback SSH, the journal with the service command', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('kill -9 while the host holds the stop command after the journal: the report says stop and that the service may be stopped', async () => {
+    const fx = await fixture({}, sshd);
+    const [, r2, r3] = fx.names as [string, string, string];
+    const pause = path.join(fx.layout.root, 'pause-stop');
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'kill before stop', '--yes'], {
+      env: { ROLLBACK_TUI_TEST_PAUSE_AT: 'stop', ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
+    });
+    const closed = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, 'the host to hold the stop command');
+    c.kill('SIGKILL');
+    await closed;
+    const next = await fx.cli(['history', '--env', 'test']);
+    expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step stop`);
+    expect(next.stderr).toContain(`nothing was switched (${r3} is still live) but the service may be stopped`);
+    expect(fx.live()).toBe(r3);
+    writeFileSync(pause, '');
   }, 240_000);
 });
 

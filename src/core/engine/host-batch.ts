@@ -10,10 +10,9 @@
  * pauses in this process; before a later step the script itself pauses on the host, at the same point
  * of the sequence (the journal already names the step).
  */
-import { shQuote } from '../exec/quote.js';
 import type { ExecResult } from '../exec/types.js';
 import { STATE_FUNCTIONS } from '../state/state-script.js';
-import { failureOf, lastLine, testPausePoint, type Failure, type Run } from './run.js';
+import { failureOf, lastLine, pauseFragment, type Failure, type Run } from './run.js';
 import type { StepName } from './types.js';
 
 /**
@@ -54,12 +53,6 @@ export interface BatchResult {
 const MARK = `mark() { printf '\\n@@step %s\\n' "$*"; }\n`;
 const MARKER = /^@@step (\S+) (ok|held|failed)(?: (\d+))?$/;
 
-/** The script's own pause at `step` (test hook): the same `.reached` file and wait as in-process. */
-function pauseFragment(step: StepName): string {
-  const p = testPausePoint(step);
-  if (!p) return '';
-  return `printf '%s\\n' ${process.pid} > ${shQuote(`${p.file}.reached`)}\nwhile [ ! -e ${shQuote(p.file)} ]; do sleep 0.02; done\n`;
-}
 
 const BATCH_TIMEOUT_MS = 120_000;
 

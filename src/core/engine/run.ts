@@ -14,6 +14,8 @@
  * at every step, or to change the host under a paused run.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { shQuote } from '../exec/quote.js';
+import { STATE_FUNCTIONS, stateCall } from '../state/state-script.js';
 import type { ResolvedEnvironment } from '../config/schema.js';
 import { ExitCode, isUserError } from '../errors.js';
 import type { Executor } from '../exec/types.js';
@@ -22,7 +24,7 @@ import type { StateDir } from '../state/state-dir.js';
 import type { BackupStore } from '../stores/types.js';
 import { newEntryId } from './history.js';
 import type { TimelineItem } from './incident.js';
-import type { Journal } from './journal.js';
+import { journalFile, type Journal } from './journal.js';
 import type { EnvLock } from './lock.js';
 import { redactSecrets, type Notifier, type RollbackEventFacts } from './notify.js';
 import { kindOf, STEP_ORDER, type BuiltPlan } from './plan.js';
@@ -109,6 +111,16 @@ export function testPausePoint(step: StepName): { file: string } | null {
   return at && file && at === step ? { file } : null;
 }
 
+/** The pause hook inside a script on the host, at `step`: the same `.reached` file and wait as in-process. */
+export function pauseFragment(step: StepName): string {
+  const p = testPausePoint(step);
+  if (!p) return '';
+  return `printf '%s\\n' ${process.pid} > ${shQuote(`${p.file}.reached`)}\nwhile [ ! -e ${shQuote(p.file)} ]; do sleep 0.02; done\n`;
+}
+
+/** The line a command's script prints on stderr when the journal before it could not be written. */
+const JOURNAL_TROUBLE = '@@journal-failed';
+
 /**
  * How far a run got: still planning (an early failure has no steps), a dry run (the plan's steps as
  * planned), or past planning (the steps that ran or were skipped).
@@ -143,6 +155,8 @@ export class Run {
   /** The record could not be written to the state_dir: why, and where it is kept instead. */
   recordKept: { error: string; kept_in: string | null } | undefined;
   private journalWarned = false;
+  /** Over SSH: the journal naming this step goes to the host with the step's command (see stepWithCommand). */
+  private journalWithCommand: { step: StepName; script: string } | null = null;
 
   constructor(
     readonly h: EngineHandle,
@@ -251,8 +265,14 @@ export class Run {
    * Run one step: events, journal, timing. `fn` returns `{ skipped }` (with why) or throws. Returns the
    * step's failure (null when it succeeded or was skipped); the caller decides whether it is the run's.
    */
-  async step(name: StepName, fn: () => Promise<void | { skipped: string }>): Promise<Failure | null> {
-    const t0 = await this.stepStarted(name);
+  async step(name: StepName, fn: () => Promise<void | { skipped: string }>, options: { withCommand?: boolean } = {}): Promise<Failure | null> {
+    const viaCommand = options.withCommand === true && this.h.executor.kind !== 'local' && this.journal !== null;
+    if (viaCommand) {
+      const write = stateCall('write_atomic', this.h.state.path(journalFile(this.env.name)), this.journal!.contentAt(name));
+      // A subshell: the functions' umask and temp-file trap never reach the command.
+      this.journalWithCommand = { step: name, script: `(\n${STATE_FUNCTIONS}\n${write}\n) || echo ${JOURNAL_TROUBLE} >&2\n${pauseFragment(name)}` };
+    }
+    const t0 = await this.stepStarted(name, viaCommand ? { journalled: true, paused: true } : {});
     try {
       const r = await fn();
       await this.stepEnded(name, t0, r && 'skipped' in r ? r : 'ok');
@@ -261,7 +281,18 @@ export class Run {
       const failure = failureOf(err);
       await this.stepEnded(name, t0, failure);
       return failure;
+    } finally {
+      this.journalWithCommand = null;
     }
+  }
+
+  /**
+   * A step whose one host call is a configured command (stop, start): over SSH the journal naming the
+   * step is written by the same call, first (the test pause waits after it, on the host), so the step
+   * costs one round trip; on this machine the journal is written in-process as for any step.
+   */
+  stepWithCommand(name: StepName, fn: () => Promise<void | { skipped: string }>): Promise<Failure | null> {
+    return this.step(name, fn, { withCommand: true });
   }
 
   /** A step whose failure is the run's failure; true when it did not fail. */
@@ -315,10 +346,21 @@ export class Run {
   /** Run a configured command (service.*, maintenance.*) with live output; throw StepFailure on non-zero. */
   async command(step: StepName, what: string, command: string, failCode: number, hint: string): Promise<void> {
     const timeoutMs = (this.env.service.timeout_seconds ?? 60) * 1000;
-    const r = await this.h.executor.shell(command, {
+    const journal = this.journalWithCommand?.step === step ? this.journalWithCommand.script : null;
+    this.journalWithCommand = null;
+    const options = {
       timeoutMs,
-      onLine: (line, stream) => this.safeEmit({ type: 'step-output', step, line: redactSecrets(line), stream }),
-    });
+      onLine: (line: string, stream: 'stdout' | 'stderr') => {
+        if (journal && stream === 'stderr' && line === JOURNAL_TROUBLE) return;
+        this.safeEmit({ type: 'step-output', step, line: redactSecrets(line), stream });
+      },
+    };
+    // With the journal first: the command `eval`ed from a quoted literal, as shell() runs it.
+    const r = journal ? await this.h.executor.script(`${journal}eval ${shQuote(command)}\n`, [], options) : await this.h.executor.shell(command, options);
+    if (journal && r.stderr.split('\n').includes(JOURNAL_TROUBLE)) {
+      this.journalTrouble(new Error(`${this.h.state.path(journalFile(this.env.name))} could not be written before ${what}`));
+      r.stderr = r.stderr.split('\n').filter((l) => l !== JOURNAL_TROUBLE).join('\n');
+    }
     if (r.timedOut) throw new StepFailure(`${what} timed out after ${timeoutMs / 1000}s: ${command}`, failCode, hint);
     if (r.exitCode !== 0) {
       const detail = lastLine(r.stderr) || lastLine(r.stdout);
