@@ -3,8 +3,9 @@
  * the target check are one executor call, and so are the record, the notification and the unlock; each
  * step still has its own status, time and events. Failures inside the one script still end in the step
  * that failed, with the store's own message; a lock found held takes the step-by-step path (who holds
- * it, --break-lock); kill -9 while the host's script is paused at `validate` is reported by the next
- * command. Locally: an emergency records no incident report (nothing but what must follow its recovery).
+ * it, --break-lock); the journal naming stop and start goes with the service command; kill -9 while the
+ * host's script is paused at `validate`, or holds the stop command after the journal, is reported by the
+ * next command. Locally: an emergency records no incident report (nothing but what must follow its recovery).
  * The executor's calls are counted on the real executor (its methods wrapped, nothing replaced).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,24 @@ describeSsh('over loopback SSH', () => {
     expect(fx.history().map((h) => h.kind)).toEqual(['lock_broken', 'standard']);
   }, 240_000);
 
+  it('kill -9 while the host holds the stop command after the journal: the report says stop and that the service may be stopped', async () => {
+    const fx = await fixture({}, sshd);
+    const [, r2, r3] = fx.names as [string, string, string];
+    const pause = path.join(fx.layout.root, 'pause-stop');
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'kill before stop', '--yes'], {
+      env: { ROLLBACK_TUI_TEST_PAUSE_AT: 'stop', ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
+    });
+    const closed = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, 'the host to hold the stop command');
+    c.kill('SIGKILL');
+    await closed;
+    const next = await fx.cli(['history', '--env', 'test']);
+    expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step stop`);
+    expect(next.stderr).toContain(`nothing was switched (${r3} is still live) but the service may be stopped`);
+    expect(fx.live()).toBe(r3);
+    writeFileSync(pause, '');
+  }, 240_000);
+
   it('kill -9 while the host script is paused at validate: the journal names validate, the next command reports it', async () => {
     const fx = await fixture({}, sshd);
     const [, r2, r3] = fx.names as [string, string, string];
@@ -148,34 +167,6 @@ describeSsh('over loopback SSH', () => {
     expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step validate`);
     expect(next.stderr).toContain(`nothing was switched (${r3} is still live) and the service was not stopped`);
     expect(fx.live()).toBe(r3);
-  }, 240_000);
-});
-
-describeSsh('over loopback SSH, the journal with the service command', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-
-  it('kill -9 while the host holds the stop command after the journal: the report says stop and that the service may be stopped', async () => {
-    const fx = await fixture({}, sshd);
-    const [, r2, r3] = fx.names as [string, string, string];
-    const pause = path.join(fx.layout.root, 'pause-stop');
-    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'kill before stop', '--yes'], {
-      env: { ROLLBACK_TUI_TEST_PAUSE_AT: 'stop', ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
-    });
-    const closed = new Promise<void>((r) => c.on('close', () => r()));
-    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, 'the host to hold the stop command');
-    c.kill('SIGKILL');
-    await closed;
-    const next = await fx.cli(['history', '--env', 'test']);
-    expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step stop`);
-    expect(next.stderr).toContain(`nothing was switched (${r3} is still live) but the service may be stopped`);
-    expect(fx.live()).toBe(r3);
-    writeFileSync(pause, '');
   }, 240_000);
 });
 
