@@ -4,7 +4,10 @@
  * prints a marker line `@@step <step> ok|held|failed [code]` after each step and stops at the first that
  * is not ok; markers are read as they arrive, so each step still has its own status, time and progress
  * events. On this machine the state file steps run in-process instead (no shell for local bookkeeping)
- * and only a store check spawns a script.
+ * and the rest (the store's check and live read) go as one script.
+ *
+ * A read that is no step of its own (`live`: the live release, read again under the lock) goes in the
+ * same script without events.
  *
  * The test pause hook (ROLLBACK_TUI_TEST_PAUSE_AT) stays meaningful: before the first step of a batch it
  * pauses in this process; before a later step the script itself pauses on the host, at the same point
@@ -23,7 +26,8 @@ import type { StepName } from './types.js';
 export type BatchOutcome = 'ok' | { skipped: string } | 'undecided' | Failure;
 
 export interface BatchOp {
-  step: StepName;
+  /** The step, or `live`: a read with no step of its own (no events, no pause). */
+  step: StepName | 'live';
   /** The journal names this step before it runs, written by this process (else the script wrote it, or none is needed). */
   journalStart?: boolean;
   /** Work in this process before the step's own (timed as part of it): before `fragment()` or `here()`. */
@@ -33,8 +37,8 @@ export interface BatchOp {
    * failed|held [code]` followed by `exit 0`.
    */
   fragment(): string;
-  /** The step in this process (local executor). */
-  here(): Promise<BatchOutcome>;
+  /** The step in this process (local executor); without it, the step goes in the script locally too. */
+  here?(): Promise<BatchOutcome>;
   /** After its `ok` marker, with the stdout the step printed before it: the rest of the step (or its failure). */
   passed?(stdout: string): Promise<'ok' | { skipped: string } | Failure>;
   /**
@@ -45,9 +49,18 @@ export interface BatchOp {
 }
 
 export interface BatchResult {
-  outcomes: Map<StepName, BatchOutcome>;
+  outcomes: Map<StepName | 'live', BatchOutcome>;
   /** A step ended undecided: its start, for the caller to end it. */
   openStep?: { step: StepName; t0: number };
+}
+
+/** Step events of an op (none for a read with no step of its own). */
+async function started(run: Run, op: BatchOp, options: { journalled: boolean; paused?: boolean }): Promise<number> {
+  return op.step === 'live' ? Date.now() : run.stepStarted(op.step, options);
+}
+
+async function ended(run: Run, op: BatchOp, t0: number, outcome: 'ok' | { skipped: string } | Failure): Promise<void> {
+  if (op.step !== 'live') await run.stepEnded(op.step, t0, outcome, { journalled: true });
 }
 
 const MARK = `mark() { printf '\\n@@step %s\\n' "$*"; }\n`;
@@ -57,28 +70,33 @@ const MARKER = /^@@step (\S+) (ok|held|failed)(?: (\d+))?$/;
 const BATCH_TIMEOUT_MS = 120_000;
 
 export async function runBatch(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> {
-  return run.h.executor.kind === 'local' ? runHere(run, ops) : runOnHost(run, ops);
+  if (run.h.executor.kind !== 'local') return runOnHost(run, ops);
+  const inProcess = ops.findIndex((op) => !op.here);
+  const here = await runHere(run, inProcess < 0 ? ops : ops.slice(0, inProcess));
+  if (inProcess < 0 || here.openStep || [...here.outcomes.values()].some(failed)) return here;
+  const rest = await runOnHost(run, ops.slice(inProcess));
+  return { ...rest, outcomes: new Map([...here.outcomes, ...rest.outcomes]) };
 }
 
 async function runHere(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> {
-  const outcomes = new Map<StepName, BatchOutcome>();
+  const outcomes: BatchResult['outcomes'] = new Map();
   for (const op of ops) {
-    const t0 = await run.stepStarted(op.step, { journalled: !op.journalStart });
-    const outcome = await (op.prepare?.() ?? Promise.resolve()).then(() => op.here()).catch(failureOf);
+    const t0 = await started(run, op, { journalled: !op.journalStart });
+    const outcome = await (op.prepare?.() ?? Promise.resolve()).then(() => op.here!()).catch(failureOf);
     outcomes.set(op.step, outcome);
-    if (outcome === 'undecided') return { outcomes, openStep: { step: op.step, t0 } };
-    await run.stepEnded(op.step, t0, outcome, { journalled: true });
+    if (outcome === 'undecided' && op.step !== 'live') return { outcomes, openStep: { step: op.step, t0 } };
+    if (outcome !== 'undecided') await ended(run, op, t0, outcome);
     if (failed(outcome)) break;
   }
   return { outcomes };
 }
 
 async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult> {
-  const outcomes = new Map<StepName, BatchOutcome>();
+  const outcomes: BatchResult['outcomes'] = new Map();
   const first = ops[0];
   if (!first) return { outcomes };
   let index = 0;
-  let t0 = await run.stepStarted(first.step, { journalled: !first.journalStart });
+  let t0 = await started(run, first, { journalled: !first.journalStart });
   let stdout: string[] = [];
   let stopped = false;
   /** Markers are handled in order, each after the previous one's events. */
@@ -88,17 +106,17 @@ async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult
     const outcome = op.passed ? await op.passed(stdout.join('\n')).catch(failureOf) : 'ok';
     stdout = [];
     outcomes.set(op.step, outcome);
-    await run.stepEnded(op.step, t0, outcome, { journalled: true });
+    await ended(run, op, t0, outcome);
     const next = ops[index + 1];
     if (failed(outcome) || !next) {
       stopped = true;
       return;
     }
     index++;
-    t0 = await run.stepStarted(next.step, { journalled: true, paused: true });
+    t0 = await started(run, next, { journalled: true, paused: true });
   };
   for (const op of ops) await op.prepare?.();
-  const script = STATE_FUNCTIONS + MARK + ops.map((op, i) => (i > 0 ? pauseFragment(op.step) : '') + op.fragment()).join('\n');
+  const script = STATE_FUNCTIONS + MARK + ops.map((op, i) => (i > 0 && op.step !== 'live' ? pauseFragment(op.step) : '') + op.fragment()).join('\n');
   let r: ExecResult | null = null;
   let thrown: Failure | null = null;
   const markers: { step: string; status: string; code: number }[] = [];
@@ -126,8 +144,8 @@ async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult
   const marker = markers.find((m) => m.step === op.step && m.status !== 'ok');
   const outcome = op.failed(marker?.status ?? 'failed', marker ? marker.code : (r?.exitCode ?? 1), r && withoutMarkers(r), thrown);
   outcomes.set(op.step, outcome);
-  if (outcome === 'undecided') return { outcomes, openStep: { step: op.step, t0 } };
-  await run.stepEnded(op.step, t0, outcome, { journalled: true });
+  if (outcome === 'undecided' && op.step !== 'live') return { outcomes, openStep: { step: op.step, t0 } };
+  if (outcome !== 'undecided') await ended(run, op, t0, outcome);
   return { outcomes };
 }
 

@@ -17,16 +17,16 @@
 import { ExitCode, UserError } from '../errors.js';
 import { shQuote } from '../exec/quote.js';
 import { stateCall } from '../state/state-script.js';
-import { runTargetCheck, SH_PRELUDE, storeScriptFailure } from '../stores/common.js';
+import { SH_PRELUDE, storeScriptFailure } from '../stores/common.js';
 import type { TargetCheck } from '../stores/types.js';
-import { failureIn, runBatch, scriptDetail, type BatchOp, type BatchOutcome } from './host-batch.js';
+import { failureIn, runBatch, scriptDetail, type BatchOp, type BatchResult } from './host-batch.js';
 import { Journal, journalFile } from './journal.js';
 import { EnvLock, lockOwnerFile, recordBrokenLock, type AcquireOptions, type LockOwner } from './lock.js';
 import { rollbackEvent } from './notify.js';
 import { pendingDir } from './pending.js';
 import { buildPlan, pinnedPlanRefusal, type BuiltPlan, type PlanNow } from './plan.js';
 import { failureOf, type Failure, type Run } from './run.js';
-import type { RollbackPlan, RollbackRequest, StepName } from './types.js';
+import type { RollbackPlan, RollbackRequest } from './types.js';
 
 /** The plan as events and the preview carry it (without the store's backup list). */
 function stripPlan(plan: BuiltPlan): RollbackPlan {
@@ -84,13 +84,15 @@ export async function planning(run: Run): Promise<boolean> {
 /** Lock, re-check, journal, validate. True when the change phase may start. */
 export async function preflight(run: Run): Promise<boolean> {
   const pinned = run.req.expectFrom !== undefined || run.req.expectTo !== undefined;
-  let checked: Map<StepName, BatchOutcome> | null = null;
+  let checked: BatchResult['outcomes'] | null = null;
+  let live: LiveNow = { known: false };
   if (run.held || run.req.breakLock) {
     if (!(await takeLock(run))) return false;
   } else {
     const opts = lockOptions(run);
     const owner = EnvLock.ownerFor(opts);
-    const batch = await runBatch(run, [lockOp(run, owner), ...(pinned ? [] : await checkOps(run))]);
+    const read = liveOp(run);
+    const batch = await runBatch(run, [lockOp(run, owner), ...(pinned ? [] : await checkOps(run)), ...(read ? [read.op] : [])]);
     const locked = batch.outcomes.get('lock');
     if (batch.openStep) {
       run.journal = null; // not written: the lock is decided step by step first
@@ -99,26 +101,49 @@ export async function preflight(run: Run): Promise<boolean> {
       run.lock = EnvLock.taken(run.h.state, owner, opts);
       run.guard = 'locked';
       checked = pinned ? null : batch.outcomes;
+      if (read && batch.outcomes.get('live') === 'ok') live = read.now;
     } else {
       run.journal = null;
       run.fail(failureIn(locked) ?? { message: `could not take the lock of ${run.env.name}`, exitCode: ExitCode.FAILED });
       return false;
     }
   }
-  if (!(await stillAsPlanned(run))) return false;
+  if (!(await stillAsPlanned(run, live))) return false;
   const { env, from, to } = run;
   run.settings.notifier.notify(
     rollbackEvent(run.eventFacts, 'rollback_started', 'warning', `${env.name}: ${run.kind} rollback started (${from ?? '(none)'} -> ${to})`, { from, to }),
   );
-  checked ??= (await runBatch(run, await checkOps(run))).outcomes;
+  const outcomes = checked ?? (await runBatch(run, await checkOps(run))).outcomes;
   for (const step of ['journal', 'validate'] as const) {
-    const f = failureIn(checked.get(step));
+    const f = failureIn(outcomes.get(step));
     if (f) run.fail(f);
   }
   if (!run.going) return false;
   if (run.emergency) run.skip('validate', 'emergency: pre-validation skipped');
-  else if (!checked.has('validate')) await run.must('validate', () => run.h.store.validateTarget(to, { signal: run.req.signal, breakLock: run.req.breakLock }));
+  else if (!outcomes.has('validate')) await run.must('validate', () => run.h.store.validateTarget(to, { signal: run.req.signal, breakLock: run.req.breakLock }));
   return run.going;
+}
+
+/** The live release as read under the lock, when the preflight's script read it. */
+type LiveNow = { known: false } | { known: true; name: string | null };
+
+/** The live read at the end of the preflight's script (stores that have one): no round trip of its own. */
+function liveOp(run: Run): { op: BatchOp; now: LiveNow } | null {
+  const read = run.h.store.liveRead?.();
+  if (!read) return null;
+  const result: { op: BatchOp; now: LiveNow } = {
+    now: { known: false },
+    op: {
+      step: 'live',
+      fragment: () => `(\nset -- ${read.args.map(shQuote).join(' ')}\n${SH_PRELUDE}\n${read.script}\n)\nrc=$?\nif [ "$rc" -eq 0 ]; then mark live ok; else mark live failed "$rc"; exit 0; fi\n`,
+      passed: async (stdout) => {
+        result.now = { known: true, name: read.parse(stdout) };
+        return 'ok';
+      },
+      failed: () => 'undecided',
+    },
+  };
+  return result;
 }
 
 function lockOptions(run: Run): AcquireOptions {
@@ -185,10 +210,6 @@ function validateOp(run: Run, check: TargetCheck): BatchOp {
     step: 'validate',
     fragment: () =>
       `(\nset -- ${check.args.map(shQuote).join(' ')}\n${SH_PRELUDE}\n${check.script}\n)\nrc=$?\nif [ "$rc" -eq 0 ]; then mark validate ok; else mark validate failed "$rc"; exit 0; fi\n`,
-    here: async () => {
-      await runTargetCheck(executor, check, { signal: run.req.signal });
-      return 'ok';
-    },
     passed: async (stdout) => {
       await check.after(stdout);
       return 'ok';
@@ -274,9 +295,9 @@ function unguardedEmergency(run: Run, f: Failure): boolean {
 }
 
 /** The live release (and the confirmed target's marks) again, under the lock: a plan decided on must still hold. */
-async function stillAsPlanned(run: Run): Promise<boolean> {
+async function stillAsPlanned(run: Run, live: LiveNow = { known: false }): Promise<boolean> {
   const { req } = run;
-  const liveRead = await run.h.store.live().catch(() => undefined);
+  const liveRead = live.known ? live.name : await run.h.store.live().catch(() => undefined);
   let confirmedTarget: PlanNow['confirmedTarget'];
   if (req.expectTo) {
     const marks = await run.h.marks.read().catch(() => null);

@@ -48,7 +48,7 @@ import {
 } from './layouts.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
 import { applyOrder, olderFirst } from './order.js';
-import type { Backup, BackupStore, StoreCallOptions, SwitchOptions, TargetCheck } from './types.js';
+import type { Backup, BackupStore, LiveRead, StoreCallOptions, SwitchOptions, TargetCheck } from './types.js';
 
 const LIST_SCRIPT = `
 bd=$1 cur=$2 pat=$3 marks=$4 sizes=$5 layout=$6 dt=$7
@@ -199,10 +199,21 @@ export class SymlinkReleaseStore implements BackupStore {
     return applyOrder(l.backups, l.recorded);
   }
 
+  liveRead(): LiveRead {
+    return {
+      script: LIVE_SCRIPT,
+      args: [this.bd, this.cur],
+      parse: (stdout) => {
+        const out = parseList(stdout);
+        return liveName(out.physicalCurrent, out.physicalBackupsDir);
+      },
+    };
+  }
+
   async live(options: StoreCallOptions = {}): Promise<string | null> {
-    const r = await runStoreScript(this.executor, `reading ${this.cur}`, LIVE_SCRIPT, [this.bd, this.cur], options);
-    const out = parseList(r.stdout);
-    return liveName(out.physicalCurrent, out.physicalBackupsDir);
+    const read = this.liveRead();
+    const r = await runStoreScript(this.executor, `reading ${this.cur}`, read.script, read.args, options);
+    return read.parse(r.stdout);
   }
 
   private checkArgs(name: string, o: SwitchOptions & { fled?: string; archive?: boolean } = {}): string[] {

@@ -67,6 +67,14 @@ export interface TargetCheck {
   after(stdout: string): Promise<void>;
 }
 
+/** A store's live read as one sh fragment (for a combined script: the preflight reads live under the lock). */
+export interface LiveRead {
+  script: string;
+  args: string[];
+  /** The live release from the fragment's stdout (null: nothing recognisable is live). */
+  parse(stdout: string): string | null;
+}
+
 export interface BackupStore {
   readonly strategy: 'symlink' | 'git' | 'files' | 'container';
   /** Newest first, with current/known-good/bad marks. One round trip over SSH. */
@@ -79,6 +87,8 @@ export interface BackupStore {
    * `emergency` relaxes what emergency rollbacks may skip (git: a dirty tree).
    */
   validateTarget(name: string, options?: StoreCallOptions & SwitchOptions): Promise<void>;
+  /** live() as a fragment for a combined script (stores whose live read is one script). */
+  liveRead?(): LiveRead;
   /** validateTarget as a fragment for a combined script (stores whose check is one script). */
   targetCheck?(name: string, options?: StoreCallOptions & SwitchOptions): Promise<TargetCheck>;
   /** Make `name` live. Atomic where the strategy allows (symlink: rename over `current`). */
