@@ -184,6 +184,16 @@ describe('locally', () => {
     expect(stateFiles(fx).filter((n) => /^(locks|journal)\/./.test(n))).toEqual([]);
   }, 120_000);
 
+  it('a validate command that runs while the script goes on: the live read after it in the same script is kept, the rollback goes ahead', async () => {
+    const fx = await fixture();
+    const [, r2, r3] = fx.names as [string, string, string];
+    fx.writeConfig({ target: { ...fx.layout.symlinkTarget(), validate: ['test -f "$ROLLBACK_TARGET_PATH/VERSION"'] } });
+    const r = await fx.cli(['rollback', '--env', 'test', '--reason', 'validate command', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, from: r3, to: r2 });
+    expect(fx.live()).toBe(r2);
+  }, 120_000);
+
   it('an emergency records the history entry and marks but no incident report; a standard rollback writes one', async () => {
     const fx = await fixture();
     const [r1, r2, r3] = fx.names as [string, string, string];

@@ -101,10 +101,10 @@ async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult
   let stopped = false;
   /** Markers are handled in order, each after the previous one's events. */
   let chain: Promise<void> = Promise.resolve();
-  const onOk = async (): Promise<void> => {
+  /** `out`: what the step printed before its marker (taken as the marker arrives, before later lines). */
+  const onOk = async (out: string): Promise<void> => {
     const op = ops[index]!;
-    const outcome = op.passed ? await op.passed(stdout.join('\n')).catch(failureOf) : 'ok';
-    stdout = [];
+    const outcome = op.passed ? await op.passed(out).catch(failureOf) : 'ok';
     outcomes.set(op.step, outcome);
     await ended(run, op, t0, outcome);
     const next = ops[index + 1];
@@ -131,7 +131,9 @@ async function runOnHost(run: Run, ops: readonly BatchOp[]): Promise<BatchResult
           return;
         }
         markers.push({ step: m[1]!, status: m[2]!, code: Number(m[3] ?? 0) });
-        if (m[2] === 'ok') chain = chain.then(onOk);
+        const out = stdout.join('\n');
+        stdout = [];
+        if (m[2] === 'ok') chain = chain.then(() => onOk(out));
       },
     });
   } catch (err) {
