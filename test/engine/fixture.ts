@@ -4,7 +4,7 @@
  * commands on a free port, a config file for the built CLI, and helpers to run the CLI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -210,6 +210,16 @@ export function stateFiles(fx: Fixture): string[] {
       ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [`${pre}${e.name}/`, ...walk(path.join(d, e.name), `${pre}${e.name}/`)] : [`${pre}${e.name}`]))
       : [];
   return walk(fx.layout.stateDir);
+}
+
+/** A lock of environment `test` left two hours ago by alice@bastion (pid 4242, op rb-old): stale, of another host. */
+export function plantStaleLock(fx: Fixture): void {
+  mkdirSync(path.join(fx.layout.stateDir, 'locks'), { recursive: true });
+  const old = new Date(Date.now() - 2 * 3600_000).toISOString();
+  writeFileSync(
+    path.join(fx.layout.stateDir, 'locks', 'test.owner.json'),
+    JSON.stringify({ user: 'alice', host: 'bastion', pid: 4242, operation_id: 'rb-old', operation: 'rollback', env: 'test', started_at: old, refreshed_at: old, version: '0.1.0', initiated_by: 'alice@bastion' }),
+  );
 }
 
 /** Quote for the fixture's sh command strings: the product's one quoting function. */

@@ -4,10 +4,10 @@
  * by checks that `current` resolves to the old or the new release and the next command reports it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeFixture, pollUntil, type Fixture } from './fixture.js';
+import { makeFixture, plantStaleLock, pollUntil, type Fixture } from './fixture.js';
 
 const fixtures: Fixture[] = [];
 afterEach(async () => {
@@ -66,12 +66,7 @@ describe('lock', () => {
 
   it('a stale lock of another host: exit 3 suggesting --break-lock; --break-lock breaks it and records lock_broken with the previous owner', async () => {
     const fx = await fixture();
-    mkdirSync(path.join(fx.layout.stateDir, 'locks'), { recursive: true });
-    const old = new Date(Date.now() - 2 * 3600_000).toISOString();
-    writeFileSync(
-      path.join(fx.layout.stateDir, 'locks', 'test.owner.json'),
-      JSON.stringify({ user: 'alice', host: 'bastion', pid: 4242, operation_id: 'rb-old', operation: 'rollback', env: 'test', started_at: old, refreshed_at: old, version: '0.1.0', initiated_by: 'alice@bastion' }),
-    );
+    plantStaleLock(fx);
     const a = await fx.cli(['rollback', '--env', 'test', '--reason', 'x', '--yes']);
     expect(a.code).toBe(3);
     expect(a.stderr).toMatch(/test is locked by alice@bastion \(pid 4242, rollback op rb-old\) since \d\d:\d\d:\d\dZ \(2 h ago\); it is stale/);

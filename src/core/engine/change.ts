@@ -36,7 +36,7 @@ async function maintenanceOn(run: Run, svcHint: string): Promise<void> {
 async function stop(run: Run, svcHint: string): Promise<void> {
   const command = run.env.service.stop;
   if (!command) return run.skip('stop', 'no service.stop configured');
-  const f = await run.step('stop', async () => {
+  const f = await run.stepWithCommand('stop', async () => {
     run.stopped = true; // it may be partly stopped even if the command fails
     await run.command('stop', 'service.stop', command, ExitCode.FAILED, `${svcHint}; the service may be partly stopped`);
   });
@@ -53,10 +53,12 @@ async function switchRelease(run: Run): Promise<void> {
         emergency: run.emergency,
         onLine: (line, stream) => run.safeEmit({ type: 'step-output', step: 'switch', line, stream }),
       });
-    } finally {
-      // Whatever happened, find out what is live now (the store switches atomically).
+    } catch (err) {
+      // A failed switch: find out what is live now (the store switches atomically). A switch that
+      // succeeded made the target live (the stores check it), so no second look delays the start.
       const live = await run.h.store.live().catch(() => null);
       run.switched = live === to;
+      throw err;
     }
   });
   if (ok) run.switched = true;
@@ -65,7 +67,7 @@ async function switchRelease(run: Run): Promise<void> {
 export async function start(run: Run): Promise<void> {
   const command = run.env.service.start;
   if (!command) return run.skip('start', 'no service.start configured');
-  const started = await run.must('start', () =>
+  const failed = await run.stepWithCommand('start', () =>
     run.command(
       'start',
       'service.start',
@@ -74,7 +76,8 @@ export async function start(run: Run): Promise<void> {
       `${run.to} is live but the service did not start: check the service logs, then its health with ${healthCheckCommand(run.env.name)}`,
     ),
   );
-  if (!started && !run.emergency) run.verification = 'failed';
+  if (failed) run.fail(failed);
+  if (failed && !run.emergency) run.verification = 'failed';
 }
 
 /** Nothing was switched: bring the unchanged release back up, and maintenance mode off. */

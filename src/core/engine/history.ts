@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { shQuote } from '../exec/quote.js';
+import { appendEntryHere } from '../state/local-files.js';
 import { MKTEMP_RANDOM } from '../stores/common.js';
 import type { Executor } from '../exec/types.js';
 import type { HistoryEntry } from './types.js';
@@ -262,15 +263,14 @@ export function historyLine(entry: HistoryEntry): string {
 }
 
 /**
- * Append one entry in one round trip: if the file ends in a torn line (no trailing newline), that
- * fragment is first copied to `history.torn.<epoch>` and the entry starts on a new line (the fragment
- * stays behind as a skipped corrupt line). The line goes from a private temp file onto the O_APPEND
- * file in one write(2) (`dd` with one block of its exact size), then fdatasync where `sync -d` exists.
+ * `append_history FILE LINE`, an sh function (for one script with other steps): if the file ends in a
+ * torn line (no trailing newline), that fragment is first copied to `history.torn.<epoch>` and the entry
+ * starts on a new line (the fragment stays behind as a skipped corrupt line). The line goes from a
+ * private temp file onto the O_APPEND file in one write(2) (`dd` with one block of its exact size), then
+ * fdatasync where `sync -d` exists. Runs in a subshell: `set -e` and its trap stay inside.
  */
-export async function appendHistoryTo(state: HistorySource, executor: Executor, entry: HistoryEntry): Promise<void> {
-  const line = historyLine(entry);
-  if (/[\n\r\0]/.test(line)) throw new Error('history entry serialised with a line break or NUL');
-  const script = `set -e
+export const APPEND_HISTORY_FUNCTION = `
+append_history() ( set -e
 umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
 tmp=$(mktemp "$d/.tmp.append.${MKTEMP_RANDOM}")
@@ -280,17 +280,44 @@ if [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; then
   echo "torn" >&2
   printf '\\n' >> "$tmp"
 fi
-printf '%s\\n' ${shQuote(line)} >> "$tmp"
+printf '%s\\n' "$2" >> "$tmp"
 n=$(wc -c < "$tmp"); n=$((n + 0))
 dd if="$tmp" bs="$n" count=1 2>/dev/null >> "$f"
-sync -d -- "$f" 2>/dev/null || :`;
-  const r = await executor.script(script, [state.path(HISTORY_FILE)], { timeoutMs: 30_000 });
-  if (r.exitCode !== 0) {
-    throw new UserError(`cannot append to ${state.path(HISTORY_FILE)} (${executor.description}): ${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}`, {
-      hint: 'check that the state directory exists and is writable',
-      code: 'STATE_DIR',
-    });
+sync -d -- "$f" 2>/dev/null || :
+)
+`;
+
+/** The entry's one line, checked: no line break or NUL may reach the log. */
+export function historyLineOf(entry: HistoryEntry): string {
+  const line = historyLine(entry);
+  if (/[\n\r\0]/.test(line)) throw new Error('history entry serialised with a line break or NUL');
+  return line;
+}
+
+/** The error of an append that failed: the file, the host, the reason. */
+export function historyAppendError(file: string, executor: Executor, detail: string): UserError {
+  return new UserError(`cannot append to ${file} (${executor.description}): ${detail}`, {
+    hint: 'check that the state directory exists and is writable',
+    code: 'STATE_DIR',
+  });
+}
+
+/**
+ * Append one entry: in-process on this machine (the same torn-line handling, one O_APPEND write, then
+ * fdatasync), else in one round trip (APPEND_HISTORY_FUNCTION).
+ */
+export async function appendHistoryTo(state: HistorySource, executor: Executor, entry: HistoryEntry): Promise<void> {
+  const line = historyLineOf(entry);
+  const file = state.path(HISTORY_FILE);
+  if (executor.kind === 'local') {
+    try {
+      return await appendEntryHere(file, line);
+    } catch (err) {
+      throw historyAppendError(file, executor, (err as Error).message);
+    }
   }
+  const r = await executor.script(`${APPEND_HISTORY_FUNCTION}append_history "$1" ${shQuote(line)}`, [file], { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw historyAppendError(file, executor, r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`);
 }
 
 export function newEntryId(): string {

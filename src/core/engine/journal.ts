@@ -57,8 +57,18 @@ export class Journal {
   }
 
   private write(): Promise<void> {
+    return this.state.writeAtomic(journalFile(this.record.env), this.contentAt(this.record.step));
+  }
+
+  /**
+   * The file's content with `step` running (and the steps before it in `done`), for a caller that writes
+   * it itself (inside a combined script); from then on this journal is what that content says.
+   */
+  contentAt(step: StepName, done: readonly StepName[] = this.record.done): string {
+    this.record.step = step;
+    this.record.done = [...done];
     this.record.updated_at = new Date().toISOString();
-    return this.state.writeAtomic(journalFile(this.record.env), `${JSON.stringify(this.record)}\n`);
+    return `${JSON.stringify(this.record)}\n`;
   }
 
   begin(step: StepName): Promise<void> {

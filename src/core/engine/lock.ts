@@ -173,6 +173,8 @@ function heldError(o: AcquireOptions, prev: LockOwner | null, st: LockStatus, no
 export class EnvLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** The owner file is gone (removed here, or by a script that removed it only if it was ours). */
+  private removed = false;
   /** The refresh running now: release() waits for it, or its rewrite could land after the removal. */
   private refreshing: Promise<void> | null = null;
   /** Set when a refresh found someone else's owner file: the lock was broken under us. */
@@ -192,10 +194,10 @@ export class EnvLock {
     return parseOwner(await state.read(lockOwnerFile(env)).catch(() => null));
   }
 
-  static async acquire(state: LockState, o: AcquireOptions): Promise<EnvLock> {
-    const now = o.now ?? Date.now;
-    const nowIso = new Date(now()).toISOString();
-    const owner: LockOwner = {
+  /** The owner file this process writes to take the lock. */
+  static ownerFor(o: AcquireOptions): LockOwner {
+    const nowIso = new Date((o.now ?? Date.now)()).toISOString();
+    return {
       user: o.user,
       host: os.hostname(),
       pid: process.pid,
@@ -208,8 +210,18 @@ export class EnvLock {
       ...(o.initiatedBy ? { initiated_by: o.initiatedBy } : {}),
       ...thisMachine(),
     };
+  }
+
+  /** The owner file's text, as created. */
+  static ownerText(owner: LockOwner): string {
+    return `${JSON.stringify(owner)}\n`;
+  }
+
+  static async acquire(state: LockState, o: AcquireOptions): Promise<EnvLock> {
+    const now = o.now ?? Date.now;
+    const owner = EnvLock.ownerFor(o);
     const file = lockOwnerFile(o.env);
-    const text = `${JSON.stringify(owner)}\n`;
+    const text = EnvLock.ownerText(owner);
     let broken: LockOwner | null = null;
     let brokeLock = false;
     for (let attempt = 1; ; attempt++) {
@@ -247,7 +259,20 @@ export class EnvLock {
       const again = await EnvLock.owner(state, o.env);
       throw new UserError(`${describeOwner(o.env, again, now())} (taken while breaking the stale lock)`, { exitCode: ExitCode.LOCKED, code: 'LOCK_HELD' });
     }
-    const lock = new EnvLock(state, owner, broken, brokeLock, o.onWarning ?? (() => {}));
+    return EnvLock.taken(state, owner, o, { broken, brokeLock });
+  }
+
+  /**
+   * The lock whose owner file `owner` this process has just created exclusively (here, or inside a
+   * combined script on the host): refreshed from now on, released by release().
+   */
+  static taken(
+    state: LockState,
+    owner: LockOwner,
+    o: Pick<AcquireOptions, 'refreshMs' | 'staleMinutes' | 'onWarning'>,
+    broke: { broken: LockOwner | null; brokeLock: boolean } = { broken: null, brokeLock: false },
+  ): EnvLock {
+    const lock = new EnvLock(state, owner, broke.broken, broke.brokeLock, o.onWarning ?? (() => {}));
     const refreshMs = o.refreshMs ?? Math.max(1000, Math.min(30_000, (o.staleMinutes * 60_000) / 4));
     lock.timer = setInterval(() => void lock.refresh(), refreshMs);
     lock.timer.unref();
@@ -280,17 +305,30 @@ export class EnvLock {
   }
 
   /**
+   * Stop refreshing and wait for a refresh in flight, for a caller that removes the owner file itself
+   * (inside a combined script, only if it still names this operation: then removedElsewhere()).
+   */
+  async stopRefreshing(): Promise<void> {
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.refreshing;
+  }
+
+  /** A script removed the owner file (only if it was ours): release() has nothing left to do. */
+  removedElsewhere(): void {
+    this.removed = true;
+  }
+
+  /**
    * Stop refreshing, wait for a refresh in flight (its atomic rewrite would otherwise put the owner
    * file back after the removal), then remove the lock if it is still ours. Idempotent.
    */
   async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.refreshing;
+    await this.stopRefreshing();
+    if (this.removed) return;
     const cur = await EnvLock.owner(this.state, this.owner.env).catch(() => null);
-    if (cur && cur.operation_id !== this.owner.operation_id) return;
-    await this.state.remove(lockOwnerFile(this.owner.env));
+    if (!cur || cur.operation_id === this.owner.operation_id) await this.state.remove(lockOwnerFile(this.owner.env));
+    this.removed = true;
   }
 }
 

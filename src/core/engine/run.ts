@@ -14,6 +14,8 @@
  * at every step, or to change the host under a paused run.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { shQuote } from '../exec/quote.js';
+import { STATE_FUNCTIONS, stateCall } from '../state/state-script.js';
 import type { ResolvedEnvironment } from '../config/schema.js';
 import { ExitCode, isUserError } from '../errors.js';
 import type { Executor } from '../exec/types.js';
@@ -22,7 +24,7 @@ import type { StateDir } from '../state/state-dir.js';
 import type { BackupStore } from '../stores/types.js';
 import { newEntryId } from './history.js';
 import type { TimelineItem } from './incident.js';
-import type { Journal } from './journal.js';
+import { journalFile, type Journal } from './journal.js';
 import type { EnvLock } from './lock.js';
 import { redactSecrets, type Notifier, type RollbackEventFacts } from './notify.js';
 import { kindOf, STEP_ORDER, type BuiltPlan } from './plan.js';
@@ -92,8 +94,32 @@ export function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 300) ?? '';
 }
 
-/** Steps after which the journal is written at once: they change the host (service, current, marks). */
-const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'stop', 'switch', 'start', 'maintenance_off', 'mark']);
+/**
+ * Steps after which the journal is written at once: they change the host (maintenance mode, the
+ * service). The ends of `stop`, `switch` and `mark` are written with the next step's start instead, which
+ * follows before anything else changes (the switch, the start, the undo's start, the record; or the
+ * record clears the journal): a report read in between says the same either way (the service may be
+ * stopped; the switch happened and the service was not started; it was started), and each is one write
+ * less (the first two before the service is back).
+ */
+const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'start', 'maintenance_off']);
+
+/** The test-only pause hook's point, when it is `step` (ROLLBACK_TUI_TEST_PAUSE_AT / _FILE). */
+export function testPausePoint(step: StepName): { file: string } | null {
+  const at = process.env.ROLLBACK_TUI_TEST_PAUSE_AT;
+  const file = process.env.ROLLBACK_TUI_TEST_PAUSE_FILE;
+  return at && file && at === step ? { file } : null;
+}
+
+/** The pause hook inside a script on the host, at `step`: the same `.reached` file and wait as in-process. */
+export function pauseFragment(step: StepName): string {
+  const p = testPausePoint(step);
+  if (!p) return '';
+  return `printf '%s\\n' ${process.pid} > ${shQuote(`${p.file}.reached`)}\nwhile [ ! -e ${shQuote(p.file)} ]; do sleep 0.02; done\n`;
+}
+
+/** The line a command's script prints on stderr when the journal before it could not be written. */
+const JOURNAL_TROUBLE = '@@journal-failed';
 
 /**
  * How far a run got: still planning (an early failure has no steps), a dry run (the plan's steps as
@@ -129,6 +155,8 @@ export class Run {
   /** The record could not be written to the state_dir: why, and where it is kept instead. */
   recordKept: { error: string; kept_in: string | null } | undefined;
   private journalWarned = false;
+  /** Over SSH: the journal naming this step goes to the host with the step's command (see stepWithCommand). */
+  private journalWithCommand: { step: StepName; script: string } | null = null;
 
   constructor(
     readonly h: EngineHandle,
@@ -194,46 +222,77 @@ export class Run {
   }
 
   private async testPause(step: StepName): Promise<void> {
-    const at = process.env.ROLLBACK_TUI_TEST_PAUSE_AT;
-    const file = process.env.ROLLBACK_TUI_TEST_PAUSE_FILE;
-    if (!at || !file || at !== step) return;
-    writeFileSync(`${file}.reached`, `${process.pid}\n`);
-    while (!existsSync(file)) await pause(20);
+    const p = testPausePoint(step);
+    if (!p) return;
+    writeFileSync(`${p.file}.reached`, `${process.pid}\n`);
+    while (!existsSync(p.file)) await pause(20);
+  }
+
+  /**
+   * A step begins: the journal names it (unless `journalled`: the caller's own script writes it), the
+   * test pause hook, the events. Returns its start time for stepEnded.
+   */
+  async stepStarted(name: StepName, options: { journalled?: boolean; paused?: boolean } = {}): Promise<number> {
+    const t0 = Date.now();
+    const title = this.plan?.steps.find((s) => s.name === name)?.title ?? name;
+    if (this.journal && name !== 'journal' && !options.journalled) await this.journal.stepStarted(name).catch((err: Error) => this.journalTrouble(err));
+    if (!options.paused) await this.testPause(name);
+    this.safeEmit({ type: 'step-start', step: name, title, at: t0 });
+    this.timeline.push({ at: t0, text: `${name}: ${title}` });
+    return t0;
+  }
+
+  /**
+   * A step begun with stepStarted ended: its result, the journal (with `journalled`, in memory only: the
+   * caller's script wrote what the host needs; the lock is taken before there is a journal), the events.
+   */
+  async stepEnded(name: StepName, t0: number, outcome: 'ok' | { skipped: string } | Failure, options: { journalled?: boolean } = {}): Promise<void> {
+    const ms = Date.now() - t0;
+    if (typeof outcome === 'object' && 'skipped' in outcome) {
+      this.results.set(name, { name, status: 'skipped', ms, error: outcome.skipped });
+      this.safeEmit({ type: 'step-end', step: name, status: 'skipped', ms, error: outcome.skipped });
+      return;
+    }
+    const failure = outcome === 'ok' ? null : outcome;
+    this.results.set(name, { name, status: failure ? 'failed' : 'ok', ms, ...(failure ? { error: failure.message } : {}) });
+    this.timeline.push({ at: Date.now(), text: failure ? `${name}: FAILED (${ms} ms): ${failure.message}` : `${name}: ok (${ms} ms)` });
+    if (!options.journalled) await this.journalStepEnded(name, failure ? 'failed' : 'ok');
+    else if (name !== 'lock') await this.journal?.stepEnded(name, failure ? 'failed' : 'ok', false);
+    this.safeEmit({ type: 'step-end', step: name, status: failure ? 'failed' : 'ok', ms, ...(failure ? { error: failure.message } : {}) });
   }
 
   /**
    * Run one step: events, journal, timing. `fn` returns `{ skipped }` (with why) or throws. Returns the
    * step's failure (null when it succeeded or was skipped); the caller decides whether it is the run's.
    */
-  async step(name: StepName, fn: () => Promise<void | { skipped: string }>): Promise<Failure | null> {
-    const t0 = Date.now();
-    const title = this.plan?.steps.find((s) => s.name === name)?.title ?? name;
-    if (this.journal && name !== 'journal') await this.journal.stepStarted(name).catch((err: Error) => this.journalTrouble(err));
-    await this.testPause(name);
-    this.safeEmit({ type: 'step-start', step: name, title, at: t0 });
-    this.timeline.push({ at: t0, text: `${name}: ${title}` });
+  async step(name: StepName, fn: () => Promise<void | { skipped: string }>, options: { withCommand?: boolean } = {}): Promise<Failure | null> {
+    const viaCommand = options.withCommand === true && this.h.executor.kind !== 'local' && this.journal !== null;
+    if (viaCommand) {
+      const write = stateCall('write_atomic', this.h.state.path(journalFile(this.env.name)), this.journal!.contentAt(name));
+      // A subshell: the functions' umask and temp-file trap never reach the command.
+      this.journalWithCommand = { step: name, script: `(\n${STATE_FUNCTIONS}\n${write}\n) || echo ${JOURNAL_TROUBLE} >&2\n${pauseFragment(name)}` };
+    }
+    const t0 = await this.stepStarted(name, viaCommand ? { journalled: true, paused: true } : {});
     try {
       const r = await fn();
-      const ms = Date.now() - t0;
-      if (r && 'skipped' in r) {
-        this.results.set(name, { name, status: 'skipped', ms, error: r.skipped });
-        this.safeEmit({ type: 'step-end', step: name, status: 'skipped', ms, error: r.skipped });
-        return null;
-      }
-      this.results.set(name, { name, status: 'ok', ms });
-      this.timeline.push({ at: Date.now(), text: `${name}: ok (${ms} ms)` });
-      await this.journalStepEnded(name, 'ok');
-      this.safeEmit({ type: 'step-end', step: name, status: 'ok', ms });
+      await this.stepEnded(name, t0, r && 'skipped' in r ? r : 'ok');
       return null;
     } catch (err) {
-      const ms = Date.now() - t0;
       const failure = failureOf(err);
-      this.results.set(name, { name, status: 'failed', ms, error: failure.message });
-      this.timeline.push({ at: Date.now(), text: `${name}: FAILED (${ms} ms): ${failure.message}` });
-      await this.journalStepEnded(name, 'failed');
-      this.safeEmit({ type: 'step-end', step: name, status: 'failed', ms, error: failure.message });
+      await this.stepEnded(name, t0, failure);
       return failure;
+    } finally {
+      this.journalWithCommand = null;
     }
+  }
+
+  /**
+   * A step whose one host call is a configured command (stop, start): over SSH the journal naming the
+   * step is written by the same call, first (the test pause waits after it, on the host), so the step
+   * costs one round trip; on this machine the journal is written in-process as for any step.
+   */
+  stepWithCommand(name: StepName, fn: () => Promise<void | { skipped: string }>): Promise<Failure | null> {
+    return this.step(name, fn, { withCommand: true });
   }
 
   /** A step whose failure is the run's failure; true when it did not fail. */
@@ -287,10 +346,21 @@ export class Run {
   /** Run a configured command (service.*, maintenance.*) with live output; throw StepFailure on non-zero. */
   async command(step: StepName, what: string, command: string, failCode: number, hint: string): Promise<void> {
     const timeoutMs = (this.env.service.timeout_seconds ?? 60) * 1000;
-    const r = await this.h.executor.shell(command, {
+    const journal = this.journalWithCommand?.step === step ? this.journalWithCommand.script : null;
+    this.journalWithCommand = null;
+    const options = {
       timeoutMs,
-      onLine: (line, stream) => this.safeEmit({ type: 'step-output', step, line: redactSecrets(line), stream }),
-    });
+      onLine: (line: string, stream: 'stdout' | 'stderr') => {
+        if (journal && stream === 'stderr' && line === JOURNAL_TROUBLE) return;
+        this.safeEmit({ type: 'step-output', step, line: redactSecrets(line), stream });
+      },
+    };
+    // With the journal first: the command `eval`ed from a quoted literal, as shell() runs it.
+    const r = journal ? await this.h.executor.script(`${journal}eval ${shQuote(command)}\n`, [], options) : await this.h.executor.shell(command, options);
+    if (journal && r.stderr.split('\n').includes(JOURNAL_TROUBLE)) {
+      this.journalTrouble(new Error(`${this.h.state.path(journalFile(this.env.name))} could not be written before ${what}`));
+      r.stderr = r.stderr.split('\n').filter((l) => l !== JOURNAL_TROUBLE).join('\n');
+    }
     if (r.timedOut) throw new StepFailure(`${what} timed out after ${timeoutMs / 1000}s: ${command}`, failCode, hint);
     if (r.exitCode !== 0) {
       const detail = lastLine(r.stderr) || lastLine(r.stdout);

@@ -59,6 +59,38 @@ export async function writeAtomicHere(file: string, content: string): Promise<vo
   await syncDir(dir);
 }
 
+/**
+ * Create `file` only if nothing is at its name, with its whole content from the first instant: a temp
+ * file beside it, fsynced, hard-linked to the name (link(2) fails on any existing name: the atomic
+ * test-and-set of a lock). True if this call created it.
+ */
+export async function createExclusiveHere(file: string, content: string): Promise<boolean> {
+  const dir = path.dirname(file);
+  await ensureDir(dir);
+  const tmp = await writeTemp(file, path.basename(file), content);
+  try {
+    await fsp.link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
+  await syncDir(dir);
+  return true;
+}
+
+/** Remove a file (or an empty directory at the name; a symlink itself, never its target). Absent is fine. */
+export async function removeHere(file: string): Promise<void> {
+  const st = await fsp.lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw err;
+  });
+  if (!st) return;
+  if (st.isDirectory()) await fsp.rmdir(file);
+  else await fsp.rm(file, { force: true });
+}
+
 /** Append lines in one write (O_APPEND: concurrent appenders cannot interleave within it), then fsync. */
 export async function appendLinesHere(file: string, lines: readonly string[]): Promise<void> {
   await ensureDir(path.dirname(file));
@@ -69,6 +101,52 @@ export async function appendLinesHere(file: string, lines: readonly string[]): P
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Append one line to a log in one O_APPEND write, then fdatasync. A torn last line (the file does not
+ * end in a newline: a crash mid-append) is first copied to `history.torn.<epoch>` beside it, and the
+ * line starts on a fresh one.
+ */
+export async function appendEntryHere(file: string, line: string): Promise<void> {
+  const dir = path.dirname(file);
+  await ensureDir(dir);
+  const fh = await fsp.open(file, fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
+  try {
+    const size = (await fh.stat()).size;
+    let prefix = '';
+    if (size > 0 && (await readAt(fh, size - 1, 1))[0] !== 0x0a) {
+      await fsp.writeFile(path.join(dir, `history.torn.${Math.floor(Date.now() / 1000)}`), await lastLineOf(fh, size), { mode: 0o600 });
+      prefix = '\n';
+    }
+    await fh.write(`${prefix}${line}\n`);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readAt(fh: fsp.FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  return buf.subarray(0, bytesRead);
+}
+
+/** The bytes after the last newline of the file's first `size` bytes (read backwards in chunks). */
+async function lastLineOf(fh: fsp.FileHandle, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - 65536);
+    const chunk = await readAt(fh, start, end - start);
+    const nl = chunk.lastIndexOf(0x0a);
+    if (nl >= 0) {
+      chunks.unshift(chunk.subarray(nl + 1));
+      break;
+    }
+    chunks.unshift(chunk);
+    end = start;
+  }
+  return Buffer.concat(chunks);
 }
 
 export type ReadHere = { text: string } | { absent: true } | { notAFile: true } | { tooLarge: true };

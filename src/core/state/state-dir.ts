@@ -11,7 +11,8 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { MKTEMP_RANDOM, shQuote } from '../exec/quote.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../exec/run.js';
-import { appendLinesHere, readHere, writeAtomicHere } from './local-files.js';
+import { appendLinesHere, createExclusiveHere, readHere, removeHere, writeAtomicHere } from './local-files.js';
+import { STATE_FUNCTIONS, stateCall } from './state-script.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 
 /** Subdirectories a name may live in. */
@@ -27,12 +28,6 @@ export interface StateStat {
   /** The host's clock when stat ran (compare mtimes against this, not the local clock). */
   nowMs: number;
 }
-
-/** Shared sh helpers: durable writes where the host's `sync` takes file arguments (GNU coreutils). */
-const PRELUDE = `
-fsync_file() { sync -d -- "$1" 2>/dev/null || :; }
-fsync_dir() { sync -- "$1" 2>/dev/null || :; }
-`;
 
 export class StateDir {
   readonly root: string;
@@ -68,15 +63,19 @@ export class StateDir {
   }
 
   private async run(what: string, script: string, args: string[], okCodes: number[] = [0], maxOutputBytes?: number): Promise<ExecResult> {
-    const r = await this.executor.script(PRELUDE + script, args, { timeoutMs: 30_000, ...(maxOutputBytes ? { maxOutputBytes } : {}) });
+    const r = await this.executor.script(STATE_FUNCTIONS + script, args, { timeoutMs: 30_000, ...(maxOutputBytes ? { maxOutputBytes } : {}) });
     if (!okCodes.includes(r.exitCode)) {
-      const detail = r.timedOut ? 'timed out after 30s' : r.stderr.trim().split('\n').at(-1) || `exit ${r.exitCode}`;
-      throw new UserError(`cannot ${what} in state dir ${this.root} (${this.executor.description}): ${detail}`, {
-        hint: `check that ${this.root} exists and is writable by the user rollback-tui runs as`,
-        code: 'STATE_DIR',
-      });
+      throw this.error(what, r.timedOut ? 'timed out after 30s' : r.stderr.trim().split('\n').at(-1) || `exit ${r.exitCode}`);
     }
     return r;
+  }
+
+  /** The error of an operation on this state dir that failed: what, where, the system's reason, the fix. */
+  error(what: string, detail: string): UserError {
+    return new UserError(`cannot ${what} in state dir ${this.root} (${this.executor.description}): ${detail}`, {
+      hint: `check that ${this.root} exists and is writable by the user rollback-tui runs as`,
+      code: 'STATE_DIR',
+    });
   }
 
   async ensure(): Promise<void> {
@@ -128,10 +127,7 @@ done`,
     try {
       return await op();
     } catch (err) {
-      throw new UserError(`cannot ${what} in state dir ${this.root} (${this.executor.description}): ${(err as Error).message}`, {
-        hint: `check that ${this.root} exists and is writable by the user rollback-tui runs as`,
-        code: 'STATE_DIR',
-      });
+      throw this.error(what, (err as Error).message);
     }
   }
 
@@ -154,16 +150,7 @@ done`,
   async writeAtomic(name: string, content: string): Promise<void> {
     if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
     if (this.executor.kind === 'local') return this.here(`write ${name}`, () => writeAtomicHere(this.path(name), content));
-    const script = `set -e
-umask 077
-f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
-tmp=$(mktemp "$d/.tmp.$(basename -- "$f").${MKTEMP_RANDOM}")
-trap 'rm -f -- "$tmp"' EXIT
-printf '%s' ${shQuote(content)} > "$tmp"
-fsync_file "$tmp"
-mv -f -- "$tmp" "$f"
-fsync_dir "$d"`;
-    await this.run(`write ${name}`, script, [this.path(name)]);
+    await this.run(`write ${name}`, stateCall('write_atomic', this.path(name), content), []);
   }
 
   /** Append one line (no newline inside) with a single write, then fdatasync. */
@@ -203,17 +190,8 @@ fsync_file "$f"`;
    */
   async createExclusive(name: string, content: string): Promise<boolean> {
     if (content.includes('\0')) throw new Error('state file content contains a NUL byte');
-    const script = `umask 077
-f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d" || exit 1
-tmp=$(mktemp "$d/.tmp.$(basename -- "$f").${MKTEMP_RANDOM}") || exit 1
-trap 'rm -f -- "$tmp"' EXIT
-printf '%s' ${shQuote(content)} > "$tmp" || exit 1
-fsync_file "$tmp"
-if [ -d "$f" ]; then exit 10; fi
-if ln -- "$tmp" "$f" 2>/dev/null; then fsync_dir "$d"; exit 0; fi
-if [ -e "$f" ] || [ -L "$f" ]; then exit 10; fi
-ln -- "$tmp" "$f"`;
-    const r = await this.run(`create ${name}`, script, [this.path(name)], [0, 10]);
+    if (this.executor.kind === 'local') return this.here(`create ${name}`, () => createExclusiveHere(this.path(name), content));
+    const r = await this.run(`create ${name}`, `${stateCall('create_exclusive', this.path(name), content)}\nexit $?`, [], [0, 10]);
     return r.exitCode === 0;
   }
 
@@ -245,7 +223,8 @@ exit 13`;
   }
 
   async remove(name: string): Promise<void> {
-    await this.run(`remove ${name}`, 'if [ -d "$1" ] && [ ! -L "$1" ]; then rmdir -- "$1"; else rm -f -- "$1"; fi', [this.path(name)]);
+    if (this.executor.kind === 'local') return this.here(`remove ${name}`, () => removeHere(this.path(name)));
+    await this.run(`remove ${name}`, stateCall('remove_file', this.path(name)), []);
   }
 
   /** Names in a subdirectory ('' for the root), sorted; temp files are left out. Missing dir -> []. */

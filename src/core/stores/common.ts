@@ -3,7 +3,7 @@ import path from 'node:path';
 import { redactSecrets } from '../config/redact.js';
 import { UserError } from '../errors.js';
 import type { ExecOptions, ExecResult, Executor } from '../exec/types.js';
-import type { Backup, Marks, StoreCallOptions } from './types.js';
+import type { Backup, Marks, StoreCallOptions, TargetCheck } from './types.js';
 import { backupNameProblem, formatBackupStamp, parseBackupTimestamp } from './names.js';
 
 export const LIST_TIMEOUT_MS = 120_000;
@@ -47,20 +47,35 @@ export async function runStoreScript(
     env: options.env,
   };
   const r = await executor.script(SH_PRELUDE + script, args, execOptions);
+  const failure = storeScriptFailure(executor, what, r, failures, options.timeoutMs ?? LIST_TIMEOUT_MS);
+  if (failure) throw failure;
+  return r;
+}
+
+/** What a store script's result means: null when it passed, else the error naming what failed and why. */
+export function storeScriptFailure(
+  executor: Executor,
+  what: string,
+  r: ExecResult,
+  failures: Record<number, (r: ExecResult) => UserError>,
+  timeoutMs: number,
+): UserError | null {
   if (r.timedOut) {
-    throw new UserError(`${what} timed out after ${Math.round((options.timeoutMs ?? LIST_TIMEOUT_MS) / 1000)}s on ${executor.description}`, {
+    return new UserError(`${what} timed out after ${Math.round(timeoutMs / 1000)}s on ${executor.description}`, {
       hint: 'check the host is not overloaded and the disk responds',
       code: 'TIMEOUT',
     });
   }
-  if (r.exitCode !== 0) {
-    const mapped = failures[r.exitCode];
-    if (mapped) throw mapped(r);
-    throw new UserError(`${what} failed on ${executor.description}: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`, {
-      code: 'STORE_FAILED',
-    });
-  }
-  return r;
+  if (r.exitCode === 0) return null;
+  const mapped = failures[r.exitCode];
+  if (mapped) return mapped(r);
+  return new UserError(`${what} failed on ${executor.description}: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`, { code: 'STORE_FAILED' });
+}
+
+/** A store's target check run on its own (one script, then the validate commands). */
+export async function runTargetCheck(executor: Executor, check: TargetCheck, options: StoreCallOptions): Promise<void> {
+  const r = await runStoreScript(executor, check.what, check.script, check.args, options, check.failures);
+  await check.after(r.stdout);
 }
 
 export function lastLine(text: string): string {

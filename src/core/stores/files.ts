@@ -31,13 +31,14 @@ import {
   retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
+  runTargetCheck,
   runValidateCommands,
   snapshotStampFloor,
   SWITCH_TIMEOUT_MS,
   targetPath,
 } from './common.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
-import type { Backup, BackupStore, StoreCallOptions } from './types.js';
+import type { Backup, BackupStore, StoreCallOptions, TargetCheck } from './types.js';
 
 /** Prints X live <name> when the recorded live backup still matches every file. */
 const LIVE_FRAGMENT = `
@@ -208,10 +209,19 @@ export class ConfigFilesStore implements BackupStore {
     return parseListOutput(r.stdout).extra.get('live') || null;
   }
 
-  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+  async targetCheck(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<TargetCheck> {
     assertBackupName(name);
-    await runStoreScript(this.executor, `checking ${name}`, CHECK_SCRIPT, [this.bd, name, ...this.files], options, this.failures(name));
-    if (!options.emergency) await runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options);
+    return {
+      what: `checking ${name}`,
+      script: CHECK_SCRIPT,
+      args: [this.bd, name, ...this.files],
+      failures: this.failures(name),
+      after: () => (options.emergency ? Promise.resolve() : runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options)),
+    };
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+    await runTargetCheck(this.executor, await this.targetCheck(name, options), options);
   }
 
   async switchTo(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {

@@ -23,12 +23,13 @@ import {
   retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
+  runTargetCheck,
   runValidateCommands,
   SWITCH_TIMEOUT_MS,
   targetPath,
 } from './common.js';
 import { assertBackupName } from './names.js';
-import type { Backup, BackupStore, StoreCallOptions } from './types.js';
+import type { Backup, BackupStore, StoreCallOptions, TargetCheck } from './types.js';
 
 export const GIT_NAME_LENGTH = 12;
 const HEX_NAME = /^[0-9a-f]{7,40}$/;
@@ -205,11 +206,20 @@ export class GitReleaseStore implements BackupStore {
     return h ? h.slice(0, GIT_NAME_LENGTH) : null;
   }
 
-  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+  async targetCheck(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<TargetCheck> {
     this.checkName(name);
-    const r = await runStoreScript(this.executor, `checking ${name}`, CHECK_SCRIPT,
-      [this.repo, this.records, name, options.emergency ? '1' : '0'], options, this.failures(name));
-    if (!options.emergency) await runValidateCommands(this.executor, this.cfg.validate, name, r.stdout.trim(), options);
+    return {
+      what: `checking ${name}`,
+      script: CHECK_SCRIPT,
+      args: [this.repo, this.records, name, options.emergency ? '1' : '0'],
+      failures: this.failures(name),
+      // The script prints the commit's full hash: the validate commands' ROLLBACK_TARGET_PATH.
+      after: (stdout) => (options.emergency ? Promise.resolve() : runValidateCommands(this.executor, this.cfg.validate, name, stdout.trim(), options)),
+    };
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {
+    await runTargetCheck(this.executor, await this.targetCheck(name, options), options);
   }
 
   async switchTo(name: string, options: StoreCallOptions & { emergency?: boolean } = {}): Promise<void> {

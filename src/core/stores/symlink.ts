@@ -31,6 +31,7 @@ import {
   retainAfterSnapshot,
   retentionVictims,
   runStoreScript,
+  runTargetCheck,
   runValidateCommands,
   snapshotStampFloor,
   SWITCH_TIMEOUT_MS,
@@ -48,7 +49,7 @@ import {
 } from './layouts.js';
 import { assertBackupName, isSafeBackupName } from './names.js';
 import { applyOrder, olderFirst } from './order.js';
-import type { Backup, BackupStore, StoreCallOptions, SwitchOptions } from './types.js';
+import type { Backup, BackupStore, LiveRead, StoreCallOptions, SwitchOptions, TargetCheck } from './types.js';
 
 const LIST_SCRIPT = `
 bd=$1 cur=$2 pat=$3 marks=$4 sizes=$5 layout=$6 dt=$7
@@ -209,6 +210,17 @@ export class SymlinkReleaseStore implements BackupStore {
     return applyOrder(l.backups, l.recorded);
   }
 
+  liveRead(): LiveRead {
+    return {
+      script: LIVE_SCRIPT,
+      args: [this.bd, this.cur],
+      parse: (stdout) => {
+        const out = parseList(stdout);
+        return liveName(out.physicalCurrent, out.physicalBackupsDir);
+      },
+    };
+  }
+
   async live(options: StoreCallOptions = {}): Promise<string | null> {
     // The monitor asks on every sample: on this machine the two physical paths are read in-process, not
     // by a shell a second (most of an idle console's processes).
@@ -216,9 +228,9 @@ export class SymlinkReleaseStore implements BackupStore {
       const [cur, bd] = await Promise.all([physicalDirHere(this.cur), physicalDirHere(this.bd)]);
       return liveName(cur, bd);
     }
-    const r = await runStoreScript(this.executor, `reading ${this.cur}`, LIVE_SCRIPT, [this.bd, this.cur], options);
-    const out = parseList(r.stdout);
-    return liveName(out.physicalCurrent, out.physicalBackupsDir);
+    const read = this.liveRead();
+    const r = await runStoreScript(this.executor, `reading ${this.cur}`, read.script, read.args, options);
+    return read.parse(r.stdout);
   }
 
   private checkArgs(name: string, o: SwitchOptions & { fled?: string; archive?: boolean } = {}): string[] {
@@ -268,17 +280,23 @@ export class SymlinkReleaseStore implements BackupStore {
     return list.some((b) => b.name === name && b.detail?.startsWith('archived') === true);
   }
 
-  async validateTarget(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
+  async targetCheck(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<TargetCheck> {
     assertBackupName(name);
+    const base = { args: this.checkArgs(name, options), failures: this.failures(name) };
     if (await this.archivedOnly(name, options)) {
       // Restored by the switch; until then only the archive can be checked.
-      await runStoreScript(this.executor, `checking the archive of ${name}`, `${DEPLOY_LOCK_CHECK}\nname=$3\n${ARCHIVE_CHECK}`, this.checkArgs(name, options), options, this.failures(name));
-      return;
+      return { ...base, what: `checking the archive of ${name}`, script: `${DEPLOY_LOCK_CHECK}\nname=$3\n${ARCHIVE_CHECK}`, after: async () => {} };
     }
-    await runStoreScript(this.executor, `checking ${name}`, `${DEPLOY_LOCK_CHECK}${CHECK_TARGET}\nexit 0`, this.checkArgs(name, options), options, this.failures(name));
-    if (!options.emergency) {
-      await runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options);
-    }
+    return {
+      ...base,
+      what: `checking ${name}`,
+      script: `${DEPLOY_LOCK_CHECK}${CHECK_TARGET}\nexit 0`,
+      after: () => (options.emergency ? Promise.resolve() : runValidateCommands(this.executor, this.cfg.validate, name, `${this.bd}/${name}`, options)),
+    };
+  }
+
+  async validateTarget(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
+    await runTargetCheck(this.executor, await this.targetCheck(name, options), options);
   }
 
   async switchTo(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {

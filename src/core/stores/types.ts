@@ -1,3 +1,6 @@
+import type { UserError } from '../errors.js';
+import type { ExecResult } from '../exec/types.js';
+
 /**
  * Backup stores: where releases (or config snapshots, or deployed git commits) live and which one is
  * live. All operations go through an Executor so they run the same locally and over SSH.
@@ -48,6 +51,30 @@ export interface SwitchOptions {
   breakLock?: boolean;
 }
 
+/**
+ * A store's check of a switch target as one sh fragment with its own positional arguments, so that it can
+ * run inside a larger script (the rollback's preflight: lock, journal and this check in one round trip).
+ */
+export interface TargetCheck {
+  /** For messages: "checking backup_20240101_000000". */
+  what: string;
+  /** The fragment (it may `exit`: it runs in a subshell); the stores' sh prelude is put before it. */
+  script: string;
+  args: string[];
+  /** Errors by the fragment's exit code. */
+  failures: Record<number, (r: ExecResult) => UserError>;
+  /** Once the fragment passed, with its stdout: the rest of the validation (the configured `validate:` commands). */
+  after(stdout: string): Promise<void>;
+}
+
+/** A store's live read as one sh fragment (for a combined script: the preflight reads live under the lock). */
+export interface LiveRead {
+  script: string;
+  args: string[];
+  /** The live release from the fragment's stdout (null: nothing recognisable is live). */
+  parse(stdout: string): string | null;
+}
+
 export interface BackupStore {
   readonly strategy: 'symlink' | 'git' | 'files' | 'container';
   /** Newest first, with current/known-good/bad marks. One round trip over SSH. */
@@ -60,6 +87,10 @@ export interface BackupStore {
    * `emergency` relaxes what emergency rollbacks may skip (git: a dirty tree).
    */
   validateTarget(name: string, options?: StoreCallOptions & SwitchOptions): Promise<void>;
+  /** live() as a fragment for a combined script (stores whose live read is one script). */
+  liveRead?(): LiveRead;
+  /** validateTarget as a fragment for a combined script (stores whose check is one script). */
+  targetCheck?(name: string, options?: StoreCallOptions & SwitchOptions): Promise<TargetCheck>;
   /** Make `name` live. Atomic where the strategy allows (symlink: rename over `current`). */
   switchTo(name: string, options?: StoreCallOptions & SwitchOptions): Promise<void>;
   /** Take a backup of what is live now; returns it. */
