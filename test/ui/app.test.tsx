@@ -203,9 +203,9 @@ function fakeTerminal() {
 }
 
 describe('history detail', () => {
-  /** A real emergency rollback (history line and incident report), then the console on top of it. */
+  /** A real standard rollback (history line and incident report: an emergency writes none), then the console on top of it. */
   async function afterRollback() {
-    const result = await new RollbackEngine(handle, { version: 'test' }).run({ env: 'demo', kind: 'emergency', reason: 'checkout 500s', trigger: 'manual' });
+    const result = await new RollbackEngine(handle, { version: 'test' }).run({ env: 'demo', kind: 'standard', reason: 'checkout 500s', trigger: 'manual' });
     expect(result.ok).toBe(true);
     return setup();
   }
@@ -225,7 +225,7 @@ describe('history detail', () => {
     expect(f).toContain(`${layout.names[2]} -> ${layout.names[1]}`);
     expect(f).toContain('reason: checkout 500s');
     expect(f).toMatch(/Incident report \(.*incidents\/.*\.md\)/);
-    expect(f).toContain('**Kind:** emergency');
+    expect(f).toContain('**Kind:** standard');
     await press('\x1b');
     const back = await waitForFrame(r, (x) => !x.includes('History entry'));
     expect(back).toContain('▶ History');
