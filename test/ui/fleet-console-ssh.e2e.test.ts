@@ -31,7 +31,8 @@ describeFleet('the console rolls a fleet of SSH hosts back in a real terminal', 
   };
 
   it.skipIf(!hasTmux)('Hosts panel, r previews every host, y rolls every host back over SSH, one result line per host', async () => {
-    const fx = afterTest(Object.assign(await startFleetHosts({ count: 3 }), { cleanup: () => fx.stop() }));
+    const fx = await startFleetHosts({ count: 3 });
+    afterTest({ cleanup: () => fx.stop() });
     const [, previous, live] = fx.names as [string, string, string];
     // Automatic rollback off: the test is the operator's rollback, not the monitor's.
     const env = fx.envConfig({ rollout: { order: 'parallel' } });
