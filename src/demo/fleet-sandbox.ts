@@ -16,7 +16,7 @@ import { loadConfig, resolveEnvironment } from '../core/config/load.js';
 import { openFleet, resolveFleet } from '../core/fleet/index.js';
 import { shQuote } from '../core/exec/quote.js';
 import { createLocalFleet, type LocalFleet } from './local-fleet.js';
-import { DEMO_TIMINGS, demoPolicy, demoReleases, MEMORY_SCRIPT, memoryCommand, type DemoRelease, type DemoSandbox, type DemoSandboxOptions } from './sandbox.js';
+import { DEMO_TIMINGS, demoPolicy, demoReleases, memoryUrl, type DemoRelease, type DemoSandbox, type DemoSandboxOptions } from './sandbox.js';
 
 /** How much faster the first host leaks than the others (it trips alone first: an alert, not a rollback). */
 export const FIRST_HOST_LEAK_FACTOR = 2;
@@ -40,9 +40,6 @@ export async function createFleetDemoSandbox(opts: DemoSandboxOptions & { hosts:
   };
   try {
     fs.mkdirSync(logsDir);
-    fs.mkdirSync(path.join(dir, 'bin'));
-    const memoryScript = path.join(dir, 'bin', 'memory-percent.mjs');
-    fs.writeFileSync(memoryScript, MEMORY_SCRIPT);
     const specs = demoReleases(Date.now(), speed);
     const fleet = await createLocalFleet({ dir, hosts: opts.hosts, releases: specs });
     local = fleet;
@@ -65,7 +62,7 @@ export async function createFleetDemoSandbox(opts: DemoSandboxOptions & { hosts:
           description: `The built-in fleet demo: ${opts.hosts} local hosts whose newest release leaks memory.`,
           confirm: 'yes-no',
           ...fleet.environment,
-          metrics: { source: 'probe', memory: memoryCommand(memoryScript, '{host}'), timeout_seconds: 5 },
+          metrics: { source: 'probe', memory: memoryUrl('{host}'), timeout_seconds: 5 },
         },
       },
     };

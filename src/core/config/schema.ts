@@ -322,7 +322,10 @@ export const MetricsSchema = z.strictObject({
     .optional()
     .describe('PromQL per metric: error_rate, p95_latency_ms, memory_usage_percent, db_connection_errors, ...'),
   command: z.string().optional().describe('Prints one JSON object of metric values (source: command).'),
-  memory: z.string().optional().describe('A command printing a memory percent, or "meminfo" for /proc/meminfo.'),
+  memory: z
+    .string()
+    .optional()
+    .describe('A command printing a memory percent, "meminfo" for /proc/meminfo, or an http(s) URL answering a percent or JSON with memory_usage_percent (fetched from this machine).'),
   timeout_seconds: positive.default(5),
 });
 

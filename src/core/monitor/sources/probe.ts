@@ -4,13 +4,16 @@
  * per-probe latencies), and the error rate as failed probes per minute (failures this tick scaled by
  * the interval, so the window mean is failures per minute over the window). Memory comes from
  * `metrics.memory`: a command printing a percent, or `meminfo` for the host's /proc/meminfo, both
- * through the executor (so over SSH it is the target's memory).
+ * through the executor (so over SSH it is the target's memory); or an http(s) URL answering a percent or
+ * JSON with `memory_usage_percent`, fetched from this machine in-process (keep-alive, no process a
+ * sample: a console idling on it costs nothing extra).
  *
  * A check that could not run (SSH to the target down: `inconclusive`) makes the tick inconclusive for
  * up, error rate and latency (`sample.errors.up` ...) unless another check failed conclusively.
  */
 import type { MetricsConfig, ResolvedEnvironment } from '../../config/schema.js';
 import type { Executor } from '../../exec/types.js';
+import { readBounded } from '../../health/body.js';
 import { runHealthChecks, type HealthCheckResult } from '../../health/checks.js';
 import type { Sample } from '../types.js';
 import { emptySample, errorText, setError } from './sample.js';
@@ -59,10 +62,41 @@ export function parsePercent(text: string): number {
   return v;
 }
 
+/** The largest memory answer read from a URL: a percent or a small JSON document. */
+const MEMORY_BODY_LIMIT = 64 * 1024;
+
+/** A memory URL's answer: JSON with a numeric `memory_usage_percent`, or text whose first number is the percent. */
+export function parseMemoryAnswer(text: string): number {
+  try {
+    const doc = JSON.parse(text) as unknown;
+    const v = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>).memory_usage_percent : undefined;
+    if (typeof v === 'number') return parsePercent(String(v));
+    if (typeof doc === 'object' && doc !== null) throw new Error('answered JSON without a numeric memory_usage_percent');
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+  }
+  return parsePercent(text);
+}
+
+async function readMemoryUrl(url: string, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  } catch (err) {
+    throw new Error(timeout.aborted ? `timed out after ${timeoutMs} ms` : errorText(err));
+  }
+  const body = await readBounded(res, MEMORY_BODY_LIMIT);
+  if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}`);
+  if (body.tooLarge) throw new Error(`answer larger than ${MEMORY_BODY_LIMIT / 1024} KiB from ${url}`);
+  return parseMemoryAnswer(body.text);
+}
+
 export async function readMemory(metrics: MetricsConfig, executor: Executor, signal?: AbortSignal): Promise<number> {
   const spec = metrics.memory;
   if (!spec) throw new Error('metrics.memory is not set');
   const timeoutMs = metrics.timeout_seconds * 1000;
+  if (/^https?:\/\//i.test(spec)) return readMemoryUrl(spec, timeoutMs, signal);
   const r = spec === 'meminfo' ? await executor.script(MEMINFO_SCRIPT, [], { timeoutMs, signal }) : await executor.shell(spec, { timeoutMs, signal });
   if (r.timedOut) throw new Error(`timed out after ${timeoutMs} ms`);
   if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`);
