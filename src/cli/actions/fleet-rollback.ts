@@ -121,8 +121,10 @@ export async function runFleetRollbackCommand(ctx: CliContext, env: ResolvedEnvi
     throw err;
   };
   try {
-    await open.each((m) => reportInterrupted(m.handle, (msg) => ctx.warn(`${m.host.name}: ${msg}`)));
-    let p = await precheck();
+    // The interrupted-rollback report and the pre-check only read, and neither needs the other: one round
+    // of round trips instead of two before the plan.
+    const [, first] = await Promise.all([open.each((m) => reportInterrupted(m.handle, (msg) => ctx.warn(`${m.host.name}: ${msg}`))), precheck()]);
+    let p = first;
     if (!p.ok) refuse(p, precheckError(p));
     const settings = rolloutSettings(env.rollout, open.members.length, open.concurrency);
     const plan = fleetPlan(p, settings);
