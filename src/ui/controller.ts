@@ -20,6 +20,7 @@ import type { Action, AppState, LogLevel, RunRequest } from './state/types.js';
 import { envInfoOf, errorMessage as message } from './environment.js';
 import { FrameQueue, WallClock, type ClockSource } from './timing.js';
 import { loadFleetPreview, runFleetFromConsole, type ConsoleFleetRunner } from './fleet-run.js';
+import { loadEnginePlan, loadIncidentReport, runOnEngine } from './engine-effects.js';
 
 export { envInfoOf };
 
@@ -374,43 +375,15 @@ export class ConsoleController {
     }
   }
 
-  /**
-   * Fetch the plan of the rollback dialog just opened. It is tagged with the dialog's request id: if the
-   * operator has meanwhile backed out and opened another dialog (another target, another kind), the
-   * reducer drops it, and the preview stays on the request that will run.
-   */
   private async loadPlan(): Promise<void> {
     const d = this.state.dialog;
     if (d?.type !== 'rollback') return;
-    const { requestId } = d;
     if (this.deps.fleet) return loadFleetPreview(this.deps.fleet, d, this.dispatch);
-    try {
-      const plan = await this.deps.engine.plan({
-        env: this.state.env.name,
-        kind: d.kind,
-        ...(d.target !== undefined ? { to: d.target } : {}),
-        reason: '',
-        trigger: 'manual',
-        dryRun: true,
-      });
-      const { backups: _b, target: _t, ...rest } = plan;
-      this.dispatch({ type: 'dialog/plan', plan: rest, requestId });
-    } catch (err) {
-      this.dispatch({ type: 'dialog/planError', message: message(err), requestId });
-    }
+    return loadEnginePlan(this.deps.engine, this.state.env.name, d, this.dispatch);
   }
 
   private async loadReport(file: string | undefined): Promise<void> {
-    if (!file) return;
-    const root = this.deps.handle.state.root;
-    const rel = file.startsWith(`${root}/`) ? file.slice(root.length + 1) : null;
-    try {
-      if (rel === null) throw new Error(`${file} is outside the state directory`);
-      const text = await this.deps.handle.state.read(rel);
-      this.dispatch({ type: 'dialog/report', report: text, error: text === null ? `${file} no longer exists` : null });
-    } catch (err) {
-      this.dispatch({ type: 'dialog/report', report: null, error: `cannot read ${file}: ${message(err)}` });
-    }
+    if (file) await loadIncidentReport(this.deps.handle, file, this.dispatch);
   }
 
   private async toggleAutomation(): Promise<void> {
@@ -435,32 +408,13 @@ export class ConsoleController {
     const abort = new AbortController();
     this.runAbort = abort;
     // A fleet rolls back as one (every host, one target); one host through its engine.
-    const run = this.deps.fleet ? runFleetFromConsole(this.deps.fleet, req, abort.signal, this.dispatch) : this.engineRun(req, abort.signal);
+    const run = this.deps.fleet
+      ? runFleetFromConsole(this.deps.fleet, req, abort.signal, this.dispatch)
+      : runOnEngine(this.deps.engine, this.state.env.name, req, abort.signal, this.dispatch);
     this.running = run.finally(async () => {
       this.running = null;
       this.runAbort = null;
       if (!this.stopped) await this.refresh();
     });
-  }
-
-  private async engineRun(req: RunRequest, signal: AbortSignal): Promise<void> {
-    this.dispatch({ type: 'engine/started', kind: req.kind, dryRun: req.dryRun, auto: false, trigger: 'manual', at: Date.now() });
-    try {
-      await this.deps.engine.run(
-        {
-          env: this.state.env.name,
-          kind: req.kind,
-          ...(req.target !== undefined ? { to: req.target } : {}),
-          ...(req.expectFrom !== undefined ? { expectFrom: req.expectFrom } : {}),
-          reason: req.reason,
-          trigger: 'manual',
-          dryRun: req.dryRun,
-          signal,
-        },
-        (event) => this.dispatch({ type: 'engine/event', event, at: Date.now() }),
-      );
-    } catch (err) {
-      this.dispatch({ type: 'engine/failed', message: `rollback failed: ${message(err)}`, at: Date.now() });
-    }
   }
 }

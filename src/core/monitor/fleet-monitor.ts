@@ -22,7 +22,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FleetBreach, Policy } from '../config/schema.js';
-import { fleetTrigger, formatFleetSummary, type FleetMember, type FleetTriggerVerdict, type HostTriggerState, type OpenFleet } from '../fleet/index.js';
+import { formatFleetSummary, type FleetMember, type OpenFleet } from '../fleet/index.js';
+import { combineTriggers, commonRelease, explainTrigger, type FleetTriggerView, type HostSlot } from './fleet-triggers.js';
 import { claimLease, describeAutomationOwner, ownerOfLease, stillHeld } from './lease.js';
 import type { EnvLock } from '../engine/lock.js';
 import { realClock, type AlertSeverity, type MonitorClock, type MonitorEngine } from './context.js';
@@ -31,7 +32,9 @@ import { Monitor } from './monitor.js';
 import { errorText } from './sources/sample.js';
 import { fmt } from './stats.js';
 import { intervalMs } from './triggers.js';
-import type { MonitorEvent, MonitorState, TriggerState } from './types.js';
+import type { MonitorEvent, MonitorState } from './types.js';
+
+export type { FleetTriggerView };
 
 export interface FleetHostView {
   name: string;
@@ -39,11 +42,6 @@ export interface FleetHostView {
   unreachable: string | null;
   /** The host's own monitor state (live release, baseline, triggers, last sample). */
   state: MonitorState;
-}
-
-export interface FleetTriggerView {
-  name: string;
-  verdict: FleetTriggerVerdict;
 }
 
 export type FleetPhase = 'watching' | 'grace' | 'rolling_back' | 'escalated' | 'stopped';
@@ -82,19 +80,6 @@ export interface FleetMonitorOptions {
   actor?: string;
   /** Act only while holding the fleet's monitor lease (the `monitor` subcommand and the console). */
   coordinate?: { kind: 'monitor' | 'console'; version?: string };
-}
-
-interface HostSlot {
-  member: FleetMember;
-  monitor: Monitor;
-  unreachable: string | null;
-}
-
-/** A host is breached, ok, or cannot say (unreachable, collecting, inconclusive). */
-function hostTriggerState(slot: HostSlot, t: TriggerState | undefined): HostTriggerState {
-  if (slot.unreachable !== null || !t) return 'inconclusive';
-  if (t.status === 'breached') return 'breached';
-  return t.status === 'ok' || t.status === 'warning' ? 'ok' : 'inconclusive';
 }
 
 export class FleetMonitor {
@@ -211,25 +196,11 @@ export class FleetMonitor {
   }
 
   private combine(): FleetTriggerView[] {
-    const names = new Set<string>();
-    for (const s of this.slots) for (const t of s.monitor.getState().triggers) if (t.status !== 'disabled') names.add(t.name);
-    return [...names].map((name) => ({
-      name,
-      verdict: fleetTrigger(
-        this.slots.map((s) => ({ host: s.member.host.name, state: hostTriggerState(s, s.monitor.getState().triggers.find((t) => t.name === name)) })),
-        this.breach,
-      ),
-    }));
+    return combineTriggers(this.slots, this.breach);
   }
 
-  /** "error_rate: 2 of 3 hosts breached (...); majority needs 2 — app-1: error rate 300/min > 60/min (baseline 0.5 x 2); ...". */
   private explain(view: FleetTriggerView): string {
-    const perHost = this.slots.map((s) => {
-      if (s.unreachable !== null) return `${s.member.host.name}: unreachable (${s.unreachable})`;
-      const t = s.monitor.getState().triggers.find((x) => x.name === view.name);
-      return `${s.member.host.name} on ${s.monitor.getState().live ?? 'nothing live'}: ${t ? `${t.status}, ${t.explanation}` : 'no sample yet'}`;
-    });
-    return `${view.name}: ${view.verdict.explanation} — ${perHost.join('; ')}`;
+    return explainTrigger(this.slots, view);
   }
 
   /** After a tick: alert on a minority breach, roll back a fleet-wide one, converge returning hosts. */
@@ -303,14 +274,8 @@ export class FleetMonitor {
     }
   }
 
-  /** The release most of `hosts` run (what the fleet flees). */
   private commonRelease(hosts: readonly string[]): string | null {
-    const counts = new Map<string, number>();
-    for (const s of this.slots) {
-      const live = s.monitor.getState().live;
-      if (hosts.includes(s.member.host.name) && live !== null) counts.set(live, (counts.get(live) ?? 0) + 1);
-    }
-    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+    return commonRelease(this.slots, hosts);
   }
 
   /** The grace countdown (sampling goes on); true when the trigger still holds at its end. */
