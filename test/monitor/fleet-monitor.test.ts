@@ -88,6 +88,9 @@ describe('fleet monitor', () => {
       expect(own.some((e) => e.phase === 'step' && e.event.type === 'step-output')).toBe(false);
     }
     expect(finished.outcome).toMatchObject({ stopped: null, advice: [] });
+    // The state says so at once, not at the next round: rolling back (no countdown) while it runs, watching after.
+    expect(f.events.slice(0, started).findLast((e) => e.type === 'fleet_state')).toMatchObject({ state: { phase: 'rolling_back', graceRemainingSeconds: null } });
+    expect(f.events.slice(f.events.indexOf(finished)).find((e) => e.type === 'fleet_state')).toMatchObject({ state: { phase: 'watching' } });
     expect(finished.outcome.operation_id).toBe(f.history('app-1').at(-1)?.id);
   });
 

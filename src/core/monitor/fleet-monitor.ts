@@ -191,8 +191,13 @@ export class FleetMonitor {
       await slot.monitor.tick();
     }, signal);
     this.triggers = this.combine();
-    this.emit({ type: 'fleet_state', env: this.envName, state: this.getState() });
+    this.publishState();
     return this.triggers;
+  }
+
+  /** The fleet's state as a console shows it (phase, countdown, hosts): after each round and each phase change. */
+  private publishState(): void {
+    this.emit({ type: 'fleet_state', env: this.envName, state: this.getState() });
   }
 
   private combine(): FleetTriggerView[] {
@@ -317,6 +322,8 @@ export class FleetMonitor {
     }
     this.phase = 'rolling_back';
     if (fromRelease !== null) this.fled.add(fromRelease);
+    // Said at once, not at the next round: a console would go on showing the countdown meanwhile.
+    this.publishState();
     this.emit({ type: 'fleet_rollback', env: this.envName, phase: 'started', trigger: held.name, hosts, left_out: leftOut, to: null, explanation });
     this.alert('critical', `automatic fleet rollback of ${hosts.join(', ')} (${explanation})`, hosts);
     const expectFrom = Object.fromEntries(reachable.map((s) => [s.member.host.name, s.monitor.getState().live]));
@@ -324,6 +331,7 @@ export class FleetMonitor {
     this.phase = 'watching';
     if (outcome.to !== null && fromRelease !== null) for (const name of leftOut) this.converging.set(name, { from: fromRelease, to: outcome.to, trigger: held.name });
     this.emit({ type: 'fleet_rollback', env: this.envName, phase: 'finished', trigger: held.name, outcome });
+    this.publishState();
     this.alert(outcome.ok ? 'info' : 'critical', `fleet rollback ${outcome.ok ? 'done' : `failed (exit ${outcome.exit_code})`}: ${this.summary(outcome)}`, hosts);
   }
 
