@@ -90,13 +90,18 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       await state.writeAtomic('locks/prod.owner.json', 'owner\n');
       const f = state.path('locks/prod.owner.json');
       // What a lock breaker does to the owner file: move it aside and put a file back, over and over.
-      const churn = spawn('sh', ['-c', 'while :; do mv -f -- "$1" "$1.aside"; mv -f -- "$1.aside" "$1"; done', 'churn', f], { stdio: 'ignore' });
+      // It stops at a stop file, not a signal: a killed shell leaves its last `mv` running, and that
+      // `mv` would put a file back while the test's directory is being removed.
+      const stop = `${f}.stop`;
+      const churn = spawn('sh', ['-c', 'while [ ! -e "$2" ]; do mv -f -- "$1" "$1.aside"; mv -f -- "$1.aside" "$1"; done', 'churn', f, stop], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => churn.once('exit', resolve));
       try {
         const seen = new Set<string>();
         for (let i = 0; i < 40; i++) seen.add(String(await state.read('locks/prod.owner.json')));
         expect([...seen].every((v) => v === 'owner\n' || v === 'null'), [...seen].join(' | ')).toBe(true);
       } finally {
-        churn.kill('SIGKILL');
+        writeFileSync(stop, '');
+        await exited;
       }
     });
 
