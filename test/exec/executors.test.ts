@@ -261,6 +261,24 @@ describeSsh('ssh executor through a real sshd', () => {
     }
   });
 
+  it('calls that end at once never leave their deadline watchdog behind, many at once on a loaded host', async () => {
+    // The disarm can reach the deadline's subshell before it has run a line; its sleep must not outlive it.
+    const ex = new SshExecutor(sshd.executorConfig());
+    // A timeout no other call uses, so that its deadline `sleep` is told from theirs.
+    const timeoutMs = randomInt(300, 400) * 1000 + 456;
+    const deadline = `sleep ${Math.ceil(timeoutMs / 1000) + 5}`;
+    try {
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all(Array.from({ length: 12 }, () => ex.shell('true', { timeoutMs })));
+        expect(results.every((r) => r.exitCode === 0)).toBe(true);
+      }
+      const left = (): string[] => running(deadline).filter((l) => l.endsWith(deadline));
+      await until(() => left().length === 0, 'every deadline watchdog to be disarmed', 20_000, () => left().join('\n'));
+    } finally {
+      await ex.close();
+    }
+  });
+
   it('shell() keeps the command off every command line (it goes on stdin)', async () => {
     const ex = new SshExecutor(sshd.executorConfig());
     const token = `rtui-token-${randomInt(1e9)}`;

@@ -33,7 +33,10 @@ export function remoteInput(body: string, opts: { marker: string; timeoutMs?: nu
   const lines = ['{', `printf '%s\\n' ${shQuote(opts.marker)} >&2`, "trap 'exit 143' TERM", 'rtui_deadline='];
   if (deadline > 0) {
     lines.push(
-      `( sleep ${deadline} & p=$!; trap 'kill $p; exit 0' HUP; wait $p; kill -0 $$ 2>/dev/null || exit 0; ${KILL_GROUP} ) </dev/null >/dev/null 2>&1 &`,
+      // The disarm (HUP) can come before this subshell has run a line (a call that ends at once, on a
+      // loaded host): the trap is set first and the sleep is killed whenever it started, never left.
+      `( p=; trap 'h=1; [ -z "$p" ] || kill $p' HUP; sleep ${deadline} & p=$!; [ -z "$h" ] || kill $p; wait $p; ` +
+        `[ -z "$h" ] || exit 0; kill -0 $$ 2>/dev/null || exit 0; ${KILL_GROUP} ) </dev/null >/dev/null 2>&1 &`,
       'rtui_deadline=$!',
     );
   }
