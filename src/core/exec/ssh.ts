@@ -10,6 +10,10 @@
  *   commands still running when the ssh client, its master or the connection go away.
  * - One multiplexed connection per process: ControlMaster=auto, ControlPersist, ControlPath in a private
  *   0700 temp directory. `close()` runs `ssh -O exit` and removes the directory.
+ * - Unless the operator multiplexes connections themselves (ssh-mux.ts: `ControlMaster auto` and a
+ *   `ControlPath` in their ssh configuration): then the calls go through the operator's master, as
+ *   plain `ssh` would, a master that exists is reused with no handshake, and `close()` leaves it to the
+ *   operator's ControlPersist (it ends the calls still running instead).
  * - `connect()` opens that master early, in the background (`ssh -f -N`), so its handshake overlaps the
  *   caller's own work (the rest of the configuration, loading the engine); calls made meanwhile wait
  *   for it and reuse it instead of each starting a handshake of its own.
@@ -17,7 +21,7 @@
  *   prints a per-call marker first): then the 255 is the command's own and is returned like any exit.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SshExecutorConfig } from '../config/schema.js';
@@ -26,6 +30,7 @@ import { TransportError } from './errors.js';
 import { shQuote } from './quote.js';
 import { remoteInput } from './remote.js';
 import { runProcess, scriptInput, shellScript } from './run.js';
+import { operatorMultiplexing, useOperatorSocket, type OperatorMultiplexing } from './ssh-mux.js';
 import type { ExecOptions, ExecResult, Executor } from './types.js';
 
 /** How long an idle master connection outlives its last use (also bounds a leak if we crash). */
@@ -43,6 +48,11 @@ export class SshExecutor implements Executor {
   /** The early master connection (connect()) while it is being made: resolves to its failure, if any. */
   private connecting: Promise<TransportError | null> | null = null;
   private readonly connectAbort = new AbortController();
+  /** Reading the operator's multiplexing (once); `mux` is set when the calls go through their socket. */
+  private muxRead: Promise<void> | null = null;
+  private mux: OperatorMultiplexing | null = null;
+  /** Ends the calls in flight when closed while on the operator's master (which close() leaves up). */
+  private readonly callsAbort = new AbortController();
 
   constructor(cfg: SshExecutorConfig) {
     if (!cfg.host || cfg.host.startsWith('-')) {
@@ -75,10 +85,11 @@ export class SshExecutor implements Executor {
 
   /** ssh options (everything before `--`). */
   sshArgs(): string[] {
-    return this.baseArgs(this.dir());
+    return this.baseArgs(this.mux ? null : this.dir());
   }
 
-  private baseArgs(controlDir: string): string[] {
+  /** With `controlDir` null, no multiplexing options: the operator's configuration decides. */
+  private baseArgs(controlDir: string | null): string[] {
     const c = this.cfg;
     const args: string[] = [];
     if (c.ssh_config) args.push('-F', c.ssh_config);
@@ -86,15 +97,16 @@ export class SshExecutor implements Executor {
     if (c.port !== undefined) args.push('-p', String(c.port));
     if (c.user) args.push('-l', c.user);
     // ssh uses the first value it sees for an option: the non-negotiable ones come first.
-    args.push(
-      '-T',
-      '-o', 'BatchMode=yes',
-      '-o', 'ControlMaster=auto',
-      '-o', `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
-      // One destination per executor and a private dir: a short fixed name keeps the socket path under
-      // the 104-108 byte Unix limit even with a long TMPDIR (macOS), where %C's 40-char hash may not.
-      '-o', `ControlPath=${path.join(controlDir, 'm')}`,
-    );
+    args.push('-T', '-o', 'BatchMode=yes');
+    if (controlDir !== null) {
+      args.push(
+        '-o', 'ControlMaster=auto',
+        '-o', `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
+        // One destination per executor and a private dir: a short fixed name keeps the socket path under
+        // the 104-108 byte Unix limit even with a long TMPDIR (macOS), where %C's 40-char hash may not.
+        '-o', `ControlPath=${path.join(controlDir, 'm')}`,
+      );
+    }
     for (const [k, v] of Object.entries(c.options ?? {})) {
       args.push('-o', `${k}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
     }
@@ -114,22 +126,35 @@ export class SshExecutor implements Executor {
    */
   connect(): void {
     if (this.connecting || this.closed) return;
-    const connectTimeoutS = Math.max(1, Math.ceil(this.cfg.connect_timeout_seconds ?? 10));
-    // -f: the client returns once authenticated, leaving the ControlPersist master in the background.
-    const args = [...this.sshArgs(), '-f', '-N', '--', this.cfg.host];
-    this.connecting = runProcess(
-      { file: 'ssh', args, input: '', what: `connecting to ${this.description}` },
-      // Authentication after the TCP connect is bounded too (BatchMode never prompts, but a server can stall).
-      { signal: this.connectAbort.signal, timeoutMs: (connectTimeoutS + 10) * 1000 },
-    ).then(
-      (r) => {
-        if (r.exitCode === 0) return null;
-        const reason = r.timedOut ? `no answer within ${connectTimeoutS + 10} s` : transportReason(r.stderr);
-        return new TransportError(this.description, reason, this.manualCommand());
-      },
+    this.connecting = this.openMaster().catch(
       // Cancelled by close(), or ssh could not be spawned: the calls themselves report that.
       () => null,
     );
+  }
+
+  private async openMaster(): Promise<TransportError | null> {
+    await this.readMultiplexing();
+    // The operator's master is up: nothing to open.
+    if (this.closed || (this.mux && existsSync(this.mux.controlPath))) return null;
+    const connectTimeoutS = Math.max(1, Math.ceil(this.cfg.connect_timeout_seconds ?? 10));
+    // -f: the client returns once authenticated, leaving the ControlPersist master in the background.
+    const args = [...this.sshArgs(), '-f', '-N', '--', this.cfg.host];
+    const r = await runProcess(
+      { file: 'ssh', args, input: '', what: `connecting to ${this.description}` },
+      // Authentication after the TCP connect is bounded too (BatchMode never prompts, but a server can stall).
+      { signal: this.connectAbort.signal, timeoutMs: (connectTimeoutS + 10) * 1000 },
+    );
+    if (r.exitCode === 0) return null;
+    const reason = r.timedOut ? `no answer within ${connectTimeoutS + 10} s` : transportReason(r.stderr);
+    return new TransportError(this.description, reason, this.manualCommand());
+  }
+
+  /** Whether the operator multiplexes this host themselves (read once, before the first connection). */
+  private readMultiplexing(): Promise<void> {
+    this.muxRead ??= operatorMultiplexing(this.baseArgs(null), this.cfg.host, this.connectAbort.signal).then((mux) => {
+      if (mux && useOperatorSocket(mux)) this.mux = mux;
+    });
+    return this.muxRead;
   }
 
   /** Wait for an early connection in progress; throw its failure to the calls that waited for it. */
@@ -153,12 +178,17 @@ export class SshExecutor implements Executor {
 
   /** Run `remoteCommand` (an `sh -s` line) with `body` as its script, wrapped by remoteInput(). */
   private async run(remoteCommand: string, body: string, what: string, options: ExecOptions): Promise<ExecResult> {
+    await this.readMultiplexing();
     await this.connected();
     const marker = `rollback-tui-started-${randomBytes(8).toString('hex')}`;
     const input = remoteInput(body, { marker, timeoutMs: options.timeoutMs, stdin: options.stdin });
     let markerSeen = false;
     const { onLine } = options;
-    const runOptions: ExecOptions = { ...options };
+    const runOptions: ExecOptions = {
+      ...options,
+      // A signal of its own per call: the call's listener never accumulates on the executor's.
+      signal: AbortSignal.any(options.signal ? [options.signal, this.callsAbort.signal] : [this.callsAbort.signal]),
+    };
     if (onLine) {
       runOptions.onLine = (line, stream) => {
         if (!markerSeen && stream === 'stderr' && line === marker) markerSeen = true;
@@ -187,12 +217,14 @@ export class SshExecutor implements Executor {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    const dir = this.controlDir;
     this.closed = true;
-    if (dir === null) return;
     // An early connection still being made is cancelled; one that got through is ended by `-O exit`.
     this.connectAbort.abort();
-    await this.connecting;
+    // The operator's master stays up for them: the calls still running through it are ended here.
+    if (this.mux) this.callsAbort.abort(new Error(`the ssh connection to ${this.description} was closed`));
+    await Promise.all([this.connecting, this.muxRead]);
+    const dir = this.controlDir;
+    if (dir === null) return;
     try {
       const args = this.baseArgs(dir);
       await runProcess(
