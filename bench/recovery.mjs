@@ -7,8 +7,9 @@
  *   - the original script: stop; sleep 2; switch; start; sleep 3; sleep 5; one health check.
  * Recovery is from the command's start to the first answer of the target release on its health URL,
  * seen by the bench polling every 5 ms; "total" is the whole command. Locally, and over loopback SSH,
- * where by hand and the script go through an already open (warm) master connection, as an operator's
- * open session would, and the tool makes its own.
+ * where all three go through an already open (warm) master connection, as an operator's open session
+ * would: the ssh environment's configuration multiplexes (ControlMaster auto, a ControlPath and
+ * ControlPersist, as an operator's ~/.ssh/config would), so the tool reuses that master as plain ssh does.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,7 +46,11 @@ export async function fixture(sshd) {
     health: [{ http: { url, timeout_seconds: 2 } }],
   };
   const envs = { local: { ...envBase, state_dir: path.join(dir, 'state-local') } };
-  if (sshd) envs.ssh = { ...envBase, executor: sshd.executor, state_dir: path.join(dir, 'state-ssh') };
+  const control = path.join(dir, 'warm.sock');
+  if (sshd) {
+    const options = { ControlMaster: 'auto', ControlPath: control, ControlPersist: '300' };
+    envs.ssh = { ...envBase, executor: { ...sshd.executor, options }, state_dir: path.join(dir, 'state-ssh') };
+  }
   const config = writeConfig(dir, envs, BENCH_POLICY);
   const newest = path.join(store.releasesDir, store.names[2]);
   const target = path.join(store.releasesDir, store.names[1]);
@@ -62,7 +67,7 @@ export async function fixture(sshd) {
     expectCode(await run('sh', ['-c', start]), 'service start');
     await waitFor(async () => (await health(port))?.version === 'r3', 'the service on the newest release');
   };
-  return { dir, port, config, scripts, reset, stop: () => run('sh', ['-c', stop]), mv };
+  return { dir, port, config, control, scripts, reset, stop: () => run('sh', ['-c', stop]), mv };
 }
 
 /** Run `launch()` (a child process), polling the health URL; resolves {recovery, total} in ms. */
@@ -90,8 +95,7 @@ export async function timed(launch, port, what) {
 }
 
 /** A master connection opened by hand (an operator's open session) and the ssh arguments that use it. */
-async function warmMaster(sshd, dir) {
-  const control = path.join(dir, 'warm.sock');
+async function warmMaster(sshd, control) {
   const base = ['-F', sshd.sshConfigPath, '-o', 'BatchMode=yes', '-o', `ControlPath=${control}`];
   expectCode(await run('ssh', [...base, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=300', '-f', '-N', '--', sshd.alias]), 'warm master');
   return {
@@ -109,7 +113,7 @@ export async function benchRecovery({ sshd, n, cleanups, log }) {
   const where = sshd ? ['local', 'ssh'] : ['local'];
   const out = { service: 'demo/service.mjs (answers as soon as it listens), one http health check', policy: BENCH_POLICY.rollback, cases: [] };
   for (const env of where) {
-    const warm = env === 'ssh' ? await warmMaster(sshd, fx.dir) : null;
+    const warm = env === 'ssh' ? await warmMaster(sshd, fx.control) : null;
     if (warm) cleanups.push(warm.close);
     const shell = (text) => (warm ? run('ssh', warm.args, { input: `${text}\n` }) : run('sh', ['-s'], { input: `${text}\n` }));
     const flows = {
