@@ -5,12 +5,12 @@
  * ControlPersist, and close() ends the calls in flight without closing the operator's master.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SshExecutor } from '../../src/core/exec/ssh.js';
-import { parseMultiplexing } from '../../src/core/exec/ssh-mux.js';
+import { mayMultiplex, parseMultiplexing } from '../../src/core/exec/ssh-mux.js';
 import { describeSsh, startSshd, type Sshd } from '../helpers/sshd.js';
 import { running, uniqueSleep, waitGone, waitRunning } from './processes.js';
 
@@ -25,6 +25,42 @@ describe('reading the operator multiplexing from ssh -G', () => {
     }
     expect(parseMultiplexing(g(['controlmaster auto', 'controlpath none', 'controlpersist 600']))).toBeNull();
     expect(parseMultiplexing(g(['controlmaster auto', 'controlpersist 600']))).toBeNull();
+  });
+});
+
+describe('whether a configuration could multiplex at all (no ssh -G per host when not)', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  function write(name: string, text: string): string {
+    const f = path.join(dir, name);
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, text);
+    return f;
+  }
+
+  it('follows Include lines (absolute, globbed, quoted) and sees ControlMaster in any form', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-maymux-'));
+    const plain = write('plain', 'Host *\n  StrictHostKeyChecking no\n');
+    expect(mayMultiplex({ ssh_config: plain })).toBe(false);
+    expect(mayMultiplex({ ssh_config: plain, options: { controlmaster: 'auto' } })).toBe(true);
+    write('conf.d/10-none.conf', 'Host db\n  User admin\n');
+    const globbed = write('globbed', `Include "${dir}/conf.d/*.conf"\nHost *\n  Port 22\n`);
+    expect(mayMultiplex({ ssh_config: globbed })).toBe(false);
+    write('conf.d/20-mux.conf', 'Host app-*\n  ControlMaster=auto\n  ControlPath ~/.ssh/cm-%C\n');
+    const globbed2 = write('globbed2', `Include ${dir}/conf.d/*.conf\n`);
+    expect(mayMultiplex({ ssh_config: globbed2 })).toBe(true);
+    const nested = write('nested', `Include ${globbed2}\n`);
+    expect(mayMultiplex({ ssh_config: nested })).toBe(true);
+    expect(mayMultiplex({ ssh_config: write('direct', 'Host *\n\tcontrolmaster auto\n') })).toBe(true);
+    expect(mayMultiplex({ ssh_config: write('missing-include', `Include ${dir}/nowhere/*.conf\n`) })).toBe(false);
+  });
+
+  it('counts what it cannot follow for sure as "could", so ssh -G decides', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-maymux-'));
+    expect(mayMultiplex({ ssh_config: write('tokens', 'Include ~/.ssh/%h.conf\n') })).toBe(true);
+    expect(mayMultiplex({ ssh_config: write('dir-glob', `Include ${dir}/*/x.conf\n`) })).toBe(true);
+    const unreadable = write('unreadable', 'Host *\n');
+    expect(mayMultiplex({ ssh_config: path.join(unreadable, 'not-a-dir') })).toBe(true);
   });
 });
 

@@ -30,7 +30,7 @@ import { TransportError } from './errors.js';
 import { shQuote } from './quote.js';
 import { remoteInput } from './remote.js';
 import { runProcess, scriptInput, shellScript } from './run.js';
-import { operatorMultiplexing, useOperatorSocket, type OperatorMultiplexing } from './ssh-mux.js';
+import { mayMultiplex, operatorMultiplexing, useOperatorSocket, type OperatorMultiplexing } from './ssh-mux.js';
 import type { ExecOptions, ExecResult, Executor } from './types.js';
 
 /** How long an idle master connection outlives its last use (also bounds a leak if we crash). */
@@ -151,9 +151,13 @@ export class SshExecutor implements Executor {
 
   /** Whether the operator multiplexes this host themselves (read once, before the first connection). */
   private readMultiplexing(): Promise<void> {
-    this.muxRead ??= operatorMultiplexing(this.baseArgs(null), this.cfg.host, this.connectAbort.signal).then((mux) => {
-      if (mux && useOperatorSocket(mux)) this.mux = mux;
-    });
+    if (this.muxRead) return this.muxRead;
+    // No configuration that could multiplex (the usual case): nothing to ask ssh.
+    this.muxRead = !mayMultiplex(this.cfg)
+      ? Promise.resolve()
+      : operatorMultiplexing(this.baseArgs(null), this.cfg.host, this.connectAbort.signal).then((mux) => {
+          if (mux && useOperatorSocket(mux)) this.mux = mux;
+        });
     return this.muxRead;
   }
 
