@@ -10,7 +10,10 @@
  *   - the pre-check of 10 hosts in one round (`rollback --dry-run`: every host's backups, lock and target
  *     validation, the whole CLI run);
  *   - 50 hosts (bounded concurrency) with an instant-start service (its start, stop and health are file
- *     operations, so 50 service processes do not crowd the machine): the pre-check and the rollback.
+ *     operations, so 50 service processes do not crowd the machine): the pre-check and the rollback;
+ *   - the same 1- and 10-host figures over warm connections: the `fleet-warm` environment's ssh options
+ *     multiplex (ControlMaster auto, a ControlPath per host, ControlPersist), as an operator's
+ *     ~/.ssh/config would, and masters opened beforehand are reused by the tool and by hand alike.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,6 +84,7 @@ export async function startFleet({ count, service, cleanups }) {
       ? (host) => [{ http: { url: `http://${host}:${servicePort}/health`, timeout_seconds: 2 } }]
       : () => [{ command: { run: `test -f ${shared}/up`, via: 'target', timeout_seconds: 5 } }];
   const first = sshds[0];
+  const mux = { ControlMaster: 'auto', ControlPath: path.join(root, 'cm-%h'), ControlPersist: '300' };
   const base = (host) => ({
     target: { strategy: 'symlink', backups_dir: `${shared}/backups`, current: `${shared}/current` },
     service: { ...services[service](host), timeout_seconds: 30 },
@@ -102,13 +106,26 @@ export async function startFleet({ count, service, cleanups }) {
         },
       },
       one: { ...base(hosts[0].address), executor: { ...first.executor, connect_timeout_seconds: 10 } },
+      'fleet-warm': {
+        ...base('{host}'),
+        executor: {
+          type: 'ssh',
+          port: sshPort,
+          user: first.user,
+          ssh_config: first.sshConfigPath,
+          connect_timeout_seconds: 10,
+          options: mux,
+          hosts: hosts.map((h) => ({ host: h.address, name: h.name, identity_file: h.sshd.identityFile })),
+        },
+      },
     },
     POLICY,
   );
 
   /** `script` on each of `which` hosts ($1: its address), one fresh ssh connection each, side by side. */
-  const onHosts = async (which, script, what) => {
-    const ssh = (h) => ['-F', h.sshd.sshConfigPath, '-o', 'BatchMode=yes', '--', h.sshd.alias, `sh -s -- ${h.address}`];
+  const warmArgs = Object.entries(mux).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
+  const onHosts = async (which, script, what, warm = false) => {
+    const ssh = (h) => ['-F', h.sshd.sshConfigPath, '-o', 'BatchMode=yes', ...(warm ? warmArgs : []), '--', h.sshd.alias, `sh -s -- ${h.address}`];
     const results = await Promise.all(which.map((h) => run('ssh', ssh(h), { input: `${script}\n`, timeoutMs: 120_000 })));
     results.forEach((r, i) => expectCode(r, `${what} on ${which[i].name}`));
     return results;
@@ -142,19 +159,22 @@ export async function startFleet({ count, service, cleanups }) {
       }
     },
     /** The same operations as a rollback, typed by hand on `which` hosts side by side. */
-    byHand: async (which) => {
+    byHand: async (which, warm = false) => {
       const mv = mvNoFollowFlag();
       const target = `${shared}/backups/${names.at(-2)}`;
       const url = `http://$1:${servicePort}/health`;
       const wait = service === 'demo' ? `until curl -fs "${url}" >/dev/null; do sleep 0.05; done` : `test -f ${shared}/up`;
       const script = ['set -e', svc.stop, `ln -s ${target} ${shared}/current.new`, `mv ${mv} ${shared}/current.new ${shared}/current`, svc.start, wait].join('\n');
       const t0 = performance.now();
-      await onHosts(which, script, 'by hand');
+      await onHosts(which, script, 'by hand', warm);
       return performance.now() - t0;
     },
+    /** Open every host's warm master (they persist), as an operator's earlier session would have. */
+    warm: () => onHosts(hosts, 'true', 'warm master', true),
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await Promise.all(hosts.map((h) => run('ssh', ['-F', h.sshd.sshConfigPath, ...warmArgs, '-O', 'exit', '--', h.sshd.alias])));
       await Promise.all(hosts.map((h) => run('sh', ['-c', service === 'demo' ? `${node} ${q(SERVICE)} --stop --pid-file ${q(path.join(h.dir, 'service.pid'))}` : 'true'])));
       await Promise.all(hosts.map((h) => h.sshd.stop()));
       fs.rmSync(path.dirname(shared), { recursive: true, force: true });
@@ -219,6 +239,16 @@ export async function benchFleet({ n, quick, cleanups, log }) {
   await ten.reset();
   out.precheck_10_hosts = await series(n, null, () => timedRollback(ten, ['--env', 'fleet', '--dry-run'], 'planned'));
   log(`  fleet pre-check, 10 hosts: ${out.precheck_10_hosts.median} ms`);
+  await ten.warm();
+  out.warm = {
+    rollback_1_host: await series(n, ten.reset, rollback(['--env', 'fleet-warm', '--hosts', 'app-1'])),
+    rollback_10_hosts: await series(n, ten.reset, rollback(['--env', 'fleet-warm'])),
+    by_hand_1_host: await series(n, ten.reset, () => ten.byHand(one, true)),
+    by_hand_10_hosts: await series(n, ten.reset, () => ten.byHand(ten.hosts, true)),
+  };
+  await ten.reset();
+  out.warm.precheck_10_hosts = await series(n, null, () => timedRollback(ten, ['--env', 'fleet-warm', '--dry-run'], 'planned'));
+  log(`  warm connections: rollback 1 host ${out.warm.rollback_1_host.median} ms, 10 hosts ${out.warm.rollback_10_hosts.median} ms; by hand ${out.warm.by_hand_1_host.median} / ${out.warm.by_hand_10_hosts.median} ms; pre-check 10 hosts ${out.warm.precheck_10_hosts.median} ms`);
   await ten.stop();
 
   // Quick mode keeps the harness from rotting; fifty sshd and their set-up take minutes on two cores.
@@ -238,6 +268,8 @@ export async function benchFleet({ n, quick, cleanups, log }) {
   out.by_hand_ratio_10_over_1 = ratio(out.by_hand_10_hosts, out.by_hand_1_host);
   out.tool_over_by_hand_1_host = ratio(out.rollback_1_host, out.by_hand_1_host);
   out.tool_over_by_hand_10_hosts = ratio(out.rollback_10_hosts, out.by_hand_10_hosts);
+  out.warm.ratio_10_over_1 = ratio(out.warm.rollback_10_hosts, out.warm.rollback_1_host);
+  out.warm.by_hand_ratio_10_over_1 = ratio(out.warm.by_hand_10_hosts, out.warm.by_hand_1_host);
   out.load_average_at_end = Math.round(os.loadavg()[0] * 10) / 10;
   return out;
 }

@@ -532,6 +532,12 @@ function table(results) {
     add('fleet: by hand, 1 host', f.by_hand_1_host);
     add('fleet: by hand, 10 hosts side by side', f.by_hand_10_hosts, `x${f.by_hand_ratio_10_over_1} of 1 host`);
     add('fleet: pre-check, 10 hosts', f.precheck_10_hosts);
+    if (f.warm) {
+      add('fleet, warm connections: rollback, 1 host', f.warm.rollback_1_host, `CPU ${f.warm.rollback_1_host.cpu_ms.median} ms`);
+      add('fleet, warm connections: rollback, 10 hosts', f.warm.rollback_10_hosts, `x${f.warm.ratio_10_over_1} of 1 host; CPU ${f.warm.rollback_10_hosts.cpu_ms.median} ms`);
+      add('fleet, warm connections: by hand, 1 / 10 hosts', f.warm.by_hand_10_hosts, `1 host ${f.warm.by_hand_1_host.median} ms; x${f.warm.by_hand_ratio_10_over_1}`);
+      add('fleet, warm connections: pre-check, 10 hosts', f.warm.precheck_10_hosts);
+    }
     if (f.precheck_50_hosts) {
       add('fleet: pre-check, 50 hosts', f.precheck_50_hosts, 'instant-start service');
       add('fleet: rollback, 50 hosts', f.rollback_50_hosts, 'instant-start service');
