@@ -83,6 +83,10 @@ describe('npm run bench --quick', () => {
       fig(s.fleet.by_hand_10_hosts);
       expect(s.fleet.ratio_10_over_1).toBeGreaterThan(0);
       expect(s.fleet.tool_over_by_hand_10_hosts).toBeGreaterThan(0);
+      for (const f of ['rollback_1_host', 'rollback_10_hosts', 'precheck_10_hosts']) fig(s.fleet.warm[f]);
+      fig(s.fleet.warm.by_hand_10_hosts);
+      expect(s.fleet.warm.ratio_10_over_1).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/fleet, warm connections: rollback, 10 hosts/);
       expect(r.stdout).toMatch(/fleet: rollback, 10 hosts in parallel/);
     }
     expect(r.stdout).toMatch(/median/);
