@@ -12,6 +12,7 @@ import { isUserError } from '../../src/core/errors.js';
 import { LocalExecutor } from '../../src/core/exec/local.js';
 import type { Executor } from '../../src/core/exec/types.js';
 import { StateDir } from '../../src/core/state/state-dir.js';
+import { CountingExecutor } from '../helpers/counting-executor.js';
 import { describeSsh, sshExecutorForBlock } from '../helpers/sshd.js';
 
 const opts = (op: string, breakLock = false): AcquireOptions => ({
@@ -79,6 +80,23 @@ function lockSuite(label: string, getExecutor: () => Executor): void {
       for (const m of lost) expect(m).toContain(`rollback op ${won[0]!.owner.operation_id})`);
       expect(readdirSync(path.join(state.root, 'locks'))).toEqual(['prod.owner.json']);
       await won[0]!.release();
+    });
+
+    it('release removes the lock only while it is still ours, in one round trip', async () => {
+      const counting = new CountingExecutor(getExecutor());
+      state = new StateDir(counting, path.join(root, 'release'));
+      const file = path.join(state.root, lockOwnerFile('prod'));
+      const mine = await EnvLock.acquire(state, opts('rb-mine'));
+      counting.calls = 0;
+      await mine.release();
+      expect(readdirSync(path.join(state.root, 'locks'))).toEqual([]);
+      expect(counting.calls).toBe(counting.kind === 'local' ? 0 : 1);
+      // Broken and taken again by another operation meanwhile: that one's lock stays.
+      const broken = await EnvLock.acquire(state, opts('rb-broken'));
+      const other = readFileSync(file, 'utf8').replace('rb-broken', 'rb-other');
+      writeFileSync(file, other);
+      await broken.release();
+      expect(readFileSync(file, 'utf8')).toBe(other);
     });
 
     it('an unreadable owner file is exit 3 without --break-lock and broken with it', async () => {

@@ -26,6 +26,8 @@ export interface LockState {
   createExclusive(name: string, content: string): Promise<boolean>;
   replaceIfUnchanged(name: string, expected: string, content: string): Promise<'replaced' | 'missing' | 'changed' | 'taken'>;
   remove(name: string): Promise<void>;
+  /** The owner file removed unless another operation's id is in it, in one step where it can be. */
+  removeIfOwner?(name: string, operationId: string): Promise<void>;
 }
 
 /** The lock of an environment: its owner file (created exclusively: the atomic test-and-set). */
@@ -326,8 +328,12 @@ export class EnvLock {
   async release(): Promise<void> {
     await this.stopRefreshing();
     if (this.removed) return;
-    const cur = await EnvLock.owner(this.state, this.owner.env).catch(() => null);
-    if (!cur || cur.operation_id === this.owner.operation_id) await this.state.remove(lockOwnerFile(this.owner.env));
+    if (this.state.removeIfOwner) {
+      await this.state.removeIfOwner(lockOwnerFile(this.owner.env), this.owner.operation_id);
+    } else {
+      const cur = await EnvLock.owner(this.state, this.owner.env).catch(() => null);
+      if (!cur || cur.operation_id === this.owner.operation_id) await this.state.remove(lockOwnerFile(this.owner.env));
+    }
     this.removed = true;
   }
 }

@@ -222,6 +222,26 @@ exit 13`;
     return ({ 0: 'replaced', 11: 'missing', 12: 'changed', 13: 'taken' } as const)[r.exitCode as 0 | 11 | 12 | 13];
   }
 
+  /**
+   * Remove a lock's owner file unless another operation's id is in it (the lock was broken and taken
+   * again meanwhile): over SSH one round trip, not a read and a remove. A missing or unreadable file
+   * counts as the caller's.
+   */
+  async removeIfOwner(name: string, operationId: string): Promise<void> {
+    if (this.executor.kind !== 'local') {
+      await this.run(`remove ${name}`, stateCall('remove_if_owner', this.path(name), operationId), [], [0, 10]);
+      return;
+    }
+    const text = await this.read(name).catch(() => null);
+    let owner: unknown;
+    try {
+      owner = text === null ? undefined : (JSON.parse(text) as { operation_id?: unknown }).operation_id;
+    } catch {
+      owner = undefined;
+    }
+    if (owner === undefined || owner === operationId) await this.remove(name);
+  }
+
   async remove(name: string): Promise<void> {
     if (this.executor.kind === 'local') return this.here(`remove ${name}`, () => removeHere(this.path(name)));
     await this.run(`remove ${name}`, stateCall('remove_file', this.path(name)), []);
