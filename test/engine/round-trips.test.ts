@@ -77,10 +77,10 @@ describeSsh('over loopback SSH', () => {
     const r = await engine.run({ env: 'test', kind: 'standard', reason: 'round trips', trigger: 'manual' }, (e) => log.push({ e, calls: calls() }));
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, from: r3, to: r2, verification: 'passed' });
     expect(callsBetween(log, 'lock', 'validate')).toBe(1);
-    // The journal naming stop (and start) goes with the service command; once the start is done the
-    // journal says so at once (the service is back by then).
+    // The journal naming stop (and start) goes with the service command; the start's end is written
+    // with the verification's start, which follows at once.
     expect(callsBetween(log, 'stop', 'stop')).toBe(1);
-    expect(callsBetween(log, 'start', 'start')).toBe(2);
+    expect(callsBetween(log, 'start', 'start')).toBe(1);
     // The incident report reads the changes and the log tail (two calls); its write, the history entry,
     // the journal's removal and the unlock are one more.
     expect(callsBetween(log, 'record', 'unlock')).toBe(INCIDENT_READS + 1);

@@ -95,14 +95,14 @@ export function lastLine(text: string): string {
 }
 
 /**
- * Steps after which the journal is written at once: they change the host (maintenance mode, the
- * service). The ends of `stop`, `switch` and `mark` are written with the next step's start instead, which
- * follows before anything else changes (the switch, the start, the undo's start, the record; or the
- * record clears the journal): a report read in between says the same either way (the service may be
- * stopped; the switch happened and the service was not started; it was started), and each is one write
- * less (the first two before the service is back).
+ * Steps after which the journal is written at once: they change the host (maintenance mode). The ends
+ * of `stop`, `switch`, `start` and `mark` are written with the next step's start instead, which follows
+ * before anything else changes (the switch, the start, the undo's start, the verification, the record;
+ * or the record clears the journal): a report read in between says the same either way (the service
+ * may be stopped; the switch happened and the service was not started; it was started, or was being
+ * started an instant before), and each is one write less: over SSH, one round trip less per host.
  */
-const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'start', 'maintenance_off']);
+const JOURNAL_FLUSH: ReadonlySet<StepName> = new Set(['maintenance_on', 'maintenance_off']);
 
 /** The test-only pause hook's point, when it is `step` (ROLLBACK_TUI_TEST_PAUSE_AT / _FILE). */
 export function testPausePoint(step: StepName): { file: string } | null {
