@@ -81,6 +81,8 @@ describeSsh('over loopback SSH', () => {
     // with the verification's start, which follows at once.
     expect(callsBetween(log, 'stop', 'stop')).toBe(1);
     expect(callsBetween(log, 'start', 'start')).toBe(1);
+    // The plan's listing read the marks under the lock: the mark step writes them over in one call.
+    expect(callsBetween(log, 'mark', 'mark')).toBe(1);
     // The incident report reads the changes and the log tail (two calls); its write, the history entry,
     // the journal's removal and the unlock are one more.
     expect(callsBetween(log, 'record', 'unlock')).toBe(INCIDENT_READS + 1);

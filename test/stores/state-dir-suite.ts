@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Executor } from '../../src/core/exec/types.js';
 import { UserError } from '../../src/core/errors.js';
-import { MarkStore } from '../../src/core/state/marks.js';
+import { MarkStore, serializeMarks } from '../../src/core/state/marks.js';
 import { StateDir } from '../../src/core/state/state-dir.js';
 import { CountingExecutor } from '../helpers/counting-executor.js';
 
@@ -127,6 +127,33 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       // A rollback's mark step in one write: the fled release bad, the restored one known-good.
       await marks.apply({ bad: ['b'], knownGood: ['a'] });
       expect(await marks.read()).toEqual({ knownGood: ['a'], bad: ['b'] });
+    });
+
+    it('marks: after a listing read the file, a mark is one compare-and-write; a change made meanwhile is kept', async () => {
+      const { ex, state } = setup();
+      const marks = new MarkStore(state);
+      await marks.apply({ bad: ['a'] });
+      marks.saw(readFileSync(marks.path, 'utf8'));
+      ex.calls = 0;
+      await marks.apply({ knownGood: ['b'] });
+      expect(ex.calls).toBe(ex.kind === 'local' ? 0 : 1);
+      expect(await marks.read()).toEqual({ knownGood: ['b'], bad: ['a'] });
+      // Another operator marks c bad after the listing: the compare fails, the file is read again.
+      marks.saw(readFileSync(marks.path, 'utf8'));
+      writeFileSync(marks.path, serializeMarks({ knownGood: ['b'], bad: ['a', 'c'] }));
+      await marks.apply({ knownGood: ['d'] });
+      expect(await marks.read()).toEqual({ knownGood: ['b', 'd'], bad: ['a', 'c'] });
+      // Seen absent, still absent: one call; seen absent but created meanwhile: kept.
+      rmSync(marks.path);
+      marks.saw(null);
+      ex.calls = 0;
+      await marks.apply({ bad: ['x'] });
+      expect(ex.calls).toBe(ex.kind === 'local' ? 0 : 1);
+      rmSync(marks.path);
+      marks.saw(null);
+      writeFileSync(marks.path, serializeMarks({ knownGood: [], bad: ['y'] }));
+      await marks.apply({ bad: ['z'] });
+      expect(await marks.read()).toEqual({ knownGood: [], bad: ['y', 'z'] });
     });
 
     it('marks: a damaged file reads as damaged (never as no marks) and writers refuse to replace it', async () => {

@@ -75,7 +75,15 @@ export function serializeMarks(m: Marks): string {
 }
 
 export class MarkStore {
+  /** The file's text as a store's listing last read it (null: absent), for the next update's compare-and-write. */
+  private lastSeen: { text: string | null } | undefined;
+
   constructor(readonly state: StateDir) {}
+
+  /** A listing read the marks file in its own script: what it held (never a damaged or unreadable one). */
+  saw(text: string | null, problem?: string | null): void {
+    this.lastSeen = problem === null || problem === undefined ? { text } : undefined;
+  }
 
   /** Absolute path of marks.json on the target host (store list scripts read it in the same round trip). */
   get path(): string {
@@ -94,6 +102,15 @@ export class MarkStore {
 
   /** Read-modify-write; refuses (MARKS_DAMAGED, the file left as it is) when the file is damaged. */
   private async update(what: string, fn: (m: Marks) => Marks): Promise<Marks> {
+    // What a listing just read (the rollback's plan lists the backups under the lock): written over in
+    // one round trip if the file still holds it, else read again.
+    const seen = this.lastSeen;
+    this.lastSeen = undefined;
+    const before = seen ? parseMarks(seen.text, this.path) : null;
+    if (seen && before && !before.damaged) {
+      const next = fn(before);
+      if (await this.state.writeIfUnchanged(MARKS_FILE, seen.text, serializeMarks(next))) return next;
+    }
     const current = await this.read();
     if (current.damaged) {
       throw new UserError(`cannot record marks (${what}): ${current.damaged}`, { code: 'MARKS_DAMAGED' });

@@ -153,6 +153,23 @@ done`,
     await this.run(`write ${name}`, stateCall('write_atomic', this.path(name), content), []);
   }
 
+  /**
+   * writeAtomic, only if the file still holds `expected` (null: if it does not exist): false, and
+   * nothing written, when it holds something else. A read-modify-write that read the file earlier (in
+   * another call's script) then needs one round trip, and a change made meanwhile is not lost.
+   */
+  async writeIfUnchanged(name: string, expected: string | null, content: string): Promise<boolean> {
+    if (content.includes('\0') || expected?.includes('\0')) throw new Error('state file content contains a NUL byte');
+    if (this.executor.kind === 'local') {
+      if ((await this.read(name)) !== expected) return false;
+      await this.writeAtomic(name, content);
+      return true;
+    }
+    const unchanged = expected === null ? '! { [ -e "$1" ] || [ -L "$1" ]; }' : `[ -f "$1" ] && printf '%s' ${shQuote(expected)} | cmp -s - "$1"`;
+    const r = await this.run(`write ${name}`, `${unchanged} || exit 12\n${stateCall('write_atomic', this.path(name), content)}`, [this.path(name)], [0, 12]);
+    return r.exitCode === 0;
+  }
+
   /** Append one line (no newline inside) with a single write, then fdatasync. */
   appendLine(name: string, line: string): Promise<void> {
     return this.appendLines(name, [line]);

@@ -128,6 +128,7 @@ export class ContainerReleaseStore implements BackupStore {
 
   private backupsOf(inv: Inventory): Backup[] {
     const marks = parseMarks(inv.marksText, this.marks?.path, inv.marksProblem);
+    this.marks?.saw(inv.marksText, inv.marksProblem);
     const running = inv.containers.filter((c) => c.running).sort(newestFirst);
     this.lastLive = running.map((c) => c.name);
     if (running.length > 1) {

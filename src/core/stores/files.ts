@@ -200,6 +200,7 @@ export class ConfigFilesStore implements BackupStore {
       { ...options, timeoutMs: options.sizes ? LONG_TIMEOUT_MS : LIST_TIMEOUT_MS });
     const out = parseListOutput(r.stdout);
     const marks = parseMarks(out.marksText, this.marks?.path, out.marksProblem);
+    this.marks?.saw(out.marksText, out.marksProblem);
     return backupsFromEntries(out, marks, out.extra.get('live') || null);
   }
 

@@ -186,6 +186,7 @@ export class GitReleaseStore implements BackupStore {
       else throw new Error(`unexpected git list output near ${JSON.stringify(tag?.slice(0, 40))}`);
     }
     const marks = parseMarks(marksText, this.marks?.path, marksProblem);
+    this.marks?.saw(marksText, marksProblem);
     const live = head ? head.slice(0, GIT_NAME_LENGTH) : null;
     const list: { b: Backup; order: number }[] = [];
     let order = 0;

@@ -204,6 +204,7 @@ export class SymlinkReleaseStore implements BackupStore {
     );
     const out = parseList(r.stdout);
     const marks = parseMarks(out.marksText, this.marksPath(), out.marksProblem);
+    this.marks?.saw(out.marksText, out.marksProblem);
     const backups = backupsFromEntries(out, marks, liveName(out.physicalCurrent, out.physicalBackupsDir));
     if (!this.cfg.layout) return applyOrder(backups);
     const l = applyLayout(this.cfg.layout, backups, out.extra, marks, this.dt);
