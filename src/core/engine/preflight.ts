@@ -108,7 +108,9 @@ export async function preflight(run: Run): Promise<boolean> {
       return false;
     }
   }
-  if (!(await stillAsPlanned(run, live))) return false;
+  // A run under a lock held beforehand (a fleet host's) planned under that lock: its plan's own check
+  // of the live release and the confirmed target stands, with no second read.
+  if (!run.held && !(await stillAsPlanned(run, live))) return false;
   const { env, from, to } = run;
   run.settings.notifier.notify(
     rollbackEvent(run.eventFacts, 'rollback_started', 'warning', `${env.name}: ${run.kind} rollback started (${from ?? '(none)'} -> ${to})`, { from, to }),
