@@ -4,8 +4,8 @@
  * a target missing on one host, drift, an unreachable host, a one-host command's lock (exit 3), and a
  * kill -9 in the middle followed by a re-run that converges. History and stats merge the hosts.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { loadConfig, resolveEnvironment } from '../../src/core/config/load.js';
 import { EnvLock } from '../../src/core/engine/lock.js';
 import type { HistoryEntry } from '../../src/core/engine/types.js';
 import { openEnvironment } from '../../src/core/environment.js';
+import { shQuote } from '../../src/core/exec/quote.js';
 import { resolveFleet } from '../../src/core/fleet/index.js';
 import { bin, pollUntil, serviceJs, sh } from '../engine/fixture.js';
 import { hasTmux, killTmux, tmuxOn } from '../helpers/tmux.js';
@@ -55,6 +56,30 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
       fx.setLive(i, r3());
       await new Promise<void>((r) => spawn(process.execPath, [serviceJs, '--stop', '--pid-file', path.join(dir, 'service.pid')], { stdio: 'ignore' }).on('close', () => r()));
       await fx.startService(i);
+    }
+  });
+
+  it('round trips: each host costs a bounded number of ssh calls (pre-check, lock, steps, record, unlock)', async () => {
+    // An `ssh` first on PATH that notes each call's arguments, then runs the real one.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-ssh-count-'));
+    const calls = path.join(dir, 'calls');
+    const real = execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(dir, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${shQuote(calls)}\nexec ${shQuote(real)} "$@"\n`, { mode: 0o755 });
+    try {
+      const counted = await fx.cli(['rollback', '--env', 'fleet', '--to', r2(), '--reason', 'round trips', '--yes', '--json'], { PATH: `${dir}:${process.env.PATH ?? ''}` });
+      expect(counted.code, counted.stderr).toBe(0);
+      const lines = readFileSync(calls, 'utf8').trim().split('\n');
+      for (const h of fx.hosts) {
+        // Remote commands only (`... -- HOST sh -s ...`): not the master's start (-f -N) or exit (-O).
+        const remote = lines.filter((l) => l.includes(` -- ${h.address} sh -s`));
+        // 5 for the pre-check and the lock, 1 plan, 1 journal + validate, 1 each for stop, switch's
+        // journal, switch, start, verify's journal, mark's journal, mark, record's journal, the incident
+        // report's changes, the record, the unlock: 18.
+        expect(remote.length, `${h.name}:\n${remote.join('\n')}`).toBeLessThanOrEqual(18);
+        expect(remote.length, `${h.name}: the wrapper saw its calls`).toBeGreaterThanOrEqual(10);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

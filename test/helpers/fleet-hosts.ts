@@ -90,7 +90,8 @@ export interface FleetHosts {
   restoreRelease(i: number, name: string): void;
   startService(i: number): Promise<void>;
   serviceVersion(i: number): Promise<string | null>;
-  cli(args: string[]): Promise<CliResult>;
+  /** The built CLI on this fleet's configuration; `env` adds to its environment. */
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   stop(): Promise<void>;
 }
 
@@ -212,10 +213,10 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
       await pollUntil(async () => (await serviceVersion(i)) !== null, 15_000, `the service of ${h.name} to listen`);
     },
     serviceVersion,
-    cli: (args) =>
+    cli: (args, env = {}) =>
       new Promise<CliResult>((resolve) => {
         const child = spawn(process.execPath, [bin, '--config', configFile, ...args], {
-          env: { ...process.env, NO_COLOR: '1', ROLLBACK_ENV: '' },
+          env: { ...process.env, NO_COLOR: '1', ROLLBACK_ENV: '', ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         const out: Buffer[] = [];
