@@ -40,7 +40,7 @@ describe('a notification command that detaches a child', () => {
     const r = await runUntilExit(fx, ['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
-    // The detached sleep (29.x s) outlives the CLI: the CLI did not wait for it.
+    // The detached sleep (299.x s) outlives the CLI: the CLI did not wait for it.
     expect(running(sleep).length).toBeGreaterThan(0);
     expect(r.stderr).not.toMatch(/notification .* failed/);
   });
@@ -56,7 +56,7 @@ describe('a notification command that detaches a child', () => {
     const r = await runUntilExit(fx, ['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/notification rollback_\w+ to notifications\.command failed (?:after 1 attempts|\(given up\)): timed out/);
-    // Both events' sleeps are gone: killed as holders of the pipes, not left to run for 29 s.
+    // Both events' sleeps are gone: killed as holders of the pipes, not left to run for 300 s.
     await waitGone(sleep);
   });
 });
