@@ -17,8 +17,11 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const bin = path.join(repo, 'bin/rollback-tui.js');
 export const serviceJs = path.join(repo, 'demo/service.mjs');
 
-/** Poll `fn` every 20 ms until it is truthy (or throw after timeoutMs). */
-export async function pollUntil<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+/**
+ * Poll `fn` every 20 ms until it is truthy (or throw after timeoutMs). The default deadline is for a
+ * loaded machine (the suite runs three files at once on two cores): what it waits for spawns processes.
+ */
+export async function pollUntil<T>(fn: () => T | Promise<T>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -142,7 +145,7 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
     live: () => path.basename(readlinkSync(layout.current)),
     startService: async () => {
       await run(start);
-      await pollUntil(async () => (await serviceVersion()) !== null, 10_000, 'the service to listen');
+      await pollUntil(async () => (await serviceVersion()) !== null, 30_000, 'the service to listen');
     },
     stopService: () => run(stop),
     serviceVersion,

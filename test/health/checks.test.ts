@@ -22,7 +22,7 @@ async function startService(dir: string, release: Record<string, unknown>): Prom
   const child = spawn(process.execPath, [path.join(repo, 'demo/service.mjs'), '--port', '0', '--release-dir', dir, '--port-file', portFile], {
     stdio: 'ignore',
   });
-  await pollUntil(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim() !== '', 10_000);
+  await pollUntil(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim() !== '', 30_000);
   return { child, port: Number(readFileSync(portFile, 'utf8').trim()) };
 }
 
@@ -52,8 +52,13 @@ describe('health checks against the real demo service', () => {
   });
 
   afterAll(async () => {
-    healthy?.child.kill();
-    sick?.child.kill();
+    // Both services gone before their directories are removed.
+    for (const s of [healthy, sick]) {
+      if (!s || s.child.exitCode !== null || s.child.signalCode !== null) continue;
+      const exited = new Promise((r) => s.child.once('exit', r));
+      s.child.kill();
+      await exited;
+    }
     hanging?.closeAllConnections();
     await new Promise((r) => hanging?.close(r));
     rmSync(dir, { recursive: true, force: true });
