@@ -17,8 +17,9 @@ import { twoReleaseFleet } from './fleet-harness.js';
 import { testPolicy, waitFor } from './harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
+// Last registered first: the monitor process is gone before its services and directory go.
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 describe('rollback-tui monitor on a fleet', () => {

@@ -39,7 +39,10 @@ const tmux = (...args: string[]): string => {
 
 afterEach(async () => {
   if (hasTmux) spawnSync('tmux', ['-L', TMUX_SOCKET, 'kill-server']);
-  for (const m of monitors.splice(0)) m.stop();
+  for (const m of monitors.splice(0)) {
+    m.stop();
+    await m.start();
+  }
   for (const p of procs.splice(0)) {
     p.child.kill('SIGKILL');
     await p.exited;
