@@ -183,7 +183,13 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     let exited = false;
     child.stderr?.on('data', (b: Buffer) => {
       stderr += b.toString();
-      writeFileSync(logFile, stderr);
+      // Per-connection sshd processes outlive the listener and share its stderr: their last lines can
+      // arrive after stop() removed the directory, and an error thrown here would fail the whole file.
+      try {
+        writeFileSync(logFile, stderr);
+      } catch {
+        // the directory is gone with the server; `stderr` still holds the text
+      }
     });
     child.on('exit', () => {
       exited = true;
