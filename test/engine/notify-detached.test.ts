@@ -27,7 +27,8 @@ afterEach(async () => {
 async function runUntilExit(f: Fixture, args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = f.spawnCli(args);
   await pollUntil(() => child.exitCode !== null || child.signalCode !== null, 40_000, 'the CLI to exit');
-  await new Promise((r) => (child.stdout!.readableEnded ? r(null) : child.stdout!.once('end', r)));
+  // Both streams read to their end: what it printed last can still be in a pipe when it has exited.
+  for (const s of [child.stdout!, child.stderr!]) await new Promise((r) => (s.readableEnded ? r(null) : s.once('end', r)));
   return child.out();
 }
 

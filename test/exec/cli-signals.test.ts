@@ -54,7 +54,8 @@ describeSsh('signals to CLI runs with an SSH connection open', () => {
     let stderr = '';
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     child.stdout!.resume();
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // 'close', not 'exit': what it printed last can still be in the pipe when the process has exited.
+    const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     return { child, sleep, tmp, stderr: () => stderr, exit };
   }
 
