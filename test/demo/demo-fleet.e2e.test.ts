@@ -30,8 +30,8 @@ const history = historyUnder;
 
 describe.skipIf(!hasTmux)('rollback-tui demo --hosts 3 in a pseudo-terminal', () => {
   const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rtui-demo-fleet-e2e-')));
-  afterAll(() => {
-    killTmux(socket);
+  afterAll(async () => {
+    await killTmux(socket);
     // A test that failed half-way leaves the services: stop them, then remove everything.
     for (const d of fs.readdirSync(parent)) {
       for (const h of HOSTS) {
