@@ -125,9 +125,11 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
       c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
     });
 
+  // Generous per request: a stopped service refuses at once, and a running one may answer late on a
+  // loaded machine (null then would read as "down").
   const serviceVersion = async (): Promise<string | null> => {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
       return ((await res.json()) as { version: string }).version;
     } catch {
       return null;
@@ -149,7 +151,7 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
     },
     stopService: () => run(stop),
     serviceVersion,
-    serviceVersionOnceUp: (timeoutMs = 15_000) => pollUntil(serviceVersion, timeoutMs, 'the service to listen').catch(() => null),
+    serviceVersionOnceUp: (timeoutMs = 30_000) => pollUntil(serviceVersion, timeoutMs, 'the service to listen').catch(() => null),
     cli: (args, opts = {}) =>
       new Promise<CliRun>((resolve) => {
         const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {

@@ -179,9 +179,11 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
     state_dir: `${sharedPath}/state`,
     ...extra,
   });
+  // Generous per request: a service that is down refuses at once, and one that is up may answer late
+  // on a loaded machine (null then would read as "down").
   const serviceVersion = async (i: number): Promise<string | null> => {
     try {
-      const res = await fetch(`http://${hosts[i]?.address}:${servicePort}/metrics`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://${hosts[i]?.address}:${servicePort}/metrics`, { signal: AbortSignal.timeout(10_000) });
       return ((await res.json()) as { version: string }).version;
     } catch {
       return null;
@@ -215,7 +217,7 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
       } finally {
         await ex.close();
       }
-      await pollUntil(async () => (await serviceVersion(i)) !== null, 15_000, `the service of ${h.name} to listen`);
+      await pollUntil(async () => (await serviceVersion(i)) !== null, 30_000, `the service of ${h.name} to listen`);
     },
     serviceVersion,
     cli: (args) =>
