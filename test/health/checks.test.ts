@@ -188,7 +188,7 @@ describe('health checks against the real demo service', () => {
     for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
     ac.abort();
     const r = await p;
-    await new Promise((r) => target.close(r));
+    await new Promise((closed) => target.close(closed));
     expect(r.map((x) => x.ok)).toEqual([true, false]);
     expect(r[1]!.error).toBe('aborted');
   });
