@@ -9,7 +9,8 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HISTORY_ENTRY_MAX_BYTES, historyLine, makeEntry } from '../../src/core/engine/history.js';
+import { APPEND_HISTORY_FUNCTION, HISTORY_ENTRY_MAX_BYTES, historyLine, makeEntry } from '../../src/core/engine/history.js';
+import { LocalExecutor } from '../../src/core/exec/local.js';
 import { appendEntryHere } from '../../src/core/state/local-files.js';
 import { repo } from './fixture.js';
 
@@ -59,7 +60,12 @@ describe('history appends', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('history.torn.'))).toEqual([]);
   });
 
-  it('an append still being written by another process is waited for, never set aside as a torn line', async () => {
+  // In-process on this machine, and the sh function that appends on a host over SSH.
+  const appenders: Array<[string, (file: string, line: string) => Promise<unknown>]> = [
+    ['in-process', appendEntryHere],
+    ['append_history (sh)', (file, line) => new LocalExecutor().script(`${APPEND_HISTORY_FUNCTION}append_history "$1" "$2"`, [file, line], { timeoutMs: 60_000 })],
+  ];
+  it.each(appenders)('%s: an append still being written by another process is waited for, never set aside as a torn line', async (_name, append) => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-append-'));
     const file = path.join(dir, 'history.jsonl');
     const first = JSON.stringify({ id: 'rb-first', timestamp: '2024-11-12T10:00:00Z' });
@@ -75,7 +81,7 @@ describe('history appends', () => {
       if (piece === '\n') clearInterval(growing);
     }, 10);
     try {
-      await appendEntryHere(file, '{"id":"rb-mine"}');
+      await append(file, '{"id":"rb-mine"}');
     } finally {
       clearInterval(growing);
     }
