@@ -8,7 +8,7 @@ import { RingBuffer } from '../../src/core/monitor/ring.js';
 import { EventLog, makeFixture, startHealthy, testPolicy, waitFor, type Fixture } from './harness.js';
 
 const fixtures: Fixture[] = [];
-const GRACE_ROLLBACK = { health_check_timeout_seconds: 1.5, stability_seconds: 0.2, poll_interval_seconds: 0.05 };
+const GRACE_ROLLBACK = { health_check_timeout_seconds: 5, stability_seconds: 0.2, poll_interval_seconds: 0.05 };
 const monitors: Monitor[] = [];
 afterEach(async () => {
   for (const m of monitors.splice(0)) {
