@@ -180,10 +180,10 @@ export async function makeContainerFixture(o: ContainerFixtureOptions = {}): Pro
     writeFileSync(configFile, stringify({ rollback_policy: policy, environments: { test: env } }, { lineWidth: 0 }));
   };
 
-  /** The HTTP status of the health URL, or null while nothing listens. */
+  /** The HTTP status of the health URL, or null while nothing listens (10 s: a loaded machine answers late). */
   const answering = async (): Promise<number | null> => {
     try {
-      return (await fetch(`http://127.0.0.1:${port}/cgi-bin/health`, { signal: AbortSignal.timeout(1000) })).status;
+      return (await fetch(`http://127.0.0.1:${port}/cgi-bin/health`, { signal: AbortSignal.timeout(10_000) })).status;
     } catch {
       return null;
     }
@@ -191,7 +191,7 @@ export async function makeContainerFixture(o: ContainerFixtureOptions = {}): Pro
 
   const serving = async (): Promise<string | null> => {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/cgi-bin/health`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://127.0.0.1:${port}/cgi-bin/health`, { signal: AbortSignal.timeout(10_000) });
       return res.ok ? (await res.text()).trim() : null;
     } catch {
       return null;

@@ -34,8 +34,9 @@ fi`,
     );
     const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'INC-7', '--yes'], { env: { PATH, RTUI_HOLD: hold } });
     const closed = new Promise<void>((r) => c.on('close', () => r()));
-    await pollUntil(() => existsSync(`${hold}.reached`), 60_000, 'the switch to reach the start of the target');
-    const wrapperPid = Number(readFileSync(`${hold}.reached`, 'utf8').trim());
+    // The wrapper's `echo $$ >` creates the file before it writes the pid: wait for the whole line.
+    const reachedPid = (): number => (existsSync(`${hold}.reached`) ? Number(/^(\d+)\n/.exec(readFileSync(`${hold}.reached`, 'utf8'))?.[1] ?? 0) : 0);
+    const wrapperPid = await pollUntil(reachedPid, 60_000, 'the switch to reach the start of the target');
     const group = processGroupOf(wrapperPid);
     c.kill('SIGKILL');
     process.kill(-group, 'SIGKILL');

@@ -11,6 +11,7 @@
  * stage), deadlines are generous, a rollback by another trigger fails at once, and every failure
  * carries the screen and the sandbox's state.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,18 +31,14 @@ const history = historyUnder;
 
 describe.skipIf(!hasTmux)('rollback-tui demo --hosts 3 in a pseudo-terminal', () => {
   const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rtui-demo-fleet-e2e-')));
-  afterAll(() => {
-    killTmux(socket);
-    // A test that failed half-way leaves the services: stop them, then remove everything.
+  afterAll(async () => {
+    await killTmux(socket);
+    // A test that failed half-way leaves the services: stop them (the stop waits for each to exit: a
+    // service still writing its log would race the removal), then remove everything.
     for (const d of fs.readdirSync(parent)) {
       for (const h of HOSTS) {
         const pid = path.join(parent, d, 'hosts', h, 'run', 'service.pid');
-        if (!fs.existsSync(pid)) continue;
-        try {
-          process.kill(Number(fs.readFileSync(pid, 'utf8').trim()), 'SIGTERM');
-        } catch {
-          // already gone
-        }
+        if (fs.existsSync(pid)) execFileSync(process.execPath, [path.join(ROOT, 'demo', 'service.mjs'), '--stop', '--pid-file', pid]);
       }
     }
     fs.rmSync(parent, { recursive: true, force: true });

@@ -28,8 +28,8 @@ const history = historyUnder;
 
 describe.skipIf(!hasTmux)('rollback-tui demo in a pseudo-terminal', () => {
   const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rtui-demo-e2e-')));
-  afterAll(() => {
-    killTmux(socket);
+  afterAll(async () => {
+    await killTmux(socket);
     // If the test failed half-way, stop a service the demo left behind, then remove everything.
     for (const d of fs.readdirSync(parent)) {
       const pid = path.join(parent, d, 'run', 'service.pid');

@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function version(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
   return ((await res.json()) as { version: string }).version;
 }
 

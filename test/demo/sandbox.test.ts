@@ -22,13 +22,14 @@ function tmpParent(): string {
 }
 
 async function metrics(port: number): Promise<{ version: string; mode: string; memory_usage_percent: number }> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
   return (await res.json()) as { version: string; mode: string; memory_usage_percent: number };
 }
 
+/** A stopped service refuses at once; a running one may take seconds to answer on a loaded machine. */
 async function answers(port: number): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(500) });
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(10_000) });
     await res.arrayBuffer();
     return true;
   } catch {
@@ -141,7 +142,7 @@ describe('createDemoSandbox', () => {
     fs.symlinkSync(path.join(sb.dir, 'releases', v3), tmp);
     fs.renameSync(tmp, current);
     execFileSync('sh', ['-c', svc?.start as string]);
-    await waitFor(async () => (await answers(sb.port)) && (await metrics(sb.port)).version === 'v3', 'v3 to answer', 15_000);
+    await waitFor(async () => (await answers(sb.port)) && (await metrics(sb.port)).version === 'v3', 'v3 to answer', 30_000);
 
     await sb.redeploySick();
     expect(path.basename(fs.realpathSync(current))).toBe(sb.sickRelease);

@@ -17,8 +17,11 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const bin = path.join(repo, 'bin/rollback-tui.js');
 export const serviceJs = path.join(repo, 'demo/service.mjs');
 
-/** Poll `fn` every 20 ms until it is truthy (or throw after timeoutMs). */
-export async function pollUntil<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+/**
+ * Poll `fn` every 20 ms until it is truthy (or throw after timeoutMs). The default deadline is for a
+ * loaded machine (the suite runs three files at once on two cores): what it waits for spawns processes.
+ */
+export async function pollUntil<T>(fn: () => T | Promise<T>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -122,9 +125,11 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
       c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
     });
 
+  // Generous per request: a stopped service refuses at once, and a running one may answer late on a
+  // loaded machine (null then would read as "down").
   const serviceVersion = async (): Promise<string | null> => {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
       return ((await res.json()) as { version: string }).version;
     } catch {
       return null;
@@ -142,11 +147,11 @@ export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
     live: () => path.basename(readlinkSync(layout.current)),
     startService: async () => {
       await run(start);
-      await pollUntil(async () => (await serviceVersion()) !== null, 10_000, 'the service to listen');
+      await pollUntil(async () => (await serviceVersion()) !== null, 30_000, 'the service to listen');
     },
     stopService: () => run(stop),
     serviceVersion,
-    serviceVersionOnceUp: (timeoutMs = 15_000) => pollUntil(serviceVersion, timeoutMs, 'the service to listen').catch(() => null),
+    serviceVersionOnceUp: (timeoutMs = 30_000) => pollUntil(serviceVersion, timeoutMs, 'the service to listen').catch(() => null),
     cli: (args, opts = {}) =>
       new Promise<CliRun>((resolve) => {
         const c = spawn(process.execPath, [bin, '--config', configFile, ...args], {

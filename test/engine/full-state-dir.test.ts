@@ -33,7 +33,7 @@ const tmux = tmuxOn(SOCKET);
 let fx: Fixture | undefined;
 let xdg: string | undefined;
 afterEach(async () => {
-  killTmux(SOCKET);
+  await killTmux(SOCKET);
   if (fx) spawnSync('umount', ['-l', fx.layout.stateDir]);
   await fx?.cleanup();
   if (xdg) rmSync(xdg, { recursive: true, force: true });

@@ -5,11 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HISTORY_ENTRY_MAX_BYTES, historyLine, makeEntry } from '../../src/core/engine/history.js';
+import { APPEND_HISTORY_FUNCTION, HISTORY_ENTRY_MAX_BYTES, historyLine, makeEntry } from '../../src/core/engine/history.js';
+import { LocalExecutor } from '../../src/core/exec/local.js';
+import { appendEntryHere } from '../../src/core/state/local-files.js';
 import { repo } from './fixture.js';
 
 const WRITERS = 16;
@@ -54,6 +56,37 @@ describe('history appends', () => {
     const entries = lines.map((l) => JSON.parse(l) as { initiated_by: string; reason: string });
     for (let i = 0; i < WRITERS; i++) expect(entries.filter((e) => e.initiated_by === `writer-${i}`)).toHaveLength(PER_WRITER);
     for (const e of entries) expect(e.reason).toMatch(/^(.)\1*\.\.\. \[truncated: 1048576 characters in all\]$/);
+    // No writer took another's append in progress for a torn line.
+    expect(readdirSync(dir).filter((n) => n.startsWith('history.torn.'))).toEqual([]);
+  });
+
+  // In-process on this machine, and the sh function that appends on a host over SSH.
+  const appenders: Array<[string, (file: string, line: string) => Promise<unknown>]> = [
+    ['in-process', appendEntryHere],
+    ['append_history (sh)', (file, line) => new LocalExecutor().script(`${APPEND_HISTORY_FUNCTION}append_history "$1" "$2"`, [file, line], { timeoutMs: 60_000 })],
+  ];
+  it.each(appenders)('%s: an append still being written by another process is waited for, never set aside as a torn line', async (_name, append) => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-append-'));
+    const file = path.join(dir, 'history.jsonl');
+    const first = JSON.stringify({ id: 'rb-first', timestamp: '2024-11-12T10:00:00Z' });
+    const other = JSON.stringify({ id: 'rb-other', reason: 'x'.repeat(60) });
+    // The other writer's line arrives piece by piece (a large write is copied in page by page, and the
+    // size grows with it), its newline last.
+    writeFileSync(file, `${first}\n${other.slice(0, 10)}`);
+    let sent = 10;
+    const growing = setInterval(() => {
+      const piece = sent < other.length ? other.slice(sent, sent + 4) : '\n';
+      appendFileSync(file, piece);
+      sent += 4;
+      if (piece === '\n') clearInterval(growing);
+    }, 10);
+    try {
+      await append(file, '{"id":"rb-mine"}');
+    } finally {
+      clearInterval(growing);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(`${first}\n${other}\n{"id":"rb-mine"}\n`);
+    expect(readdirSync(dir).filter((n) => n.startsWith('history.torn.'))).toEqual([]);
   });
 
   it('an entry is capped: long free text is cut with a marker; the fields every reader needs stay', () => {

@@ -91,7 +91,7 @@ describe('signals and crashes', () => {
     const done = new Promise<void>((r) => c.on('close', () => r()));
     await pollUntil(() => existsSync(`${p.file}.reached`), 20_000, 'the pause at start');
     c.kill(sig);
-    await pollUntil(() => c.out().stderr.includes(`${sig} received`), 5000, 'the signal to be seen');
+    await pollUntil(() => c.out().stderr.includes(`${sig} received`), 30_000, 'the signal to be seen');
     writeFileSync(p.file, '');
     await done;
     const out = c.out();
@@ -130,7 +130,7 @@ describe('signals and crashes', () => {
     const [, r2] = names;
     expect(fx.live()).toBe(r2);
     c.kill('SIGTERM');
-    await pollUntil(() => c.out().stderr.includes('SIGTERM received'), 5000, 'the signal to be seen');
+    await pollUntil(() => c.out().stderr.includes('SIGTERM received'), 30_000, 'the signal to be seen');
     release();
     await closed;
     const out = c.out();

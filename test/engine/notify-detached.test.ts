@@ -27,7 +27,8 @@ afterEach(async () => {
 async function runUntilExit(f: Fixture, args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = f.spawnCli(args);
   await pollUntil(() => child.exitCode !== null || child.signalCode !== null, 40_000, 'the CLI to exit');
-  await new Promise((r) => (child.stdout!.readableEnded ? r(null) : child.stdout!.once('end', r)));
+  // Both streams read to their end: what it printed last can still be in a pipe when it has exited.
+  for (const s of [child.stdout!, child.stderr!]) await new Promise((r) => (s.readableEnded ? r(null) : s.once('end', r)));
   return child.out();
 }
 
@@ -40,7 +41,7 @@ describe('a notification command that detaches a child', () => {
     const r = await runUntilExit(fx, ['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
-    // The detached sleep (29.x s) outlives the CLI: the CLI did not wait for it.
+    // The detached sleep (299.x s) outlives the CLI: the CLI did not wait for it.
     expect(running(sleep).length).toBeGreaterThan(0);
     expect(r.stderr).not.toMatch(/notification .* failed/);
   });
@@ -56,7 +57,7 @@ describe('a notification command that detaches a child', () => {
     const r = await runUntilExit(fx, ['rollback', '--env', 'test', '--reason', 'x', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/notification rollback_\w+ to notifications\.command failed (?:after 1 attempts|\(given up\)): timed out/);
-    // Both events' sleeps are gone: killed as holders of the pipes, not left to run for 29 s.
+    // Both events' sleeps are gone: killed as holders of the pipes, not left to run for 300 s.
     await waitGone(sleep);
   });
 });

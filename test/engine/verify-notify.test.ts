@@ -99,7 +99,7 @@ describe('notifications never delay or fail a rollback', () => {
       const notify = doc.steps.find((s) => s.name === 'notify');
       expect(notify).toMatchObject({ status: 'ok' });
       expect(notify!.ms).toBeLessThanOrEqual(notifications.timeout_seconds * 1000 * (notifications.retries + 1));
-      await pollUntil(() => existsSync(events) && readFileSync(events, 'utf8').includes('rollback_succeeded'), 5000, 'the command channel');
+      await pollUntil(() => existsSync(events) && readFileSync(events, 'utf8').includes('rollback_succeeded'), 30_000, 'the command channel');
       const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; env: string; severity: string });
       expect(lines.map((l) => l.event)).toEqual(['rollback_started', 'rollback_succeeded']);
       expect(lines.map((l) => l.severity)).toEqual(['warning', 'info']);

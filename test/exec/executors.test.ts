@@ -53,7 +53,8 @@ function executorBehaviour(name: string, make: () => Executor) {
       const r = await ex.script('sleep 30 & sleep 30; echo never', [], { timeoutMs: 300 });
       expect(r.timedOut).toBe(true);
       expect(r.stdout).not.toMatch(/never/);
-      expect(Date.now() - t0).toBeLessThan(10_000);
+      // Well short of the 30 s sleep (not a measure of speed: a loaded machine is slow to kill too).
+      expect(Date.now() - t0).toBeLessThan(25_000);
     });
 
     it('is cancelled by an AbortSignal', async () => {
@@ -105,7 +106,7 @@ function executorBehaviour(name: string, make: () => Executor) {
       await waitRunning(s);
       ac.abort();
       await expect(p).rejects.toBeInstanceOf(ExecAbortedError);
-      await waitGone(s, 3000);
+      await waitGone(s);
     });
 
     it('a normal end leaves alone what the command started in the background (a service) and no watchdog behind', async () => {
@@ -240,7 +241,7 @@ describeSsh('ssh executor through a real sshd', () => {
     const p = ex.shell(s);
     await waitRunning(s);
     await ex.close();
-    await waitGone(s, 3000);
+    await waitGone(s);
     await p.catch(() => undefined);
 
     const ex2 = new SshExecutor(sshd.executorConfig());
@@ -254,7 +255,7 @@ describeSsh('ssh executor through a real sshd', () => {
       const clients = running(controlDir).filter((l) => l.endsWith(' sh -s'));
       expect(clients).toHaveLength(1);
       process.kill(pidOf(clients[0]!), 'SIGKILL');
-      await waitGone(s2, 3000);
+      await waitGone(s2);
       await p2.catch(() => undefined);
     } finally {
       await ex2.close();

@@ -22,13 +22,18 @@ export async function until(check: () => boolean, what: string, ms = 15_000, det
   }
 }
 
-export const waitRunning = (needle: string, ms = 10_000): Promise<void> =>
+// Generous deadlines: a kill over SSH goes through the host's watchdog (SIGTERM, SIGKILL 2 s later),
+// and on a loaded machine every step of that is late; a wait ends as soon as its condition holds.
+export const waitRunning = (needle: string, ms = 30_000): Promise<void> =>
   until(() => running(needle).length > 0, `${needle} to start`, ms);
 
-export const waitGone = (needle: string, ms = 6000): Promise<void> =>
+export const waitGone = (needle: string, ms = 30_000): Promise<void> =>
   until(() => running(needle).length === 0, `${needle} to be gone`, ms, () => running(needle).join('\n'));
 
-/** A `sleep` whose command line no other process has (GNU sleep takes fractions). */
+/**
+ * A `sleep` whose command line no other process has (GNU sleep takes fractions). Far longer than any
+ * wait for it to be gone: one that ends by itself never passes for one that was killed.
+ */
 export function uniqueSleep(): string {
-  return `sleep 29.${randomInt(1e8, 1e9)}`;
+  return `sleep 299.${randomInt(1e8, 1e9)}`;
 }

@@ -85,7 +85,7 @@ describe('a notification command: no secrets in argv', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rbtui-notify-'));
     const out = path.join(dir, 'event.json');
     const token = `nt-${process.pid}-${Date.now()}-secret`;
-    const sleep = uniqueSleep().replace('29.', '3.');
+    const sleep = uniqueSleep().replace('299.', '3.');
     const n = new Notifier({ command: `: --routing-key=${token}; cat > ${out}; ${sleep}`, timeout_seconds: 10, retries: 0 });
     n.notify({ event: 'rollback_succeeded', env: 'prod', severity: 'info', title: 'rolled back' });
     const drained = n.drain(15_000);

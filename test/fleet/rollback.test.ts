@@ -279,7 +279,7 @@ describeFleet('rollback on a fleet (the real CLI, three real hosts)', () => {
       expect(screen).toContain(`app-1 verified on ${r2()} · app-2 verified on ${r2()} · app-3 verified on ${r2()}`);
       expect(lives()).toEqual([r2(), r2(), r2()]);
     } finally {
-      killTmux(socket);
+      await killTmux(socket);
     }
   });
 

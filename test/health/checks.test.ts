@@ -22,7 +22,7 @@ async function startService(dir: string, release: Record<string, unknown>): Prom
   const child = spawn(process.execPath, [path.join(repo, 'demo/service.mjs'), '--port', '0', '--release-dir', dir, '--port-file', portFile], {
     stdio: 'ignore',
   });
-  await pollUntil(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim() !== '', 10_000);
+  await pollUntil(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim() !== '', 30_000);
   return { child, port: Number(readFileSync(portFile, 'utf8').trim()) };
 }
 
@@ -52,8 +52,13 @@ describe('health checks against the real demo service', () => {
   });
 
   afterAll(async () => {
-    healthy?.child.kill();
-    sick?.child.kill();
+    // Both services gone before their directories are removed.
+    for (const s of [healthy, sick]) {
+      if (!s || s.child.exitCode !== null || s.child.signalCode !== null) continue;
+      const exited = new Promise((r) => s.child.once('exit', r));
+      s.child.kill();
+      await exited;
+    }
     hanging?.closeAllConnections();
     await new Promise((r) => hanging?.close(r));
     rmSync(dir, { recursive: true, force: true });
@@ -79,7 +84,8 @@ describe('health checks against the real demo service', () => {
     const t0 = Date.now();
     const timeout = await runHealthCheck({ http: { url: `http://127.0.0.1:${hangPort}/`, status: 200, timeout_seconds: 0.3 } }, { executor });
     expect(timeout).toMatchObject({ ok: false, error: 'timed out' });
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // Ended by its timeout, not by the test's (no measure of speed: a loaded machine is slow).
+    expect(Date.now() - t0).toBeLessThan(25_000);
     const srv = net.createServer();
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const freePort = (srv.address() as net.AddressInfo).port;
@@ -157,17 +163,32 @@ describe('health checks against the real demo service', () => {
     const slow = await runHealthCheck({ command: { run: 'sleep 30', timeout_seconds: 0.3, via: 'local' } }, { executor });
     expect(slow.ok).toBe(false);
     expect(slow.error).toMatch(/timed out/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // Well short of the 30 s sleep (no measure of speed: a loaded machine is slow to kill too).
+    expect(Date.now() - t0).toBeLessThan(25_000);
   });
 
   it('runHealthChecks keeps order; an abort ends a hanging check', async () => {
     const ac = new AbortController();
+    // The abort comes once the hanging server has the request and the TCP check's target has accepted
+    // its connection, two turns of the event loop later: the check sees its connect in the same turn as
+    // the accept or the next. (A fixed 100 ms cut short a first check that spawned a process under load.)
+    let accepted = false;
+    let requested = false;
+    const target = net.createServer((s) => {
+      accepted = true;
+      s.end();
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    hanging.once('request', () => (requested = true));
     const p = runHealthChecks(
-      [{ command: 'true' }, { http: { url: `http://127.0.0.1:${hangPort}/`, status: 200, timeout_seconds: 30 } }],
+      [{ tcp: { host: '127.0.0.1', port: (target.address() as net.AddressInfo).port, timeout_seconds: 30 } }, { http: { url: `http://127.0.0.1:${hangPort}/`, status: 200, timeout_seconds: 30 } }],
       { executor, signal: ac.signal },
     );
-    setTimeout(() => ac.abort(), 100);
+    await pollUntil(() => accepted && requested, 30_000, 'the TCP check to connect and the HTTP check to wait');
+    for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
+    ac.abort();
     const r = await p;
+    await new Promise((closed) => target.close(closed));
     expect(r.map((x) => x.ok)).toEqual([true, false]);
     expect(r[1]!.error).toBe('aborted');
   });

@@ -1,12 +1,14 @@
 /**
  * Real fixture hosts for fleet tests. Host i (1-based) is:
- * - its own sshd (startSshd) on its own loopback address 127.0.0.(10+i), all on one port, started in its
+ * - its own sshd (startSshd) on its own loopback address 127.A.B.(10+i), all on one port, started in its
  *   own mount namespace (`unshare -m`, root) where its own directory is bind-mounted onto ONE shared path
  *   (/srv/rbtui-fleet-<pid>-<n>/app), so every host has the same layout, as real app servers do;
  * - a symlink release layout in that directory (`backups/backup_*` with release.json, `current`);
  * - its own demo service (demo/service.mjs), started by the environment's service command through the
  *   host's sshd (so it runs in the host's namespace) and bound to the host's address.
- * The shared path is unique per process and fixture, so test files running side by side never collide.
+ * The shared path is unique per process and fixture, and A.B come from the process id, so test files
+ * running side by side never collide: not on paths, and not on addresses, where a port that freePort()
+ * found free on 127.0.0.1 could be another file's sshd or service port on the same host address.
  *
  *   const fleet = await startFleetHosts({ count: 3 });
  *   fleet.writeConfig();                        // environment `fleet` over the three hosts
@@ -97,6 +99,8 @@ export interface FleetHosts {
 
 let fixtures = 0;
 const q = shQuote;
+/** This process's loopback addresses: 127.<pid / 256 % 256>.<pid % 256>.x (all of 127/8 is loopback). */
+const addressBlock = `127.${(process.pid >> 8) & 255}.${process.pid & 255}`;
 
 export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts> {
   const specs = o.releases ?? [{}, {}, {}];
@@ -136,9 +140,11 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
   let sshds: Sshd[] = [];
   let sshPort = 0;
   for (let attempt = 0; attempt < 3 && sshds.length < o.count; attempt++) {
-    sshPort = await freePort();
+    // Never the service's port: nothing holds that one on 127.0.0.1, where freePort() looks.
+    do sshPort = await freePort();
+    while (sshPort === servicePort);
     const started = await Promise.allSettled(
-      dirs.map((dir, i) => startSshd({ address: `127.0.0.${11 + i}`, port: sshPort, bindMounts: [{ source: dir, target: sharedPath }] })),
+      dirs.map((dir, i) => startSshd({ address: `${addressBlock}.${11 + i}`, port: sshPort, bindMounts: [{ source: dir, target: sharedPath }] })),
     );
     sshds = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     if (sshds.length < o.count) {
@@ -174,9 +180,11 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
     state_dir: `${sharedPath}/state`,
     ...extra,
   });
+  // Generous per request: a service that is down refuses at once, and one that is up may answer late
+  // on a loaded machine (null then would read as "down").
   const serviceVersion = async (i: number): Promise<string | null> => {
     try {
-      const res = await fetch(`http://${hosts[i]?.address}:${servicePort}/metrics`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://${hosts[i]?.address}:${servicePort}/metrics`, { signal: AbortSignal.timeout(10_000) });
       return ((await res.json()) as { version: string }).version;
     } catch {
       return null;
@@ -210,7 +218,7 @@ export async function startFleetHosts(o: FleetHostsOptions): Promise<FleetHosts>
       } finally {
         await ex.close();
       }
-      await pollUntil(async () => (await serviceVersion(i)) !== null, 15_000, `the service of ${h.name} to listen`);
+      await pollUntil(async () => (await serviceVersion(i)) !== null, 30_000, `the service of ${h.name} to listen`);
     },
     serviceVersion,
     cli: (args, env = {}) =>

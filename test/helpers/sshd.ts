@@ -72,8 +72,9 @@ function canLogin(sshd: { host: string; port: number; user: string; identityFile
     execFileSync(
       'ssh',
       ['-F', sshd.sshConfigPath, '-i', sshd.identityFile, '-p', String(sshd.port), '-l', sshd.user,
-        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=2', '--', sshd.host, 'true'],
-      { stdio: 'ignore', timeout: 5000 },
+        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '--', sshd.host, 'true'],
+      // A login on a loaded machine (sshd re-execs itself per connection) can take seconds.
+      { stdio: 'ignore', timeout: 15_000 },
     );
     return true;
   } catch {
@@ -183,14 +184,20 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     let exited = false;
     child.stderr?.on('data', (b: Buffer) => {
       stderr += b.toString();
-      writeFileSync(logFile, stderr);
+      // Per-connection sshd processes outlive the listener and share its stderr: their last lines can
+      // arrive after stop() removed the directory, and an error thrown here would fail the whole file.
+      try {
+        writeFileSync(logFile, stderr);
+      } catch {
+        // the directory is gone with the server; `stderr` still holds the text
+      }
     });
     child.on('exit', () => {
       exited = true;
     });
     const info = { host: address, port, user, identityFile, sshConfigPath };
     try {
-      await waitUntil(() => exited || canLogin(info), `sshd on port ${port}`, 15_000);
+      await waitUntil(() => exited || canLogin(info), `sshd on port ${port}`, 45_000);
     } catch (e) {
       child.kill('SIGKILL');
       throw e;

@@ -17,8 +17,9 @@ import { twoReleaseFleet } from './fleet-harness.js';
 import { testPolicy, waitFor } from './harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
+// Last registered first: the monitor process is gone before its services and directory go.
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 describe('rollback-tui monitor on a fleet', () => {
@@ -67,7 +68,7 @@ describe('rollback-tui monitor on a fleet', () => {
       () => events().find((e) => e.type === 'fleet_rollback' && e.phase === 'finished'),
       () => `the fleet rollback\n${stderr}\n${stdout.slice(-3000)}`,
     );
-    expect(finished).toMatchObject({ trigger: 'health_check', outcome: { ok: true, to: r1 } });
+    expect(finished, stderr).toMatchObject({ trigger: 'health_check', outcome: { ok: true, to: r1 } });
     expect(events().find((e) => e.type === 'fleet_rollback' && e.phase === 'started')).toMatchObject({ hosts: ['app-1', 'app-2'], left_out: [] });
     const live = (name: string): string => path.basename(readlinkSync(path.join(dir, 'hosts', name, 'current')));
     expect([live('app-1'), live('app-2'), live('app-3')]).toEqual([r1, r1, r2]);

@@ -94,7 +94,10 @@ export async function makeFleetFixture(
       }
     },
     cleanup: async () => {
+      // Its loop ended (a tick's checks, a rollback's service start, the lease's release) before the
+      // services are stopped and the directory is removed.
       monitor.stop();
+      await monitor.start();
       for (const m of others) {
         m.stop();
         await m.start();

@@ -60,7 +60,11 @@ export interface Fixture {
   cleanup(): void;
 }
 
-/** The scaled policy: 0.2 s interval, 2.4 s windows, 1.2 s baseline window. Override per test. */
+/**
+ * The scaled policy: 0.2 s interval, 2.4 s windows, 1.2 s baseline window. Override per test. A
+ * rollback's verification may take 5 s: a restarted service can be that slow to listen on a loaded
+ * machine (verification ends as soon as it is healthy).
+ */
 export function testPolicy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const w = 0.04; // 2.4 s
   const base: Record<string, unknown> = {
@@ -70,7 +74,7 @@ export function testPolicy(overrides: Record<string, unknown> = {}): Record<stri
       error_rate: { enabled: true, multiplier: 2, window_minutes: w, min_errors_per_minute: 60 },
       health_check: { enabled: false, failure_count: 3, window_minutes: w },
     },
-    rollback: { max_rollback_attempts: 3, health_check_timeout_seconds: 1.5, stability_seconds: 0.2, poll_interval_seconds: 0.05 },
+    rollback: { max_rollback_attempts: 3, health_check_timeout_seconds: 5, stability_seconds: 0.2, poll_interval_seconds: 0.05 },
   };
   return { ...base, ...overrides };
 }

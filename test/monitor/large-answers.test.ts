@@ -59,7 +59,8 @@ describe('monitor --once against answers of hundreds of MiB', () => {
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close', not 'exit': the last events can still be in the pipe when the process has exited.
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, err).toBe(0);
     const events = out
       .trim()

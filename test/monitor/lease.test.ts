@@ -15,6 +15,7 @@ import { Monitor } from '../../src/core/monitor/monitor.js';
 import { sampleFile } from '../../src/core/monitor/shared-state.js';
 import { emptySample } from '../../src/core/monitor/sources/sample.js';
 import type { MonitorEvent } from '../../src/core/monitor/types.js';
+import { killTmux } from '../helpers/tmux.js';
 import { EventLog, makeFixture, ROOT, startHealthy, waitFor, writeCliConfig, type Fixture } from './harness.js';
 
 const BIN = path.join(ROOT, 'bin', 'rollback-tui.js');
@@ -38,8 +39,11 @@ const tmux = (...args: string[]): string => {
 };
 
 afterEach(async () => {
-  if (hasTmux) spawnSync('tmux', ['-L', TMUX_SOCKET, 'kill-server']);
-  for (const m of monitors.splice(0)) m.stop();
+  if (hasTmux) await killTmux(TMUX_SOCKET);
+  for (const m of monitors.splice(0)) {
+    m.stop();
+    await m.start();
+  }
   for (const p of procs.splice(0)) {
     p.child.kill('SIGKILL');
     await p.exited;

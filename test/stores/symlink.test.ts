@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/core/exec/local.js';
 import { DIR_ENTRIES, parseListOutput, SH_PRELUDE } from '../../src/core/stores/common.js';
 import { SymlinkReleaseStore } from '../../src/core/stores/symlink.js';
+import { pollUntil } from '../engine/fixture.js';
 import { makeReleaseLayout } from '../helpers/releases.js';
 import { symlinkStoreSuite } from './symlink-suite.js';
 
@@ -15,7 +16,8 @@ describe('symlink switch under load', () => {
     const l = makeReleaseLayout({ count: 2 });
     try {
       const stop = path.join(l.root, 'stop');
-      // A separate process reads through the link as fast as it can until told to stop.
+      // A separate process reads through the link as fast as it can until told to stop. It says when it
+      // reads: on a loaded machine its start can take longer than all the switches.
       const reader = spawn(
         process.execPath,
         [
@@ -25,6 +27,7 @@ describe('symlink switch under load', () => {
              try { const v = fs.readFileSync(process.argv[1] + '/current/VERSION', 'utf8'); if (!v.startsWith('backup_')) fails++; }
              catch (e) { fails++; errs[e.code] = (errs[e.code] || 0) + 1; }
              reads++;
+             if (reads === 200) process.stdout.write('reading\\n');
              if (reads % 200 === 0 && fs.existsSync(process.argv[2])) break;
            }
            process.stdout.write(JSON.stringify({ reads, fails, errs }));`,
@@ -35,12 +38,14 @@ describe('symlink switch under load', () => {
       );
       let out = '';
       reader.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      const done = new Promise<void>((r) => reader.on('exit', () => r()));
+      // 'close', not 'exit': the result is on stdout, which can still be open when the process has exited.
+      const done = new Promise<void>((r) => reader.on('close', () => r()));
+      await pollUntil(() => out.startsWith('reading\n') || reader.exitCode !== null, 30_000, 'the reader to read');
       const store = new SymlinkReleaseStore(l.symlinkTarget(), new LocalExecutor(), null, 'test');
       for (let i = 0; i < 30; i++) await store.switchTo(l.names[i % 2]!);
       writeFileSync(stop, '');
       await done;
-      const result = JSON.parse(out) as { reads: number; fails: number; errs: Record<string, number> };
+      const result = JSON.parse(out.slice('reading\n'.length)) as { reads: number; fails: number; errs: Record<string, number> };
       expect(result.fails, JSON.stringify(result.errs)).toBe(0);
       expect(result.reads).toBeGreaterThan(2000);
     } finally {

@@ -295,7 +295,7 @@ async function startConsole(over: Partial<RunConsoleOptions> = {}) {
     processEnv: {},
     ...over,
   });
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (!t.written().includes('Backups')) {
     if (Date.now() > deadline) throw new Error('the console did not draw');
     await new Promise((resolve) => setTimeout(resolve, 10));

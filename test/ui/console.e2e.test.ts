@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { makeReleaseLayout, type ReleaseLayout } from '../helpers/releases.js';
+import { killTmux } from '../helpers/tmux.js';
 import { freePort } from '../../src/core/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -144,8 +145,8 @@ const history = (e: TestEnv): Record<string, unknown>[] => {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 };
 
-afterEach(() => {
-  spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+afterEach(async () => {
+  await killTmux(SOCKET);
 });
 afterAll(() => {
   for (const e of envs) e.stop();

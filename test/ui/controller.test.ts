@@ -64,8 +64,9 @@ async function started(controller: ConsoleController): Promise<ConsoleController
   return controller;
 }
 
+/** Deadline for a loaded machine: a plan, a run or a mark goes through the real local executor. */
 async function until(pred: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));

@@ -25,8 +25,11 @@ export function monochromeFrame(state: AppState, width = 80, height = 24): strin
   return renderAt(tree, width, height).lastFrame() ?? '';
 }
 
-/** Wait until the last frame satisfies `pred` (ink renders asynchronously after input). */
-export async function waitForFrame(r: Rendered, pred: (frame: string) => boolean, timeoutMs = 3000): Promise<string> {
+/**
+ * Wait until the last frame satisfies `pred` (ink renders asynchronously after input). The deadline is
+ * for a loaded machine: what a frame waits for can be the environment's real executor.
+ */
+export async function waitForFrame(r: Rendered, pred: (frame: string) => boolean, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const f = r.lastFrame() ?? '';

@@ -265,7 +265,8 @@ export function historyLine(entry: HistoryEntry): string {
 /**
  * `append_history FILE LINE`, an sh function (for one script with other steps): if the file ends in a
  * torn line (no trailing newline), that fragment is first copied to `history.torn.<epoch>` and the entry
- * starts on a new line (the fragment stays behind as a skipped corrupt line). The line goes from a
+ * starts on a new line (the fragment stays behind as a skipped corrupt line); another process's append
+ * still being written (the file grows) is waited for, not taken for torn. The line goes from a
  * private temp file onto the O_APPEND file in one write(2) (`dd` with one block of its exact size), then
  * fdatasync where `sync -d` exists. Runs in a subshell: `set -e` and its trap stay inside.
  */
@@ -275,7 +276,17 @@ umask 077
 f=$1; d=$(dirname -- "$f"); mkdir -p -- "$d"
 tmp=$(mktemp "$d/.tmp.append.${MKTEMP_RANDOM}")
 trap 'rm -f -- "$tmp"' EXIT
-if [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; then
+unended() { [ -s "$f" ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\\n')" ]; }
+if unended; then
+  # Another append still being written looks the same while it grows: torn is a tail that keeps its
+  # size for a second (20 looks; where sleep takes no fraction, 20 s, and only for a torn file).
+  s=$(wc -c < "$f"); k=0
+  while [ $k -lt 20 ] && unended; do
+    sleep 0.05 2>/dev/null || sleep 1
+    t=$(wc -c < "$f"); if [ "$t" = "$s" ]; then k=$((k + 1)); else k=0; s=$t; fi
+  done
+fi
+if unended; then
   tail -n 1 -- "$f" > "$d/history.torn.$(date +%s)" || :
   echo "torn" >&2
   printf '\\n' >> "$tmp"

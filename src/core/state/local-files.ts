@@ -103,19 +103,45 @@ export async function appendLinesHere(file: string, lines: readonly string[]): P
   }
 }
 
+/** How long a last line without its newline must keep its size before it counts as torn, and how often it is looked at. */
+const TORN_SETTLE_MS = 1000;
+const TORN_POLL_MS = 50;
+
+/**
+ * The file's size when its last line is torn (no newline at its end), else null. Another process's
+ * append in progress looks the same for a moment (its write is copied in page by page, and the size
+ * grows with it): torn is only a tail that keeps its size for TORN_SETTLE_MS. The wait costs nothing
+ * when the file ends in a newline, as it does but after a crash mid-append.
+ */
+async function tornSize(fh: fsp.FileHandle): Promise<number | null> {
+  let size = (await fh.stat()).size;
+  let steadySince = Date.now();
+  for (;;) {
+    if (size === 0 || (await readAt(fh, size - 1, 1))[0] === 0x0a) return null;
+    if (Date.now() - steadySince >= TORN_SETTLE_MS) return size;
+    await new Promise((r) => setTimeout(r, TORN_POLL_MS));
+    const now = (await fh.stat()).size;
+    if (now !== size) {
+      size = now;
+      steadySince = Date.now();
+    }
+  }
+}
+
 /**
  * Append one line to a log in one O_APPEND write, then fdatasync. A torn last line (the file does not
  * end in a newline: a crash mid-append) is first copied to `history.torn.<epoch>` beside it, and the
- * line starts on a fresh one.
+ * line starts on a fresh one. Another process's append still being written is waited for, not taken
+ * for torn (that made a spurious torn copy and a blank line).
  */
 export async function appendEntryHere(file: string, line: string): Promise<void> {
   const dir = path.dirname(file);
   await ensureDir(dir);
   const fh = await fsp.open(file, fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
   try {
-    const size = (await fh.stat()).size;
+    const size = await tornSize(fh);
     let prefix = '';
-    if (size > 0 && (await readAt(fh, size - 1, 1))[0] !== 0x0a) {
+    if (size !== null) {
       await fsp.writeFile(path.join(dir, `history.torn.${Math.floor(Date.now() / 1000)}`), await lastLineOf(fh, size), { mode: 0o600 });
       prefix = '\n';
     }
