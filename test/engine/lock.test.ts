@@ -82,6 +82,23 @@ function lockSuite(label: string, getExecutor: () => Executor): void {
       await won[0]!.release();
     });
 
+    it('breaking a stale lock, many times over with many breakers: never an error, the winner\'s owner file always there', async () => {
+      // A breaker whose move of the stale file failed (another moved it first) must not move the file
+      // the winner has just put in its place: the lock would be left with no owner file.
+      for (let round = 0; round < 12; round++) {
+        fresh(`stale-many-${round}`);
+        const old = new Date(Date.now() - 2 * 3600_000).toISOString();
+        mkdirSync(path.join(state.root, 'locks'), { recursive: true });
+        const stale = { user: 'alice', host: 'bastion', pid: 4242, operation_id: 'rb-old', operation: 'rollback', env: 'prod', started_at: old, refreshed_at: old, version: '0.1.0' };
+        writeFileSync(path.join(state.root, lockOwnerFile('prod')), JSON.stringify(stale));
+        const { won } = await race(state, Array.from({ length: 8 }, (_, i) => opts(`breaker-${round}-${i}`, true)));
+        expect(won, `round ${round}`).toHaveLength(1);
+        const owner = JSON.parse(readFileSync(path.join(state.root, lockOwnerFile('prod')), 'utf8')) as { operation_id: string };
+        expect(owner.operation_id, `round ${round}`).toBe(won[0]!.owner.operation_id);
+        await won[0]!.release();
+      }
+    });
+
     it('release removes the lock only while it is still ours, in one round trip', async () => {
       const counting = new CountingExecutor(getExecutor());
       state = new StateDir(counting, path.join(root, 'release'));
@@ -113,6 +130,35 @@ function lockSuite(label: string, getExecutor: () => Executor): void {
 }
 
 lockSuite('local', () => new LocalExecutor());
+
+describe('compare-and-swap of an owner file, when another breaker moves it first', () => {
+  it('the file the other breaker put in its place is left alone, and the answer is "changed"', async () => {
+    const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'rtui-cas-')));
+    const savedPath = process.env.PATH;
+    try {
+      const state = new StateDir(new LocalExecutor(), path.join(root, 'state'));
+      await state.createExclusive('locks/prod.owner.json', 'stale\n');
+      const file = path.join(state.root, 'locks', 'prod.owner.json');
+      // An `mv` that, the first time it is asked to move the owner file, acts out the other breaker
+      // between our compare and our move: it moves the file away, puts its own in place, and fails.
+      const shim = path.join(root, 'bin');
+      mkdirSync(shim);
+      writeFileSync(
+        path.join(shim, 'mv'),
+        `#!/bin/sh\nif [ "$3" = ${JSON.stringify(file)} ] && [ ! -e ${JSON.stringify(`${root}/acted`)} ]; then\n` +
+          `  : > ${JSON.stringify(`${root}/acted`)}; /bin/mv -f -- "$3" ${JSON.stringify(`${root}/moved-by-other`)}; printf 'theirs\\n' > "$3"\n` +
+          `  echo "mv: cannot stat '$3': No such file or directory" >&2; exit 1\nfi\nexec /bin/mv "$@"\n`,
+        { mode: 0o755 },
+      );
+      process.env.PATH = `${shim}:${savedPath ?? ''}`;
+      expect(await state.replaceIfUnchanged('locks/prod.owner.json', 'stale\n', 'mine\n')).toBe('changed');
+      expect(readFileSync(file, 'utf8')).toBe('theirs\n');
+    } finally {
+      process.env.PATH = savedPath;
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
 
 describeSsh('over loopback ssh', () => {
   lockSuite('ssh', sshExecutorForBlock());

@@ -229,7 +229,7 @@ trap 'rm -f -- "$old" "$tmp"' EXIT
 same() { printf '%s' ${shQuote(expected)} | cmp -s - "$1"; }
 [ -f "$f" ] || exit 11
 same "$f" || { [ -f "$f" ] || exit 11; exit 12; }
-if ! mv -f -- "$f" "$old" 2>/dev/null; then [ -e "$f" ] || exit 11; mv -f -- "$f" "$old"; exit 1; fi
+if ! err=$(mv -f -- "$f" "$old" 2>&1); then [ -e "$f" ] || exit 11; same "$f" || exit 12; printf '%s\n' "$err" >&2; exit 1; fi
 if ! same "$old"; then ln -- "$old" "$f" 2>/dev/null; exit 12; fi
 printf '%s' ${shQuote(content)} > "$tmp" || exit 1
 fsync_file "$tmp"
