@@ -81,6 +81,8 @@ describeSsh('over loopback SSH', () => {
     // with the verification's start, which follows at once.
     expect(callsBetween(log, 'stop', 'stop')).toBe(1);
     expect(callsBetween(log, 'start', 'start')).toBe(1);
+    // The journal naming the switch goes in the switch's own script.
+    expect(callsBetween(log, 'switch', 'switch')).toBe(1);
     // The plan's listing read the marks under the lock: the mark step writes them over in one call.
     expect(callsBetween(log, 'mark', 'mark')).toBe(1);
     // The incident report reads the changes and the log tail (two calls); its write, the history entry,
@@ -149,6 +151,24 @@ describeSsh('over loopback SSH', () => {
     expect(next.stderr).toContain(`nothing was switched (${r3} is still live) but the service may be stopped`);
     expect(fx.live()).toBe(r3);
     writeFileSync(pause, '');
+  }, 240_000);
+
+  it('kill -9 while the host holds the switch after the journal: the report says switch, and nothing was switched', async () => {
+    const fx = await fixture({}, sshd);
+    const [, r2, r3] = fx.names as [string, string, string];
+    const pause = path.join(fx.layout.root, 'pause-switch');
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'kill before switch', '--yes'], {
+      env: { ROLLBACK_TUI_TEST_PAUSE_AT: 'switch', ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
+    });
+    const closed = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, 'the host to hold the switch');
+    c.kill('SIGKILL');
+    await closed;
+    const next = await fx.cli(['history', '--env', 'test']);
+    expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step switch`);
+    // The host's watchdog ended the switch's script with the connection: released, it changes nothing.
+    writeFileSync(pause, '');
+    expect(fx.live()).toBe(r3);
   }, 240_000);
 
   it('kill -9 while the host script is paused at validate: the journal names validate, the next command reports it', async () => {

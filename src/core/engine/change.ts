@@ -46,21 +46,26 @@ async function stop(run: Run, svcHint: string): Promise<void> {
 
 async function switchRelease(run: Run): Promise<void> {
   const to = run.to;
+  const { store } = run.h;
+  // Over SSH, the journal naming the switch goes in the switch's own script when the store takes it.
+  const withCommand = store.switchRunsBefore === true;
   const ok = await run.must('switch', async () => {
+    const before = withCommand ? run.takeJournalScript('switch') : null;
     try {
-      await run.h.store.switchTo(to, {
+      await store.switchTo(to, {
         breakLock: run.req.breakLock,
         emergency: run.emergency,
-        onLine: (line, stream) => run.safeEmit({ type: 'step-output', step: 'switch', line, stream }),
+        ...(before ? { before } : {}),
+        onLine: (line, stream) => run.journalOutput('switch', line, stream),
       });
     } catch (err) {
       // A failed switch: find out what is live now (the store switches atomically). A switch that
       // succeeded made the target live (the stores check it), so no second look delays the start.
-      const live = await run.h.store.live().catch(() => null);
+      const live = await store.live().catch(() => null);
       run.switched = live === to;
       throw err;
     }
-  });
+  }, { withCommand });
   if (ok) run.switched = true;
 }
 

@@ -296,8 +296,8 @@ export class Run {
   }
 
   /** A step whose failure is the run's failure; true when it did not fail. */
-  async must(name: StepName, fn: () => Promise<void | { skipped: string }>): Promise<boolean> {
-    const f = await this.step(name, fn);
+  async must(name: StepName, fn: () => Promise<void | { skipped: string }>, options: { withCommand?: boolean } = {}): Promise<boolean> {
+    const f = await this.step(name, fn, options);
     if (f) this.fail(f);
     return f === null;
   }
@@ -344,10 +344,28 @@ export class Run {
   }
 
   /** Run a configured command (service.*, maintenance.*) with live output; throw StepFailure on non-zero. */
-  async command(step: StepName, what: string, command: string, failCode: number, hint: string): Promise<void> {
-    const timeoutMs = (this.env.service.timeout_seconds ?? 60) * 1000;
+  /**
+   * The journal's lines for a step begun `withCommand`, for the step's one host call to run first (taken
+   * once; null on this machine, or without a journal). Its output goes through journalOutput().
+   */
+  takeJournalScript(step: StepName): string | null {
     const journal = this.journalWithCommand?.step === step ? this.journalWithCommand.script : null;
     this.journalWithCommand = null;
+    return journal;
+  }
+
+  /** A line of a call that ran the journal's lines first: the journal's failure noted, the rest is the step's output. */
+  journalOutput(step: StepName, line: string, stream: 'stdout' | 'stderr'): void {
+    if (stream === 'stderr' && line === JOURNAL_TROUBLE) {
+      this.journalTrouble(new Error(`${this.h.state.path(journalFile(this.env.name))} could not be written before ${step}`));
+      return;
+    }
+    this.safeEmit({ type: 'step-output', step, line: redactSecrets(line), stream });
+  }
+
+  async command(step: StepName, what: string, command: string, failCode: number, hint: string): Promise<void> {
+    const timeoutMs = (this.env.service.timeout_seconds ?? 60) * 1000;
+    const journal = this.takeJournalScript(step);
     const options = {
       timeoutMs,
       onLine: (line: string, stream: 'stdout' | 'stderr') => {

@@ -300,6 +300,11 @@ export class SymlinkReleaseStore implements BackupStore {
     await runTargetCheck(this.executor, await this.targetCheck(name, options), options);
   }
 
+  /** A deploy tool's layout may restore an archived release before its switch: the journal goes first, on its own. */
+  get switchRunsBefore(): boolean {
+    return !this.cfg.layout;
+  }
+
   async switchTo(name: string, options: StoreCallOptions & SwitchOptions = {}): Promise<void> {
     assertBackupName(name);
     let fled: string | undefined;
@@ -319,7 +324,7 @@ export class SymlinkReleaseStore implements BackupStore {
     await runStoreScript(
       this.executor,
       `switching ${this.cur} to ${name}`,
-      SWITCH_SCRIPT,
+      this.switchRunsBefore && options.before ? `${options.before}\n${SWITCH_SCRIPT}` : SWITCH_SCRIPT,
       this.checkArgs(name, { ...options, ...(fled ? { fled } : {}), archive }),
       { ...options, timeoutMs: SWITCH_TIMEOUT_MS },
       this.failures(name),

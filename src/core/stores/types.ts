@@ -49,6 +49,11 @@ export interface SwitchOptions {
   emergency?: boolean;
   /** `--break-lock`: also break a deploy tool's own lock (Deployer's .dep/deploy.lock). */
   breakLock?: boolean;
+  /**
+   * sh lines the switch's script runs first, before it changes anything (the journal naming the step),
+   * so that they cost no round trip of their own. Only for a store whose `switchRunsBefore` is true.
+   */
+  before?: string;
 }
 
 /**
@@ -93,6 +98,8 @@ export interface BackupStore {
   targetCheck?(name: string, options?: StoreCallOptions & SwitchOptions): Promise<TargetCheck>;
   /** Make `name` live. Atomic where the strategy allows (symlink: rename over `current`). */
   switchTo(name: string, options?: StoreCallOptions & SwitchOptions): Promise<void>;
+  /** switchTo runs `options.before` first, in the switch's own script, before anything changes. */
+  readonly switchRunsBefore?: boolean;
   /** Take a backup of what is live now; returns it. */
   snapshot(options?: StoreCallOptions): Promise<Backup>;
   /** Retention: remove the oldest beyond `keep`, never the live, a known-good, or the newest older than live. */
