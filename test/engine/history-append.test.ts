@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { APPEND_HISTORY_FUNCTION, HISTORY_ENTRY_MAX_BYTES, historyLine, makeEntry } from '../../src/core/engine/history.js';
+import { APPEND_HISTORY_FUNCTION, HISTORY_ENTRY_MAX_BYTES, historyLine, makeEntry, readHistoryFrom } from '../../src/core/engine/history.js';
 import { LocalExecutor } from '../../src/core/exec/local.js';
 import { appendEntryHere } from '../../src/core/state/local-files.js';
 import { repo } from './fixture.js';
@@ -22,6 +22,22 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = '';
 });
+
+/**
+ * `first` as the file's one whole line, then another writer's `line` arriving piece by piece (a large
+ * write is copied in page by page, and the size grows with it), its newline last. Returns a stop.
+ */
+function growLine(file: string, first: string, line: string): () => void {
+  writeFileSync(file, `${first}\n${line.slice(0, 10)}`);
+  let sent = 10;
+  const growing = setInterval(() => {
+    const piece = sent < line.length ? line.slice(sent, sent + 4) : '\n';
+    appendFileSync(file, piece);
+    sent += 4;
+    if (piece === '\n') clearInterval(growing);
+  }, 10);
+  return () => clearInterval(growing);
+}
 
 function writer(stateDir: string, id: number): Promise<number | null> {
   const dist = (p: string) => JSON.stringify(pathToFileURL(path.join(repo, 'dist', p)).href);
@@ -70,22 +86,29 @@ describe('history appends', () => {
     const file = path.join(dir, 'history.jsonl');
     const first = JSON.stringify({ id: 'rb-first', timestamp: '2024-11-12T10:00:00Z' });
     const other = JSON.stringify({ id: 'rb-other', reason: 'x'.repeat(60) });
-    // The other writer's line arrives piece by piece (a large write is copied in page by page, and the
-    // size grows with it), its newline last.
-    writeFileSync(file, `${first}\n${other.slice(0, 10)}`);
-    let sent = 10;
-    const growing = setInterval(() => {
-      const piece = sent < other.length ? other.slice(sent, sent + 4) : '\n';
-      appendFileSync(file, piece);
-      sent += 4;
-      if (piece === '\n') clearInterval(growing);
-    }, 10);
+    const stop = growLine(file, first, other);
     try {
       await append(file, '{"id":"rb-mine"}');
     } finally {
-      clearInterval(growing);
+      stop();
     }
     expect(readFileSync(file, 'utf8')).toBe(`${first}\n${other}\n{"id":"rb-mine"}\n`);
+    expect(readdirSync(dir).filter((n) => n.startsWith('history.torn.'))).toEqual([]);
+  });
+
+  it('a reader while another append is still being written waits for it: no torn warning, no fragment set aside', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'rtui-read-'));
+    const file = path.join(dir, 'history.jsonl');
+    const first = JSON.stringify(makeEntry({ env: 'prod', kind: 'standard', initiated_by: 'a', reason: 'first' }));
+    const other = JSON.stringify(makeEntry({ env: 'prod', kind: 'standard', initiated_by: 'b', reason: 'x'.repeat(60) }));
+    const stop = growLine(file, first, other);
+    try {
+      const r = await readHistoryFrom({ path: (name: string) => path.join(dir, name) }, new LocalExecutor(), { limit: 10 });
+      expect(r.warnings).toEqual([]);
+      expect(r.entries.map((e) => e.reason)).toEqual(['x'.repeat(60), 'first']);
+    } finally {
+      stop();
+    }
     expect(readdirSync(dir).filter((n) => n.startsWith('history.torn.'))).toEqual([]);
   });
 

@@ -46,7 +46,8 @@ const STREAM_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * One round trip per chunk. With `open` (the first call): the file's size, and a torn tail (the bytes
- * after the last newline) copied aside once as `history.torn.<cksum>`; then the chunk of up to `len`
+ * after the last newline, once they have kept their size for a second: another process's append in
+ * progress is waited for) copied aside once as `history.torn.<cksum>`; then the chunk of up to `len`
  * bytes that ends at `end` (always a line boundary), less the partial line at its start, after a line
  * saying how many bytes that partial line took. So every line that comes back is whole (and whole UTF-8).
  */
@@ -58,7 +59,16 @@ if [ "$end" = open ]; then
   [ -f "$f" ] || exit 11
   size=$(wc -c < "$f") || exit 1
   size=$((size + 0)) torn=0 saved=-
-  if [ "$size" -gt 0 ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\n')" ]; then
+  unended() { [ "$size" -gt 0 ] && [ -n "$(tail -c 1 -- "$f" | tr -d '\n')" ]; }
+  # Another process's append still being written looks torn while it grows: torn is a tail that keeps
+  # its size for a second (20 looks; where sleep takes no fraction, 20 s, and only for a torn file).
+  k=0
+  while [ $k -lt 20 ] && unended; do
+    sleep 0.05 2>/dev/null || sleep 1
+    t=$(wc -c < "$f") || exit 1; t=$((t + 0))
+    if [ "$t" = "$size" ]; then k=$((k + 1)); else k=0; size=$t; fi
+  done
+  if unended; then
     torn=$(tail -n 1 -- "$f" | wc -c); torn=$((torn + 0))
     d=$(dirname -- "$f")
     saved="history.torn.$(tail -c "$torn" -- "$f" | cksum | cut -d ' ' -f 1)"
