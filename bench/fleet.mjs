@@ -91,33 +91,20 @@ export async function startFleet({ count, service, cleanups }) {
     health: health(host),
     state_dir: `${shared}/state`,
   });
+  const fleetExecutor = {
+    type: 'ssh',
+    port: sshPort,
+    user: first.user,
+    ssh_config: first.sshConfigPath,
+    connect_timeout_seconds: 10,
+    hosts: hosts.map((h) => ({ host: h.address, name: h.name, identity_file: h.sshd.identityFile })),
+  };
   const config = writeConfig(
     root,
     {
-      fleet: {
-        ...base('{host}'),
-        executor: {
-          type: 'ssh',
-          port: sshPort,
-          user: first.user,
-          ssh_config: first.sshConfigPath,
-          connect_timeout_seconds: 10,
-          hosts: hosts.map((h) => ({ host: h.address, name: h.name, identity_file: h.sshd.identityFile })),
-        },
-      },
+      fleet: { ...base('{host}'), executor: fleetExecutor },
       one: { ...base(hosts[0].address), executor: { ...first.executor, connect_timeout_seconds: 10 } },
-      'fleet-warm': {
-        ...base('{host}'),
-        executor: {
-          type: 'ssh',
-          port: sshPort,
-          user: first.user,
-          ssh_config: first.sshConfigPath,
-          connect_timeout_seconds: 10,
-          options: mux,
-          hosts: hosts.map((h) => ({ host: h.address, name: h.name, identity_file: h.sshd.identityFile })),
-        },
-      },
+      'fleet-warm': { ...base('{host}'), executor: { ...fleetExecutor, options: mux } },
     },
     POLICY,
   );
