@@ -183,6 +183,9 @@ export function stateDirSuite(label: string, getExecutor: () => Executor): void 
       mkdirSync(marks.path);
       expect((await marks.read()).damaged).toMatch(/it is not a regular file/);
       expect(await marks.markBad('x').then(() => '', (e: UserError) => e.code)).toBe('MARKS_DAMAGED');
+      // Seen whole by a listing, then replaced by a directory: the same refusal, not another error.
+      marks.saw(serializeMarks({ knownGood: [], bad: [] }));
+      expect(await marks.markBad('x').then(() => '', (e: UserError) => e.code)).toBe('MARKS_DAMAGED');
       rmSync(marks.path, { recursive: true });
       // a missing file is simply no marks, and writable
       expect(await marks.read()).toEqual({ knownGood: [], bad: [] });

@@ -109,7 +109,9 @@ export class MarkStore {
     const before = seen ? parseMarks(seen.text, this.path) : null;
     if (seen && before && !before.damaged) {
       const next = fn(before);
-      if (await this.state.writeIfUnchanged(MARKS_FILE, seen.text, serializeMarks(next))) return next;
+      // Any trouble (the file replaced by a directory meanwhile, a full disk) is met again, and
+      // reported as such, by the read-and-write below.
+      if (await this.state.writeIfUnchanged(MARKS_FILE, seen.text, serializeMarks(next)).catch(() => false)) return next;
     }
     const current = await this.read();
     if (current.damaged) {
