@@ -135,40 +135,36 @@ describeSsh('over loopback SSH', () => {
     expect(fx.history().map((h) => h.kind)).toEqual(['lock_broken', 'standard']);
   }, 240_000);
 
+  /** A rollback killed (-9) while the host holds `step`'s own call after the journal's write; the next command's report. */
+  async function killWhileHostHolds(fx: Fixture, step: 'stop' | 'switch'): Promise<string> {
+    const pause = path.join(fx.layout.root, `pause-${step}`);
+    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', `kill before ${step}`, '--yes'], {
+      env: { ROLLBACK_TUI_TEST_PAUSE_AT: step, ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
+    });
+    const closed = new Promise<void>((r) => c.on('close', () => r()));
+    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, `the host to hold the ${step}`);
+    c.kill('SIGKILL');
+    await closed;
+    const next = await fx.cli(['history', '--env', 'test']);
+    expect(fx.live()).toBe(fx.names[2]);
+    // Released only now: the host's watchdog ends the held script with the connection.
+    writeFileSync(pause, '');
+    return next.stderr;
+  }
+
   it('kill -9 while the host holds the stop command after the journal: the report says stop and that the service may be stopped', async () => {
     const fx = await fixture({}, sshd);
     const [, r2, r3] = fx.names as [string, string, string];
-    const pause = path.join(fx.layout.root, 'pause-stop');
-    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'kill before stop', '--yes'], {
-      env: { ROLLBACK_TUI_TEST_PAUSE_AT: 'stop', ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
-    });
-    const closed = new Promise<void>((r) => c.on('close', () => r()));
-    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, 'the host to hold the stop command');
-    c.kill('SIGKILL');
-    await closed;
-    const next = await fx.cli(['history', '--env', 'test']);
-    expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step stop`);
-    expect(next.stderr).toContain(`nothing was switched (${r3} is still live) but the service may be stopped`);
-    expect(fx.live()).toBe(r3);
-    writeFileSync(pause, '');
+    const report = await killWhileHostHolds(fx, 'stop');
+    expect(report).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step stop`);
+    expect(report).toContain(`nothing was switched (${r3} is still live) but the service may be stopped`);
   }, 240_000);
 
-  it('kill -9 while the host holds the switch after the journal: the report says switch, and nothing was switched', async () => {
+  it('kill -9 while the host holds the switch after the journal (written by the switch\'s own script): the report says switch', async () => {
     const fx = await fixture({}, sshd);
     const [, r2, r3] = fx.names as [string, string, string];
-    const pause = path.join(fx.layout.root, 'pause-switch');
-    const c = fx.spawnCli(['rollback', '--env', 'test', '--reason', 'kill before switch', '--yes'], {
-      env: { ROLLBACK_TUI_TEST_PAUSE_AT: 'switch', ROLLBACK_TUI_TEST_PAUSE_FILE: pause },
-    });
-    const closed = new Promise<void>((r) => c.on('close', () => r()));
-    await pollUntil(() => existsSync(`${pause}.reached`), 60_000, 'the host to hold the switch');
-    c.kill('SIGKILL');
-    await closed;
-    const next = await fx.cli(['history', '--env', 'test']);
-    expect(next.stderr).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step switch`);
-    // The host's watchdog ended the switch's script with the connection: released, it changes nothing.
-    writeFileSync(pause, '');
-    expect(fx.live()).toBe(r3);
+    const report = await killWhileHostHolds(fx, 'switch');
+    expect(report).toContain(`interrupted standard rollback of test from ${r3} to ${r2} at step switch`);
   }, 240_000);
 
   it('kill -9 while the host script is paused at validate: the journal names validate, the next command reports it', async () => {
